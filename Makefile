@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11:
+#   make run   - install, migrate, demo users, web + Celery worker + beat on http://127.0.0.1:8000
+#   make test  - install and run the whole suite
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test install messages clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
+
+test: install
+	./bin/test
+
+messages: install
+	$(VENV)/bin/python manage.py makemessages -l en --ignore=.venv --ignore=.tools
+	$(VENV)/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .data .pytest_cache

@@ -1,0 +1,47 @@
+"""Read-only views of incidents for administrators: history is changed only through services."""
+
+from django.contrib import admin
+
+from .models import Incident, ReserveOrder, Task, TimelineEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TaskInline(admin.TabularInline):
+    model = Task
+    extra = 0
+    can_delete = False
+    readonly_fields = ["role", "text", "due_at", "done_at", "done_by"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "scenario", "state", "began_at", "reported_by", "ended_at"]
+    list_filter = ["state", "scenario"]
+    search_fields = ["summary"]
+    inlines = [TaskInline]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "incident", "kind", "actor_label", "message"]
+    list_filter = ["kind"]
+    list_select_related = ["incident"]
+
+
+@admin.register(ReserveOrder)
+class ReserveOrderAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "incident", "product_area", "entered_in_sesam"]

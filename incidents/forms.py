@@ -1,0 +1,140 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from runbook import scenarios
+
+from .models import Incident, ReserveOrder
+
+YES_NO_UNKNOWN = [("yes", _("Ja")), ("no", _("Nej")), ("unknown", _("Vet inte"))]
+
+
+def _answer(value):
+    return {"yes": True, "no": False}.get(value)
+
+
+class ReportForm(forms.Form):
+    """Anmäl störning: the triage guide proposes a scenario, the agent confirms it."""
+
+    kundservice_reaches_sesam = forms.ChoiceField(
+        label=_("Kan Kundservice nå Sesam LMN?"), choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect, initial="unknown",
+    )
+    prescribers_reach_sesam = forms.ChoiceField(
+        label=_("Kan förskrivarna nå Sesam LMN?"), choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect, initial="unknown",
+    )
+    rest_of_it_up = forms.ChoiceField(
+        label=_("Fungerar Region Skånes IT i övrigt?"), choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect, initial="unknown",
+    )
+    phones_work = forms.ChoiceField(
+        label=_("Fungerar telefonerna?"), choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect, initial="unknown",
+    )
+    scenario = forms.ChoiceField(
+        label=_("Scenario"), choices=scenarios.SCENARIO_CHOICES, widget=forms.RadioSelect,
+        error_messages={"required": _("Välj det scenario som stämmer.")},
+    )
+    summary = forms.CharField(
+        label=_("Sammanfattning"),
+        max_length=Incident._meta.get_field("summary").max_length,
+        help_text=_("Vad förskrivarna upplever, med egna ord. Inga personuppgifter om patienter."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Skriv en kort sammanfattning.")},
+    )
+    began_at = forms.DateTimeField(
+        label=_("Störningen började"),
+        required=False,
+        help_text=_("Lämna tomt om den började nu. Fyll i en tidigare tid om störningen anmäls i efterhand."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
+    )
+
+    def triage(self):
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        source = data or self.data
+        return scenarios.Triage(**{
+            name: _answer(source.get(name)) for name, _label in scenarios.Triage.QUESTIONS
+        })
+
+    def triage_answers(self):
+        return {name: self.cleaned_data.get(name) for name, _label in scenarios.Triage.QUESTIONS}
+
+    def clean_began_at(self):
+        value = self.cleaned_data.get("began_at")
+        if value and value > timezone.now() + timedelta(minutes=1):
+            raise forms.ValidationError(_("Störningen kan inte ha börjat i framtiden."))
+        return value
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Anteckning (valfritt)"), required=False, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Skäl till makulering"), max_length=500,
+                             error_messages={"required": _("Ange varför störningen makuleras.")})
+
+
+class PrognosisForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Prognos"),
+        choices=[("at", _("Åter vid tidpunkt")), ("none", _("Ingen prognos"))],
+        widget=forms.RadioSelect, initial="at",
+    )
+    expected_at = forms.DateTimeField(
+        label=_("Förväntas åter"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
+    )
+    note = forms.CharField(label=_("Anteckning (valfritt)"), required=False, max_length=4000)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "at" and not data.get("expected_at") and "expected_at" not in self.errors:
+            self.add_error("expected_at", _("Ange när Sesam LMN förväntas vara åter, eller välj ”Ingen prognos”."))
+        return data
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(label=_("Anteckning"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": _("Skriv något i anteckningen.")})
+
+
+class CallerReportForm(forms.Form):
+    functions = forms.CharField(label=_("Vad fungerar inte?"), max_length=500,
+                                error_messages={"required": _("Beskriv vad som inte fungerar.")})
+    error_message = forms.CharField(label=_("Felmeddelande (ordagrant)"), max_length=500, required=False)
+    prescribers = forms.IntegerField(label=_("Antal förskrivare"), min_value=1, max_value=10000, initial=1,
+                                     error_messages={"invalid": _("Ange ett heltal."),
+                                                     "min_value": _("Minst 1."),
+                                                     "max_value": _("Högst 10 000.")})
+    since = forms.DateTimeField(
+        label=_("Sedan när (valfritt)"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
+    )
+
+
+class ItContactForm(forms.Form):
+    servicedesk_ref = forms.CharField(label=_("Ärendenummer hos Servicedesk/Ritz"), max_length=60, required=False)
+    vendor_contact = forms.CharField(label=_("Kontakt med systemleverantör"), max_length=200, required=False)
+
+
+class ReclassifyForm(forms.Form):
+    scenario = forms.ChoiceField(label=_("Nytt scenario"), choices=scenarios.SCENARIO_CHOICES)
+    note = forms.CharField(label=_("Varför (valfritt)"), required=False, max_length=4000)
+
+
+class ReserveOrderForm(forms.Form):
+    reference = forms.CharField(label=_("Blankettens referens"), max_length=60,
+                                help_text=_("Löpnummer på Beställningsblankett LMN. Inget personnummer."))
+    product_area = forms.ChoiceField(label=_("Produktområde"), choices=ReserveOrder.ProductArea.choices)
+    prescriber_unit = forms.CharField(label=_("Förskrivarens enhet"), max_length=200)

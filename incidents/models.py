@@ -1,0 +1,311 @@
+"""The incident, its tasks, its timeline and the reserve-routine orders.
+
+The state machine of DESIGN section 3 lives on ``Incident`` (django-fsm-2, protected
+field): a state changes only through a transition, and only through the services, which
+check the person's permission and write the timeline in the same transaction.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from runbook import scenarios
+from runbook.scenarios import Role
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("Anmäld")
+    ESCALATED = "escalated", _("Eskalerad till SA")
+    ACKNOWLEDGED = "acknowledged", _("Kvitterad")
+    AWAITING_IT = "awaiting_it", _("Avvaktar IT")
+    RESERVE_ROUTINE = "reserve_routine", _("Reservrutin aktiv")
+    RESOLVED = "resolved", _("Åtgärdad")
+    CLOSED = "closed", _("Avslutad")
+    CANCELLED = "cancelled", _("Makulerad")
+
+
+LIVE_STATES = (
+    State.REPORTED,
+    State.ESCALATED,
+    State.ACKNOWLEDGED,
+    State.AWAITING_IT,
+    State.RESERVE_ROUTINE,
+)
+ENDED_STATES = (State.CLOSED, State.CANCELLED)
+
+
+def _is_scenario(*keys):
+    def condition(incident):
+        return incident.scenario in keys
+
+    condition.__name__ = f"scenario_in_{'_'.join(keys)}"
+    return condition
+
+
+def _nothing_left_open(incident):
+    return not incident.close_blockers()
+
+
+class IncidentQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(state__in=LIVE_STATES)
+
+    def not_ended(self):
+        return self.exclude(state__in=ENDED_STATES)
+
+    def ended(self):
+        return self.filter(state__in=ENDED_STATES)
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    """Driftstörning: one disruption of Sesam LMN, from report to close."""
+
+    class PrognosisKind(models.TextChoices):
+        MISSING = "missing", _("Prognos saknas")
+        NONE = "none", _("Ingen prognos")
+        AT = "at", _("Prognos")
+
+    scenario = models.CharField(_("scenario"), max_length=40, choices=scenarios.SCENARIO_CHOICES)
+    state = FSMField(_("status"), default=State.REPORTED, choices=State.choices, protected=True)
+    summary = models.CharField(_("sammanfattning"), max_length=500)
+    routine_version = models.CharField(max_length=20, default=scenarios.ROUTINE_VERSION)
+
+    began_at = models.DateTimeField(_("störningen började"))
+    reported_at = models.DateTimeField(_("anmäld"), default=timezone.now)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_incidents"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    prognosis_kind = models.CharField(
+        max_length=10, choices=PrognosisKind.choices, default=PrognosisKind.MISSING
+    )
+    prognosis_at = models.DateTimeField(_("prognos"), null=True, blank=True)
+
+    servicedesk_ref = models.CharField(_("ärende hos Servicedesk/Ritz"), max_length=60, blank=True)
+    vendor_contact = models.CharField(_("kontakt med systemleverantör"), max_length=200, blank=True)
+    cancel_reason = models.CharField(_("skäl till makulering"), max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at"]
+        verbose_name = _("driftstörning")
+        verbose_name_plural = _("driftstörningar")
+        indexes = [models.Index(fields=["state", "-reported_at"])]
+        permissions = [
+            ("report_incident", "Anmäla störning och skriva anteckning"),
+            ("escalate_incident", "Eskalera till systemansvarig"),
+            ("await_it_incident", "Markera Avvaktar IT"),
+            ("reclassify_incident", "Byta scenario"),
+            ("acknowledge_incident", "Kvittera eskalering"),
+            ("record_prognosis", "Ange prognos"),
+            ("record_it_contact", "Registrera Servicedesk-ärende och leverantörskontakt"),
+            ("activate_reserve_routine", "Aktivera reservrutin manuellt"),
+            ("resolve_incident", "Markera Driften återställd"),
+            ("close_incident", "Avsluta"),
+            ("cancel_incident", "Makulera"),
+            ("cancel_own_report", "Makulera egen anmälan medan den är Anmäld"),
+            ("complete_any_task", "Klarmarkera uppgifter för alla roller"),
+            ("log_reserve_order", "Registrera akut förskrivning under reservrutin"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_scenario_display()}"
+
+    @property
+    def scenario_def(self):
+        return scenarios.get(self.scenario)
+
+    @property
+    def is_live(self):
+        return self.state in LIVE_STATES
+
+    @property
+    def is_ended(self):
+        return self.state in ENDED_STATES
+
+    def has_valid_prognosis(self, now=None):
+        """A prognosis counts only while its time lies ahead (DESIGN section 3)."""
+        now = now or timezone.now()
+        return self.prognosis_kind == self.PrognosisKind.AT and self.prognosis_at > now
+
+    def prognosis_passed(self, now=None):
+        now = now or timezone.now()
+        return self.prognosis_kind == self.PrognosisKind.AT and self.prognosis_at <= now
+
+    def close_blockers(self):
+        """Why the incident cannot be closed yet, in words for the person who tried."""
+        reasons = []
+        open_tasks = [t for t in self.tasks.all() if not t.is_done]
+        if open_tasks:
+            reasons.append(
+                _("%(n)d uppgift(er) är inte klara: %(titles)s")
+                % {"n": len(open_tasks), "titles": "; ".join(t.short_text() for t in open_tasks)}
+            )
+        open_orders = [o for o in self.reserve_orders.all() if not o.entered_in_sesam]
+        if open_orders:
+            reasons.append(
+                _("%(n)d akut(a) förskrivning(ar) under reservrutinen är inte inlagda i Sesam LMN.")
+                % {"n": len(open_orders)}
+            )
+        return reasons
+
+    # --- transitions (who may fire them is checked in services.py) -----------------------
+
+    @transition(field=state, source=State.REPORTED, target=State.ESCALATED,
+                conditions=[_is_scenario("sesam_unreachable")])
+    def escalate(self):
+        """Eskalera till systemansvarig."""
+
+    @transition(field=state, source=State.ESCALATED, target=State.ACKNOWLEDGED)
+    def acknowledge(self):
+        """Kvittera."""
+
+    @transition(field=state, source=State.REPORTED, target=State.AWAITING_IT,
+                conditions=[_is_scenario("full_it_outage")])
+    def await_it(self):
+        """Avvaktar IT."""
+
+    @transition(field=state, source=[State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED],
+                target=State.RESERVE_ROUTINE, conditions=[_is_scenario("sesam_unreachable")])
+    def activate_reserve_routine(self):
+        """Aktivera reservrutin."""
+
+    @transition(field=state, source=list(LIVE_STATES), target=State.RESOLVED)
+    def resolve(self):
+        """Driften återställd."""
+
+    @transition(field=state, source=State.RESOLVED, target=State.CLOSED,
+                conditions=[_nothing_left_open])
+    def close(self):
+        """Avsluta."""
+        self.ended_at = timezone.now()
+
+    @transition(field=state, source=[State.REPORTED, State.ESCALATED], target=State.CANCELLED)
+    def cancel(self):
+        """Makulera."""
+        self.ended_at = timezone.now()
+
+
+class Task(models.Model):
+    """Uppgift: one step of the routine, due for one role in one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="tasks")
+    scenario = models.CharField(max_length=40)
+    step_key = models.CharField(max_length=60)
+    role = models.CharField(max_length=40, choices=[(r, Role.label(r)) for r in Role.ALL])
+    text = models.TextField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "scenario", "step_key"], name="one_task_per_step"
+            )
+        ]
+
+    def __str__(self):
+        return self.short_text()
+
+    @property
+    def is_done(self):
+        return self.done_at is not None
+
+    def short_text(self, length=80):
+        text = str(self.text)
+        return text if len(text) <= length else text[: length - 1] + "…"
+
+    def is_overdue(self, now=None):
+        return not self.is_done and self.due_at is not None and self.due_at < (now or timezone.now())
+
+
+class TimelineEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The timeline is append-only.")
+
+    def delete(self):
+        raise TypeError("The timeline is append-only.")
+
+
+class TimelineEvent(models.Model):
+    """Händelse i tidslinjen. Append-only: written by services.log_event, never changed."""
+
+    class Kind(models.TextChoices):
+        REPORTED = "reported", _("Anmäld")
+        TRANSITION = "transition", _("Statusändring")
+        TASK_CREATED = "task_created", _("Ny uppgift")
+        TASK_DONE = "task_done", _("Uppgift klar")
+        PROGNOSIS = "prognosis", _("Prognos")
+        NOTE = "note", _("Anteckning")
+        CALLER_REPORT = "caller_report", _("Samtal från förskrivare")
+        IT_CONTACT = "it_contact", _("Kontakt med IT/leverantör")
+        RECLASSIFIED = "reclassified", _("Nytt scenario")
+        RESERVE_ORDER = "reserve_order", _("Akut förskrivning")
+        TIMER = "timer", _("Timer")
+        NOTIFICATION = "notification", _("Meddelande")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who did it, as shown then ("Anna Andersson (Systemansvarig)" or "Systemet").
+    actor_label = models.CharField(max_length=200)
+    message = models.CharField(max_length=500)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = TimelineEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["incident", "at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.message}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("The timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The timeline is append-only.")
+
+
+class ReserveOrder(models.Model):
+    """Akut förskrivning under reservrutin.
+
+    Only a reference to the paper/e-mail order form is kept: no personnummer, no patient
+    name. The order is entered into Sesam LMN once service is back.
+    """
+
+    class ProductArea(models.TextChoices):
+        INCONTINENCE = "incontinence", _("Inkontinenshjälpmedel")
+        SPECIAL_FOOD = "special_food", _("Speciallivsmedel")
+        DIABETES = "diabetes", _("Diabeteshjälpmedel")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="reserve_orders")
+    reference = models.CharField(_("blankettens referens"), max_length=60)
+    product_area = models.CharField(_("produktområde"), max_length=20, choices=ProductArea.choices)
+    prescriber_unit = models.CharField(_("förskrivarens enhet"), max_length=200)
+    logged_at = models.DateTimeField(default=timezone.now)
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_in_sesam = models.BooleanField(default=False)
+    entered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["logged_at", "id"]

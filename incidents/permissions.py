@@ -1,0 +1,65 @@
+"""Who may do what (DESIGN section 3). Checked on the server by every service.
+
+The defaults are group permissions created by a migration and editable in the admin; this
+module only says which permission each action needs.
+"""
+
+from runbook.scenarios import Role
+
+from .models import State
+
+APP = "incidents"
+
+# transition name -> the permission it needs
+TRANSITION_PERMISSIONS = {
+    "escalate": "escalate_incident",
+    "acknowledge": "acknowledge_incident",
+    "await_it": "await_it_incident",
+    "activate_reserve_routine": "activate_reserve_routine",
+    "resolve": "resolve_incident",
+    "close": "close_incident",
+    "cancel": "cancel_incident",
+}
+
+# The order in which buttons are offered on the incident page.
+TRANSITION_ORDER = (
+    "escalate",
+    "acknowledge",
+    "await_it",
+    "activate_reserve_routine",
+    "resolve",
+    "close",
+    "cancel",
+)
+
+# The default group permissions are installed by migration 0002 (DESIGN section 3).
+
+
+def has(user, codename):
+    return user.is_authenticated and user.is_active and user.has_perm(f"{APP}.{codename}")
+
+
+def user_roles(user):
+    """The routine roles a person holds (their groups among the five)."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_routine_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=Role.ALL).values_list("name", flat=True))
+        user._routine_roles = cached
+    return cached
+
+
+def may_fire(user, incident, name):
+    """May this person fire this transition on this incident (permission only, not state)?"""
+    if name == "cancel" and not has(user, "cancel_incident"):
+        return (
+            has(user, "cancel_own_report")
+            and incident.reported_by_id == user.pk
+            and incident.state == State.REPORTED
+        )
+    return has(user, TRANSITION_PERMISSIONS[name])
+
+
+def may_complete_task(user, task):
+    return has(user, "complete_any_task") or task.role in user_roles(user)

@@ -1,0 +1,442 @@
+"""Everything a person or a timer *does* to an incident, one function each.
+
+Each function checks the person's permission on the server, locks the incident row, changes
+it, and writes the timeline in one transaction. Views, the API, the admin and Celery tasks
+all call these; none of them carries a rule of its own.
+"""
+
+import re
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed
+
+from runbook import scenarios
+from runbook.scenarios import Role
+
+from . import flows, permissions
+from .models import Incident, ReserveOrder, State, Task, TimelineEvent
+from .timeline import log_event
+
+SUMMARY_MAX = Incident._meta.get_field("summary").max_length
+NOTE_MAX = 4000
+# No personal data about patients is kept: a reference that looks like one is refused.
+PERSONNUMMER = re.compile(r"(19|20)?\d{6}[-+]?\d{4}")
+
+
+class ActionRefused(Exception):
+    """An action that was not done, with a message for the person who tried.
+
+    ``code`` tells the API how to answer: ``forbidden`` (403), ``conflict`` (409, the state
+    does not allow it) or ``invalid`` (400, bad input), ``not_found`` (404).
+    """
+
+    def __init__(self, message, code="conflict"):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.code = code
+
+
+def _require(user, codename):
+    if not permissions.has(user, codename):
+        raise ActionRefused(_("Du har inte behörighet att göra detta."), code="forbidden")
+
+
+def _locked(incident_id):
+    try:
+        return Incident.objects.select_for_update().get(pk=incident_id)
+    except Incident.DoesNotExist:
+        raise ActionRefused(_("Störningen finns inte."), code="not_found") from None
+
+
+def _clean_text(value, field_label, max_length, required=True):
+    value = (value or "").strip()
+    if required and not value:
+        raise ActionRefused(_("%(field)s måste fyllas i.") % {"field": field_label}, code="invalid")
+    if len(value) > max_length:
+        raise ActionRefused(
+            _("%(field)s får vara högst %(n)d tecken.") % {"field": field_label, "n": max_length},
+            code="invalid",
+        )
+    return value
+
+
+# --- reporting -------------------------------------------------------------------------
+
+@transaction.atomic
+def open_incident(user, *, scenario, summary, began_at=None, triage=None, note=""):
+    """Anmäl störning. Kundservice's report is itself the routine's internal escalation."""
+    _require(user, "report_incident")
+    if scenario not in scenarios.SCENARIOS:
+        raise ActionRefused(_("Okänt scenario."), code="invalid")
+    summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
+    note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
+    now = timezone.now()
+    began_at = began_at or now
+    if began_at > now + timedelta(minutes=1):
+        raise ActionRefused(_("Störningen kan inte ha börjat i framtiden."), code="invalid")
+
+    incident = Incident.objects.create(
+        scenario=scenario,
+        summary=summary,
+        began_at=began_at,
+        reported_at=now,
+        reported_by=user,
+    )
+    log_event(
+        incident,
+        TimelineEvent.Kind.REPORTED,
+        _("Störning anmäld: %(scenario)s") % {"scenario": incident.scenario_def.title},
+        actor=user,
+        note=note,
+        data={"scenario": scenario, "began_at": began_at.isoformat(), "triage": triage or {}},
+        at=now,
+    )
+    flows.on_state_reached(incident, State.REPORTED, actor=user)
+    return incident
+
+
+# --- transitions -----------------------------------------------------------------------
+
+TRANSITION_LABELS = {
+    "escalate": "Eskalera till systemansvarig",
+    "acknowledge": "Kvittera",
+    "await_it": "Avvaktar IT",
+    "activate_reserve_routine": "Aktivera reservrutin",
+    "resolve": "Driften återställd",
+    "close": "Avsluta",
+    "cancel": "Makulera",
+}
+
+
+def transition_label(name):
+    return _(TRANSITION_LABELS[name])
+
+
+def _refusal_for_state(incident, name):
+    if name == "close":
+        blockers = incident.close_blockers()
+        if incident.state == State.RESOLVED and blockers:
+            return _("Kan inte avslutas än: %(reasons)s") % {"reasons": " ".join(blockers)}
+    if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
+        ack = (
+            incident.events.filter(kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge")
+            .order_by("-at")
+            .first()
+        )
+        if ack:
+            return _("Eskaleringen är redan kvitterad av %(who)s kl. %(time)s.") % {
+                "who": ack.actor_label,
+                "time": timezone.localtime(ack.at).strftime("%H:%M"),
+            }
+    return _("”%(action)s” går inte när störningen har status ”%(state)s”.") % {
+        "action": transition_label(name),
+        "state": incident.get_state_display(),
+    }
+
+
+@transaction.atomic
+def fire(user, incident_id, name, *, note="", reason="", now=None):
+    """Fire one transition of the state machine on behalf of a person (or the system)."""
+    if name not in permissions.TRANSITION_PERMISSIONS:
+        raise ActionRefused(_("Okänd åtgärd."), code="invalid")
+    note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
+    incident = _locked(incident_id)
+    if user is not None and not permissions.may_fire(user, incident, name):
+        raise ActionRefused(
+            _("Du har inte behörighet att ”%(action)s”.") % {"action": transition_label(name)},
+            code="forbidden",
+        )
+    if name == "cancel":
+        reason = _clean_text(reason, _("Skäl till makulering"), 500)
+    method = getattr(incident, name)
+    if not can_proceed(method):
+        raise ActionRefused(_refusal_for_state(incident, name), code="conflict")
+
+    previous = incident.state
+    method()
+    if name == "cancel":
+        incident.cancel_reason = reason
+    try:
+        incident.save()
+    except ConcurrentTransition:
+        raise ActionRefused(_refusal_for_state(Incident.objects.get(pk=incident_id), name)) from None
+
+    log_event(
+        incident,
+        TimelineEvent.Kind.TRANSITION,
+        _("%(action)s – status: %(state)s")
+        % {"action": transition_label(name), "state": incident.get_state_display()},
+        actor=user,
+        note=reason if name == "cancel" and not note else note,
+        data={"name": name, "from": previous, "to": incident.state},
+        at=now,
+    )
+    flows.on_transition(incident, name, previous, actor=user)
+    return incident
+
+
+def escalate(user, incident_id, note=""):
+    return fire(user, incident_id, "escalate", note=note)
+
+
+def acknowledge(user, incident_id, note=""):
+    return fire(user, incident_id, "acknowledge", note=note)
+
+
+def await_it(user, incident_id, note=""):
+    return fire(user, incident_id, "await_it", note=note)
+
+
+def activate_reserve_routine(user, incident_id, note=""):
+    return fire(user, incident_id, "activate_reserve_routine", note=note)
+
+
+def resolve(user, incident_id, note=""):
+    return fire(user, incident_id, "resolve", note=note)
+
+
+def close(user, incident_id, note=""):
+    return fire(user, incident_id, "close", note=note)
+
+
+def cancel(user, incident_id, reason):
+    return fire(user, incident_id, "cancel", reason=reason)
+
+
+def available_transitions(user, incident):
+    """The transitions this person may fire on this incident now, in page order.
+
+    "Avsluta" is offered on a resolved incident even while tasks are open, so that the
+    person pressing it is told what is left rather than wondering where the button went.
+    """
+    return [
+        name
+        for name in permissions.TRANSITION_ORDER
+        if permissions.may_fire(user, incident, name)
+        and (
+            can_proceed(getattr(incident, name))
+            or (name == "close" and incident.state == State.RESOLVED)
+        )
+    ]
+
+
+# --- prognosis, notes, contacts -------------------------------------------------------
+
+@transaction.atomic
+def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
+    """Ange prognos: a time when Sesam LMN is expected back, or None for "Ingen prognos"."""
+    _require(user, "record_prognosis")
+    note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
+    incident = _locked(incident_id)
+    if not incident.is_live:
+        raise ActionRefused(_("Prognos kan bara anges medan störningen pågår."))
+    now = timezone.now()
+    if expected_at is not None and expected_at <= now:
+        raise ActionRefused(_("Prognosen måste ligga i framtiden."), code="invalid")
+
+    if expected_at is None:
+        incident.prognosis_kind = Incident.PrognosisKind.NONE
+        incident.prognosis_at = None
+        message = _("Ingen prognos")
+    else:
+        incident.prognosis_kind = Incident.PrognosisKind.AT
+        incident.prognosis_at = expected_at
+        message = _("Prognos: åter %(time)s") % {
+            "time": timezone.localtime(expected_at).strftime("%Y-%m-%d %H:%M")
+        }
+    incident.save(update_fields=["prognosis_kind", "prognosis_at", "updated_at"])
+    log_event(
+        incident,
+        TimelineEvent.Kind.PROGNOSIS,
+        message,
+        actor=user,
+        note=note,
+        data={"expected_at": expected_at.isoformat() if expected_at else None},
+        at=now,
+    )
+    flows.on_action(incident, "record_prognosis", actor=user)
+    return incident
+
+
+@transaction.atomic
+def add_note(user, incident_id, text):
+    _require(user, "report_incident")
+    text = _clean_text(text, _("Anteckning"), NOTE_MAX)
+    incident = _locked(incident_id)
+    if incident.is_ended:
+        raise ActionRefused(_("Störningen är avslutad; tidslinjen kan inte längre ändras."))
+    return log_event(incident, TimelineEvent.Kind.NOTE, _("Anteckning"), actor=user, note=text)
+
+
+@transaction.atomic
+def log_caller_report(user, incident_id, *, functions, error_message="", prescribers=1, since=None):
+    """What a calling prescriber reports, gathered for SA (routine section 1)."""
+    _require(user, "report_incident")
+    functions = _clean_text(functions, _("Vad fungerar inte"), 500)
+    error_message = _clean_text(error_message, _("Felmeddelande"), 500, required=False)
+    if not isinstance(prescribers, int) or not 1 <= prescribers <= 10000:
+        raise ActionRefused(_("Antal förskrivare måste vara ett heltal från 1."), code="invalid")
+    incident = _locked(incident_id)
+    if not incident.is_live:
+        raise ActionRefused(_("Samtal kan bara registreras medan störningen pågår."))
+    data = {
+        "functions": functions,
+        "error_message": error_message,
+        "prescribers": prescribers,
+        "since": since.isoformat() if since else None,
+    }
+    return log_event(
+        incident,
+        TimelineEvent.Kind.CALLER_REPORT,
+        _("Samtal: %(functions)s (%(n)d förskrivare)") % {"functions": functions, "n": prescribers},
+        actor=user,
+        note=error_message,
+        data=data,
+    )
+
+
+@transaction.atomic
+def record_it_contact(user, incident_id, *, servicedesk_ref="", vendor_contact=""):
+    """SA records the Servicedesk/Ritz ticket and the contact with the system vendor."""
+    _require(user, "record_it_contact")
+    servicedesk_ref = _clean_text(servicedesk_ref, _("Ärendenummer"), 60, required=False)
+    vendor_contact = _clean_text(vendor_contact, _("Leverantörskontakt"), 200, required=False)
+    if not servicedesk_ref and not vendor_contact:
+        raise ActionRefused(_("Fyll i ärendenummer eller leverantörskontakt."), code="invalid")
+    incident = _locked(incident_id)
+    if incident.is_ended:
+        raise ActionRefused(_("Störningen är avslutad."))
+    parts = []
+    if servicedesk_ref:
+        incident.servicedesk_ref = servicedesk_ref
+        parts.append(_("Ärende hos Servicedesk/Ritz: %(ref)s") % {"ref": servicedesk_ref})
+    if vendor_contact:
+        incident.vendor_contact = vendor_contact
+        parts.append(_("Kontakt med systemleverantör: %(c)s") % {"c": vendor_contact})
+    incident.save(update_fields=["servicedesk_ref", "vendor_contact", "updated_at"])
+    log_event(
+        incident,
+        TimelineEvent.Kind.IT_CONTACT,
+        "; ".join(str(p) for p in parts),
+        actor=user,
+        data={"servicedesk_ref": servicedesk_ref, "vendor_contact": vendor_contact},
+    )
+    return incident
+
+
+@transaction.atomic
+def reclassify(user, incident_id, scenario, note=""):
+    """Byt scenario while live: the new scenario's tasks are added, nothing done is lost."""
+    _require(user, "reclassify_incident")
+    if scenario not in scenarios.SCENARIOS:
+        raise ActionRefused(_("Okänt scenario."), code="invalid")
+    note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
+    incident = _locked(incident_id)
+    if not incident.is_live:
+        raise ActionRefused(_("Scenario kan bara bytas medan störningen pågår."))
+    if incident.scenario == scenario:
+        raise ActionRefused(_("Störningen har redan det scenariot."), code="invalid")
+    previous = incident.scenario
+    incident.scenario = scenario
+    incident.save(update_fields=["scenario", "updated_at"])
+    log_event(
+        incident,
+        TimelineEvent.Kind.RECLASSIFIED,
+        _("Nytt scenario: %(new)s (tidigare %(old)s)")
+        % {"new": scenarios.get(scenario).title, "old": scenarios.get(previous).title},
+        actor=user,
+        note=note,
+        data={"from": previous, "to": scenario},
+    )
+    flows.on_reclassified(incident, previous, actor=user)
+    return incident
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+@transaction.atomic
+def complete_task(user, task_id):
+    try:
+        task = Task.objects.select_related("incident").get(pk=task_id)
+    except Task.DoesNotExist:
+        raise ActionRefused(_("Uppgiften finns inte."), code="not_found") from None
+    incident = _locked(task.incident_id)
+    task = Task.objects.select_for_update().get(pk=task_id)
+    if not permissions.may_complete_task(user, task):
+        raise ActionRefused(
+            _("Uppgiften är %(role)ss; du har inte behörighet att klarmarkera den.")
+            % {"role": Role.label(task.role)},
+            code="forbidden",
+        )
+    if task.is_done:
+        raise ActionRefused(_("Uppgiften är redan klarmarkerad."))
+    if incident.is_ended:
+        raise ActionRefused(_("Störningen är avslutad."))
+    flows.mark_task_done(task, actor=user)
+    return task
+
+
+# --- reserve-routine orders --------------------------------------------------------------
+
+@transaction.atomic
+def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_unit):
+    """Registrera en akut förskrivning som tagits under reservrutinen (no patient data)."""
+    _require(user, "log_reserve_order")
+    reference = _clean_text(reference, _("Blankettens referens"), 60)
+    if PERSONNUMMER.search(reference.replace(" ", "")):
+        raise ActionRefused(
+            _("Referensen ser ut som ett personnummer. Ange blankettens löpnummer i stället."),
+            code="invalid",
+        )
+    prescriber_unit = _clean_text(prescriber_unit, _("Förskrivarens enhet"), 200)
+    if product_area not in ReserveOrder.ProductArea.values:
+        raise ActionRefused(_("Okänt produktområde."), code="invalid")
+    incident = _locked(incident_id)
+    if incident.state != State.RESERVE_ROUTINE:
+        raise ActionRefused(_("Akuta förskrivningar registreras bara medan reservrutinen är aktiv."))
+    order = ReserveOrder.objects.create(
+        incident=incident,
+        reference=reference,
+        product_area=product_area,
+        prescriber_unit=prescriber_unit,
+        logged_by=user,
+    )
+    log_event(
+        incident,
+        TimelineEvent.Kind.RESERVE_ORDER,
+        _("Akut förskrivning registrerad: %(ref)s (%(area)s)")
+        % {"ref": reference, "area": order.get_product_area_display()},
+        actor=user,
+        data={"order_id": order.pk, "reference": reference, "product_area": product_area},
+    )
+    return order
+
+
+@transaction.atomic
+def mark_order_entered(user, order_id):
+    """The urgent order has been entered into Sesam LMN after service came back."""
+    _require(user, "log_reserve_order")
+    try:
+        order = ReserveOrder.objects.get(pk=order_id)
+    except ReserveOrder.DoesNotExist:
+        raise ActionRefused(_("Förskrivningen finns inte."), code="not_found") from None
+    incident = _locked(order.incident_id)
+    order = ReserveOrder.objects.select_for_update().get(pk=order_id)
+    if order.entered_in_sesam:
+        raise ActionRefused(_("Förskrivningen är redan inlagd i Sesam LMN."))
+    if incident.is_ended:
+        raise ActionRefused(_("Störningen är avslutad."))
+    order.entered_in_sesam = True
+    order.entered_at = timezone.now()
+    order.save(update_fields=["entered_in_sesam", "entered_at"])
+    log_event(
+        incident,
+        TimelineEvent.Kind.RESERVE_ORDER,
+        _("Akut förskrivning %(ref)s inlagd i Sesam LMN") % {"ref": order.reference},
+        actor=user,
+        data={"order_id": order.pk, "entered": True},
+    )
+    return order

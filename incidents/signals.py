@@ -1,0 +1,9 @@
+"""Signals other apps listen to, so that ``incidents`` imports none of them.
+
+``timeline_event_logged`` is sent inside the transaction that wrote the event: a receiver
+that writes rows (an outgoing notification, say) commits or rolls back together with it.
+"""
+
+from django.dispatch import Signal
+
+timeline_event_logged = Signal()  # kwargs: event

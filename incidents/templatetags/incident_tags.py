@@ -1,0 +1,22 @@
+from django import template
+from django.utils import timezone
+
+from runbook.scenarios import Role
+
+register = template.Library()
+
+
+@register.filter
+def get_scenario_title(scenarios, key):
+    scenario = scenarios.get(key)
+    return scenario.title if scenario else ""
+
+
+@register.filter
+def role_label(role):
+    return Role.label(role)
+
+
+@register.filter
+def is_overdue(task):
+    return task.is_overdue(timezone.now())

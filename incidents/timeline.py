@@ -1,0 +1,38 @@
+"""The timeline: one function appends an event; nothing updates or deletes one."""
+
+from django.utils import timezone
+
+from runbook.scenarios import Role
+
+from . import permissions
+from .models import TimelineEvent
+from .signals import timeline_event_logged
+
+SYSTEM_LABEL = "Systemet"
+
+
+def actor_label(user):
+    if user is None:
+        return SYSTEM_LABEL
+    name = user.get_full_name() or user.get_username()
+    roles = sorted(permissions.user_roles(user))
+    if roles:
+        return f"{name} ({', '.join(str(Role.label(r)) for r in roles)})"
+    return name
+
+
+def log_event(incident, kind, message, *, actor=None, note="", data=None, at=None):
+    """Append one event to the incident's timeline: the only way history is written."""
+    event = TimelineEvent.objects.create(
+        incident=incident,
+        at=at or timezone.now(),
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label(actor),
+        message=str(message)[:500],
+        note=note or "",
+        data=data or {},
+    )
+    # Receivers run inside the same transaction, so what they write commits with the event.
+    timeline_event_logged.send(sender=TimelineEvent, event=event)
+    return event

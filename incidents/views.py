@@ -1,0 +1,286 @@
+"""Pages: parse the request, call a service or a selector, render. No rules live here."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from runbook import scenarios
+from runbook.scenarios import Role
+
+from . import forms, permissions, selectors, services
+from .models import Incident, State
+from .services import ActionRefused
+
+HISTORY_PAGE_SIZE = 25
+
+
+def _forbidden(request):
+    return render(request, "403.html", status=403)
+
+
+@require_GET
+def live(request):
+    """Pågående störningar."""
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    incidents = list(selectors.live_incidents())
+    for incident in incidents:
+        incident.waiting_on = selectors.whose_move(incident)
+    context = {
+        "incidents": incidents,
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "now": timezone.now(),
+    }
+    if request.htmx:
+        return render(request, "incidents/_live_table.html", context)
+    return render(request, "incidents/live.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """Anmäl störning, with the triage guide."""
+    if not permissions.has(request.user, "report_incident"):
+        return _forbidden(request)
+    proposal = None
+    if request.method == "POST":
+        form = forms.ReportForm(request.POST)
+        proposal = form.triage().proposal()
+        if request.POST.get("action") == "propose" or request.htmx:
+            # Only the triage was answered: show the proposal, save nothing.
+            data = request.POST.copy()
+            if proposal:
+                data["scenario"] = proposal
+            form = forms.ReportForm(initial=data.dict())
+            template = "incidents/_triage_proposal.html" if request.htmx else "incidents/report.html"
+            return render(request, template, {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS})
+        if form.is_valid():
+            try:
+                incident = services.open_incident(
+                    request.user,
+                    scenario=form.cleaned_data["scenario"],
+                    summary=form.cleaned_data["summary"],
+                    began_at=form.cleaned_data.get("began_at"),
+                    triage=form.triage_answers(),
+                )
+            except ActionRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu."))
+                return redirect("incidents:detail", incident.pk)
+    else:
+        form = forms.ReportForm()
+    return render(
+        request,
+        "incidents/report.html",
+        {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def detail(request, pk):
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    try:
+        incident = selectors.incident_for_page(pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+def _detail_context(request, incident, **forms_with_errors):
+    user = request.user
+    roles = permissions.user_roles(user)
+    scenario = incident.scenario_def
+    sees_all = permissions.has(user, "complete_any_task")
+    tasks = list(incident.tasks.all())
+    open_tasks = [t for t in tasks if not t.is_done]
+    mine = [t for t in open_tasks if t.role in roles or sees_all]
+    my_steps = [s for s in scenario.steps if s.role in roles] if not sees_all else list(scenario.steps)
+    transitions = [
+        (name, services.transition_label(name)) for name in services.available_transitions(user, incident)
+    ]
+    can = {
+        "prognosis": permissions.has(user, "record_prognosis") and incident.is_live,
+        "note": permissions.has(user, "report_incident") and not incident.is_ended,
+        "it_contact": permissions.has(user, "record_it_contact") and not incident.is_ended,
+        "reclassify": permissions.has(user, "reclassify_incident") and incident.is_live,
+        "reserve_order": permissions.has(user, "log_reserve_order"),
+        "caller_report": permissions.has(user, "report_incident") and incident.is_live,
+    }
+    context = {
+        "incident": incident,
+        "scenario": scenario,
+        "roles": [Role.label(r) for r in sorted(roles, key=Role.ALL.index)],
+        "is_kundservice": Role.KUNDSERVICE in roles,
+        "my_tasks": mine,
+        "other_open_tasks": [t for t in open_tasks if t not in mine],
+        "done_tasks": [t for t in tasks if t.is_done],
+        "my_steps": my_steps,
+        "transitions": transitions,
+        "can": can,
+        "waiting_on": selectors.whose_move(incident),
+        "caller_summary": selectors.caller_summary(incident),
+        "events": list(incident.events.all()),
+        "reserve_orders": list(incident.reserve_orders.all()),
+        "close_blockers": incident.close_blockers() if incident.state == State.RESOLVED else [],
+        "driftinfo_url": settings.DRIFTINFO_PUBLIC_URL,
+        "servicedesk_phone": settings.SERVICEDESK_PHONE,
+        "note_form": forms.NoteForm(),
+        "cancel_form": forms.CancelForm(),
+        "prognosis_form": forms.PrognosisForm(),
+        "comment_form": forms.CommentForm(),
+        "caller_form": forms.CallerReportForm(),
+        "it_contact_form": forms.ItContactForm(
+            initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact}
+        ),
+        "reclassify_form": forms.ReclassifyForm(initial={"scenario": incident.scenario}),
+        "order_form": forms.ReserveOrderForm(),
+        "now": timezone.now(),
+    }
+    context.update(forms_with_errors)
+    return context
+
+
+def _back(pk, anchor=""):
+    return redirect(reverse("incidents:detail", args=[pk]) + (f"#{anchor}" if anchor else ""))
+
+
+def _act(request, pk, form_class, form_name, call, success, anchor=""):
+    """Validate a small form and call a service; on refusal re-render with the reason, unchanged."""
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        return _rerender(request, pk, {form_name: form}, status=400)
+    try:
+        call(form.cleaned_data if form is not None else {})
+    except ActionRefused as refused:
+        if refused.code == "not_found":
+            raise Http404 from None
+        messages.error(request, refused.message)
+        status = 403 if refused.code == "forbidden" else 409 if refused.code == "conflict" else 400
+        if form is not None:
+            form.add_error(None, refused.message)
+            return _rerender(request, pk, {form_name: form}, status=status)
+        return _rerender(request, pk, {}, status=status)
+    messages.success(request, success)
+    return _back(pk, anchor)
+
+
+def _rerender(request, pk, forms_with_errors, status):
+    try:
+        incident = selectors.incident_for_page(pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    return render(request, "incidents/detail.html", _detail_context(request, incident, **forms_with_errors), status=status)
+
+
+@require_POST
+def transition(request, pk, name):
+    if name not in permissions.TRANSITION_PERMISSIONS:
+        raise Http404
+    if name == "cancel":
+        return _act(
+            request, pk, forms.CancelForm, "cancel_form",
+            lambda d: services.cancel(request.user, pk, reason=d["reason"]),
+            _("Störningen är makulerad."),
+        )
+    return _act(
+        request, pk, forms.NoteForm, "note_form",
+        lambda d: services.fire(request.user, pk, name, note=d.get("note", "")),
+        _("%(action)s: klart.") % {"action": services.transition_label(name)},
+    )
+
+
+@require_POST
+def prognosis(request, pk):
+    def call(d):
+        expected = d["expected_at"] if d["kind"] == "at" else None
+        services.record_prognosis(request.user, pk, expected, note=d.get("note", ""))
+
+    return _act(request, pk, forms.PrognosisForm, "prognosis_form", call, _("Prognosen är registrerad."), "prognos")
+
+
+@require_POST
+def note(request, pk):
+    return _act(
+        request, pk, forms.CommentForm, "comment_form",
+        lambda d: services.add_note(request.user, pk, d["text"]),
+        _("Anteckningen är sparad."), "tidslinje",
+    )
+
+
+@require_POST
+def caller_report(request, pk):
+    return _act(
+        request, pk, forms.CallerReportForm, "caller_form",
+        lambda d: services.log_caller_report(
+            request.user, pk, functions=d["functions"], error_message=d["error_message"],
+            prescribers=d["prescribers"], since=d.get("since"),
+        ),
+        _("Samtalet är registrerat."), "samtal",
+    )
+
+
+@require_POST
+def it_contact(request, pk):
+    return _act(
+        request, pk, forms.ItContactForm, "it_contact_form",
+        lambda d: services.record_it_contact(
+            request.user, pk, servicedesk_ref=d["servicedesk_ref"], vendor_contact=d["vendor_contact"]
+        ),
+        _("Uppgifterna är sparade."), "it-kontakt",
+    )
+
+
+@require_POST
+def reclassify(request, pk):
+    return _act(
+        request, pk, forms.ReclassifyForm, "reclassify_form",
+        lambda d: services.reclassify(request.user, pk, d["scenario"], note=d.get("note", "")),
+        _("Scenariot är bytt. Det nya scenariots uppgifter har lagts till."),
+    )
+
+
+@require_POST
+def task_done(request, pk, task_id):
+    return _act(
+        request, pk, None, None,
+        lambda d: services.complete_task(request.user, task_id),
+        _("Uppgiften är klarmarkerad."), "uppgifter",
+    )
+
+
+@require_POST
+def reserve_order(request, pk):
+    return _act(
+        request, pk, forms.ReserveOrderForm, "order_form",
+        lambda d: services.log_reserve_order(request.user, pk, **d),
+        _("Den akuta förskrivningen är registrerad."), "reservrutin",
+    )
+
+
+@require_POST
+def order_entered(request, pk, order_id):
+    return _act(
+        request, pk, None, None,
+        lambda d: services.mark_order_entered(request.user, order_id),
+        _("Förskrivningen är markerad som inlagd i Sesam LMN."), "reservrutin",
+    )
+
+
+@require_GET
+def history(request):
+    """Historik: ended incidents, newest first."""
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    paginator = Paginator(selectors.ended_incidents(), HISTORY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("sida"))
+    return render(request, "incidents/history.html", {"page": page})

@@ -1,0 +1,1 @@
+"""The outbox of outgoing notifications (DESIGN section 5) lives here."""

@@ -1,0 +1,19 @@
+from django.conf import settings
+
+from incidents import permissions
+from runbook.scenarios import Role
+
+from . import health
+
+
+def app(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"demo_mode": settings.DEMO_MODE}
+    roles = permissions.user_roles(user)
+    return {
+        "demo_mode": settings.DEMO_MODE,
+        "user_role_labels": [Role.label(r) for r in sorted(roles, key=Role.ALL.index)],
+        "scheduler_stale": health.scheduler_stale(),
+        "may_report": permissions.has(user, "report_incident"),
+    }

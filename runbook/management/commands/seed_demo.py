@@ -1,0 +1,46 @@
+"""Demo users, one per role, with passwords made on this machine. Demo mode only."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from runbook.scenarios import Role
+
+DEMO_PEOPLE = {
+    Role.KUNDSERVICE: ("Karin", "Kundservice"),
+    Role.SYSTEMANSVARIG: ("Sam", "Systemansvarig"),
+    Role.VERKSAMHETSANSVARIG: ("Vera", "Verksamhetsansvarig"),
+    Role.VERKSAMHETSSPECIALIST: ("Ville", "Verksamhetsspecialist"),
+    Role.TELEFONIANSVARIG: ("Tove", "Telefoniansvarig"),
+}
+
+
+class Command(BaseCommand):
+    help = "Create one demo user per role (DEMO_MODE only) and print their passwords."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("Demo users exist only in demo mode (DEMO_MODE=1).")
+        path = settings.DATA_DIR / "demo-passwords.txt"
+        known = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                if ":" in line:
+                    user, password = line.split(":", 1)
+                    known[user.strip()] = password.strip()
+        User = get_user_model()
+        for role, (first, last) in DEMO_PEOPLE.items():
+            password = known.get(role) or secrets.token_urlsafe(9)
+            user, _ = User.objects.get_or_create(username=role, defaults={"first_name": first, "last_name": last})
+            user.set_password(password)
+            user.save()
+            user.groups.add(Group.objects.get(name=role))
+            known[role] = password
+        path.write_text("".join(f"{u}: {p}\n" for u, p in known.items()))
+        path.chmod(0o600)
+        self.stdout.write("Demoanvändare (endast demoläge; lösenorden finns i .data/demo-passwords.txt):")
+        for role in DEMO_PEOPLE:
+            self.stdout.write(f"  {role:24} {known[role]}")
