@@ -1,0 +1,125 @@
+"""Shared fixtures. Real PostgreSQL, Redis and Chromium where the machine has them.
+
+A test that needs a missing service is skipped with the reason, or fails when
+RUNBOOK_REQUIRE_SERVICES=1 (set by .ci/run), so CI cannot pass by skipping.
+"""
+
+import os
+import shutil
+import socket
+
+import pytest
+from django.contrib.auth.models import Group
+
+REQUIRE_SERVICES = os.environ.get("RUNBOOK_REQUIRE_SERVICES") == "1"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def missing(reason):
+    """Skip, or fail where CI requires every service."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def port_open(host, port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def require_postgres(django_db_blocker):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        missing("needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def redis_url():
+    from urllib.parse import urlparse
+
+    parsed = urlparse(TEST_REDIS_URL)
+    if not port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        missing(f"needs Redis at {TEST_REDIS_URL}")
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    """make_user("kundservice") -> a user in that role's group."""
+    counter = {"n": 0}
+
+    def make(*roles, username=None, password="ett-långt-testlösenord"):
+        counter["n"] += 1
+        name = username or f"{'-'.join(roles) or 'ingen'}-{counter['n']}"
+        user = django_user_model.objects.create_user(
+            username=name, password=password, first_name=name.title()
+        )
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return django_user_model.objects.get(pk=user.pk)
+
+    return make
+
+
+@pytest.fixture
+def ks(make_user):
+    return make_user("kundservice")
+
+
+@pytest.fixture
+def sa(make_user):
+    return make_user("systemansvarig")
+
+
+@pytest.fixture
+def va(make_user):
+    return make_user("verksamhetsansvarig")
+
+
+@pytest.fixture
+def vs(make_user):
+    return make_user("verksamhetsspecialist")
+
+
+@pytest.fixture
+def tel(make_user):
+    return make_user("telefoniansvarig")
+
+
+@pytest.fixture
+def open_incident(ks):
+    from incidents import services
+
+    def make(scenario="sesam_unreachable", summary="Sesam LMN svarar inte", by=None, **kwargs):
+        return services.open_incident(by or ks, scenario=scenario, summary=summary, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def chromium_path():
+    if not CHROMIUM:
+        missing("needs Debian's Chromium (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser(chromium_path):
+    """A real headless Chromium driven by Playwright; Playwright downloads no browser."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
