@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Incident, ReserveOrder, Task, TimelineEvent
+from .models import Contact, Incident, ReserveOrder, Task, TimelineEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -45,3 +45,9 @@ class TimelineEventAdmin(ReadOnlyAdmin):
 @admin.register(ReserveOrder)
 class ReserveOrderAdmin(ReadOnlyAdmin):
     list_display = ["reference", "incident", "product_area", "entered_in_sesam"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["kind", "name", "phone", "email", "active"]
+    list_filter = ["kind", "active"]

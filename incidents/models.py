@@ -309,3 +309,33 @@ class ReserveOrder(models.Model):
 
     class Meta:
         ordering = ["logged_at", "id"]
+
+
+class Contact(models.Model):
+    """Kontakt: the people and functions outside the app that the routine contacts.
+
+    Editable in the admin; shown on the incident page with phone numbers; e-mail is used by
+    the notifications app.
+    """
+
+    class Kind(models.TextChoices):
+        SYSTEMANSVARIG = "systemansvarig", _("Systemansvarig (SA)")
+        SA_MANAGER = "sa_manager", _("Enhetschef för SA")
+        SERVICEDESK = "servicedesk", _("Servicedesk")
+        VENDOR = "vendor", _("Systemleverantör")
+        REGIONAL_IT = "regional_it", _("Regionala IT-funktionen (driftinfo)")
+
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("namn"), max_length=200)
+    phone = models.CharField(_("telefon"), max_length=40, blank=True)
+    email = models.EmailField(_("e-post"), blank=True)
+    note = models.CharField(_("anmärkning"), max_length=200, blank=True)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("kontakt")
+        verbose_name_plural = _("kontakter")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
