@@ -1,0 +1,24 @@
+# Production image: gunicorn for the web, the same image for the Celery worker and beat.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    PATH="/opt/venv/bin:$PATH" \
+    DATA_DIR=/var/lib/runbook
+
+WORKDIR /app
+RUN pip install --no-cache-dir "uv==0.13.9"
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-install-project
+
+COPY . .
+# Static files are collected at build time; the key here exists only for this step.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
+    && useradd --system --home /var/lib/runbook runbook \
+    && mkdir -p /var/lib/runbook && chown runbook /var/lib/runbook
+USER runbook
+
+EXPOSE 8000
+CMD ["gunicorn", "runbook.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
