@@ -162,12 +162,10 @@ def _act(request, pk, form_class, form_name, call, success, anchor=""):
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None
+        # The reason is shown once, at the top of the page; the form keeps what was typed.
         messages.error(request, refused.message)
         status = 403 if refused.code == "forbidden" else 409 if refused.code == "conflict" else 400
-        if form is not None:
-            form.add_error(None, refused.message)
-            return _rerender(request, pk, {form_name: form}, status=status)
-        return _rerender(request, pk, {}, status=status)
+        return _rerender(request, pk, {form_name: form} if form is not None else {}, status=status)
     messages.success(request, success)
     return _back(pk, anchor)
 
