@@ -187,7 +187,6 @@ def derive(events, *, reserve_after=None):
     reserve_after = reserve_after if reserve_after is not None else settings.RESERVE_ROUTINE_AFTER
     d = Derived()
     tasks = {}  # task id (or step key for hand-built timelines) -> StepOutcome
-    order = 0
     scenario = ""
     for event in sorted(events, key=lambda e: e.at):
         data = event.data or {}
@@ -228,8 +227,7 @@ def derive(events, *, reserve_after=None):
             due_at = _as_datetime(data.get("due_at"))
             if due_at is None and step is not None and step.within is not None:
                 due_at = event.at + step.within
-            order += 1
-            tasks[data.get("task_id", step_key) or order] = StepOutcome(
+            tasks[data.get("task_id") or (task_scenario, step_key)] = StepOutcome(
                 scenario=task_scenario,
                 step_key=step_key,
                 role=data.get("role", step.role if step else ""),
@@ -239,7 +237,7 @@ def derive(events, *, reserve_after=None):
                 due_at=due_at,
             )
         elif kind == TASK_DONE:
-            outcome = tasks.get(data.get("task_id", data.get("step", "")))
+            outcome = tasks.get(data.get("task_id") or (data.get("scenario") or scenario, data.get("step")))
             if outcome is None:
                 outcome = next(
                     (t for t in tasks.values() if t.step_key == data.get("step") and t.done_at is None),
