@@ -81,7 +81,10 @@ def _make_tasks(incident, scenario, states, *, actor=None):
             TimelineEvent.Kind.TASK_CREATED,
             _("Ny uppgift för %(role)s: %(text)s")
             % {"role": Role.label(step.role), "text": task.short_text()},
-            data={"task_id": task.pk, "step": step.key, "role": step.role},
+            data={
+                "task_id": task.pk, "step": step.key, "role": step.role, "scenario": scenario.key,
+                "due_at": task.due_at.isoformat() if task.due_at else None,
+            },
             at=now,
         )
         if step.done_by:

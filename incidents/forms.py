@@ -138,3 +138,110 @@ class ReserveOrderForm(forms.Form):
                                 help_text=_("Löpnummer på Beställningsblankett LMN. Inget personnummer."))
     product_area = forms.ChoiceField(label=_("Produktområde"), choices=ReserveOrder.ProductArea.choices)
     prescriber_unit = forms.CharField(label=_("Förskrivarens enhet"), max_length=200)
+
+
+class ReviewForm(forms.Form):
+    """Uppföljning före avslut: becomes part of the incident report."""
+
+    note = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    what_happened = forms.CharField(
+        label=_("Vad hände"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Skriv kort vad som hände innan störningen avslutas.")},
+    )
+    deviations = forms.CharField(
+        label=_("Avvikelser från rutinen"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    actions = forms.CharField(
+        label=_("Åtgärder"), max_length=4000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def review(self):
+        return {k: self.cleaned_data.get(k, "") for k in ("what_happened", "deviations", "actions")}
+
+
+def _stockholm_day_start(day):
+    from datetime import datetime, time
+
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class PeriodMixin:
+    def period(self):
+        """The chosen dates as [start, end) in local time (end date inclusive for the user)."""
+        data = getattr(self, "cleaned_data", {}) or {}
+        start = data.get("fran")
+        end = data.get("till")
+        return (
+            _stockholm_day_start(start) if start else None,
+            _stockholm_day_start(end + timedelta(days=1)) if end else None,
+        )
+
+
+SORT_CHOICES = [
+    ("nyast", _("Nyast först")),
+    ("aldst", _("Äldst först")),
+    ("atgard-langst", _("Längst tid till återställd")),
+    ("atgard-kortast", _("Kortast tid till återställd")),
+    ("kvittens-langst", _("Längst tid till kvittens")),
+    ("scenario", _("Scenario")),
+]
+
+
+class HistoryFilterForm(PeriodMixin, forms.Form):
+    """Historik's filters; every field is a GET parameter so a view can be shared as a link."""
+
+    scenario = forms.ChoiceField(
+        label=_("Scenario"), required=False, choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES
+    )
+    fran = forms.DateField(label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    till = forms.DateField(label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(
+        label=_("Slutstatus"), required=False,
+        choices=[("", _("Alla")), ("closed", _("Avslutad")), ("cancelled", _("Makulerad"))],
+    )
+    reservrutin = forms.ChoiceField(
+        label=_("Reservrutin"), required=False,
+        choices=[("", _("Alla")), ("ja", _("Ja")), ("nej", _("Nej"))],
+    )
+    q = forms.CharField(label=_("Fritext"), required=False, max_length=200,
+                        help_text=_("Söker i sammanfattning, anteckningar och uppföljning. #123 söker på nummer."))
+    sortering = forms.ChoiceField(label=_("Sortering"), required=False, choices=SORT_CHOICES)
+
+    def filters(self):
+        data = self.cleaned_data if self.is_valid() else {}
+        start, end = self.period() if data else (None, None)
+        return {
+            "scenario": data.get("scenario", ""),
+            "start": start,
+            "end": end,
+            "state": data.get("status", ""),
+            "reserve": data.get("reservrutin", ""),
+            "q": data.get("q", ""),
+            "sort": data.get("sortering") or "nyast",
+        }
+
+
+class FiguresPeriodForm(PeriodMixin, forms.Form):
+    fran = forms.DateField(label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    till = forms.DateField(label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fran") and data.get("till") and data["fran"] > data["till"]:
+            raise forms.ValidationError(_("Periodens början ligger efter dess slut."))
+        return data
+
+    def chosen_period(self, today=None):
+        """The period asked for, else the last twelve whole months up to today."""
+        today = today or timezone.localdate()
+        data = self.cleaned_data if self.is_valid() else {}
+        end = data.get("till") or today
+        start = data.get("fran")
+        if start is None:
+            year, month = end.year, end.month - 11
+            if month <= 0:
+                year, month = year - 1, month + 12
+            start = end.replace(year=year, month=month, day=1)
+        return start, end

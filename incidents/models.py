@@ -339,3 +339,70 @@ class Contact(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.name}"
+
+
+class IncidentMetrics(models.Model):
+    """Nyckeltal per störning: one row per ended incident, derived from its timeline.
+
+    Written by the service that closes or cancels the incident, in the same transaction, and
+    rebuildable from the timeline with ``manage.py rebuild_incident_metrics``. Historik and
+    the figures read this table so that they need not walk a million events per request.
+    Durations are whole seconds from the report.
+    """
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="metrics"
+    )
+    scenario = models.CharField(max_length=40)
+    first_scenario = models.CharField(max_length=40)
+    reclassified = models.BooleanField(default=False)
+    final_state = models.CharField(max_length=20)
+    began_at = models.DateTimeField()
+    reported_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+
+    escalated_at = models.DateTimeField(null=True)
+    acknowledged_at = models.DateTimeField(null=True)
+    first_prognosis_at = models.DateTimeField(null=True)
+    reserve_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    closed_at = models.DateTimeField(null=True)
+
+    had_reserve_routine = models.BooleanField(default=False)
+    reserve_by_hand = models.BooleanField(default=False)
+    reserve_early = models.BooleanField(default=False)
+
+    secs_to_escalated = models.IntegerField(null=True)
+    secs_to_acknowledged = models.IntegerField(null=True)
+    secs_to_prognosis = models.IntegerField(null=True)
+    secs_to_reserve = models.IntegerField(null=True)
+    secs_to_resolved = models.IntegerField(null=True)
+    secs_to_closed = models.IntegerField(null=True)
+    secs_escalated_to_acknowledged = models.IntegerField(null=True)
+
+    steps_on_time = models.PositiveSmallIntegerField(default=0)
+    steps_late = models.PositiveSmallIntegerField(default=0)
+    steps_skipped = models.PositiveSmallIntegerField(default=0)
+    notices = models.PositiveSmallIntegerField(default=0)
+
+    # Summary, notes and review, for Historik's free-text search.
+    search_text = models.TextField(blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("nyckeltal")
+        verbose_name_plural = _("nyckeltal")
+        indexes = [
+            # Historik's default order and period filter; the other columns let PostgreSQL
+            # count a filtered list from the index alone.
+            models.Index(
+                fields=["reported_at", "scenario", "final_state", "had_reserve_routine"],
+                name="metrics_period_filters",
+            ),
+            models.Index(fields=["scenario", "reported_at"], name="metrics_scenario_period"),
+        ]
+        permissions = [("export_figures", "Se nyckeltal och exportera CSV")]
+
+    @property
+    def followed_routine(self):
+        return self.steps_late == 0 and self.steps_skipped == 0

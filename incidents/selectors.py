@@ -2,11 +2,17 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, Prefetch, Q
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from runbook.scenarios import Role
 
-from .models import Incident, State, Task, TimelineEvent
+from . import reports
+from .models import Incident, IncidentMetrics, State, Task, TimelineEvent
 
 
 def live_incidents():
@@ -34,6 +40,14 @@ def incident_for_page(incident_id):
             "reserve_orders",
             Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")),
         )
+        .get(pk=incident_id)
+    )
+
+
+def incident_for_report(incident_id):
+    return (
+        Incident.objects.select_related("reported_by")
+        .prefetch_related("reserve_orders", Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")))
         .get(pk=incident_id)
     )
 
@@ -79,4 +93,136 @@ def caller_summary(incident):
         "functions": sorted(functions.items(), key=lambda kv: -kv[1]),
         "errors": sorted(set(errors)),
         "earliest": min(since) if since else None,
+    }
+
+
+# --- Historik and figures (read IncidentMetrics, one row per ended incident) -----------------
+
+HISTORY_SORTS = {
+    # key in the URL -> order_by
+    "nyast": ("-reported_at", "-pk"),
+    "aldst": ("reported_at", "pk"),
+    "atgard-langst": (F("secs_to_resolved").desc(nulls_last=True), "-pk"),
+    "atgard-kortast": (F("secs_to_resolved").asc(nulls_last=True), "-pk"),
+    "kvittens-langst": (F("secs_to_acknowledged").desc(nulls_last=True), "-pk"),
+    "scenario": ("scenario", "-reported_at", "-pk"),
+}
+DEFAULT_SORT = "nyast"
+
+
+def history(*, scenario="", start=None, end=None, state="", reserve="", q="", sort=DEFAULT_SORT):
+    """Ended incidents for Historik and its CSV, filtered on their metrics row.
+
+    ``start``/``end`` bound the report time (end exclusive); ``reserve`` is "ja"/"nej";
+    ``q`` searches summary, notes and review (Swedish full text on PostgreSQL).
+    """
+    rows = IncidentMetrics.objects.select_related("incident", "incident__reported_by")
+    if scenario:
+        rows = rows.filter(scenario=scenario)
+    if start:
+        rows = rows.filter(reported_at__gte=start)
+    if end:
+        rows = rows.filter(reported_at__lt=end)
+    if state:
+        rows = rows.filter(final_state=state)
+    if reserve == "ja":
+        rows = rows.filter(had_reserve_routine=True)
+    elif reserve == "nej":
+        rows = rows.filter(had_reserve_routine=False)
+    q = (q or "").strip()
+    if q:
+        number = q.lstrip("#")
+        if number.isdigit():
+            rows = rows.filter(pk=int(number))
+        elif connection.vendor == "postgresql":
+            rows = rows.annotate(
+                search=SearchVector("search_text", config="swedish")
+            ).filter(search=SearchQuery(q, config="swedish", search_type="websearch"))
+        else:
+            rows = rows.filter(search_text__icontains=q)
+    return rows.order_by(*HISTORY_SORTS.get(sort, HISTORY_SORTS[DEFAULT_SORT]))
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+DURATION_COLUMNS = {
+    "escalated": "secs_to_escalated",
+    "acknowledged": "secs_to_acknowledged",
+    "prognosis": "secs_to_prognosis",
+    "reserve": "secs_to_reserve",
+    "resolved": "secs_to_resolved",
+    "closed": "secs_to_closed",
+}
+
+
+def figures(start, end):
+    """Nyckeltal for incidents reported in [start, end): three queries whatever the history.
+
+    Cancelled incidents (false alarms) are counted apart and left out of the durations.
+    """
+    period = IncidentMetrics.objects.filter(reported_at__gte=start, reported_at__lt=end)
+    cancelled = Q(final_state=State.CANCELLED)
+    monthly = list(
+        period.annotate(month=TruncMonth("reported_at", tzinfo=timezone.get_current_timezone()))
+        .values("month", "scenario")
+        .annotate(
+            incidents=Count("pk", filter=~cancelled),
+            cancelled=Count("pk", filter=cancelled),
+            reserve=Count("pk", filter=Q(had_reserve_routine=True)),
+        )
+        .order_by("month", "scenario")
+    )
+    closed = period.exclude(cancelled)
+    ack_target = int(settings.ACK_TIMEOUT.total_seconds())
+    totals = closed.aggregate(
+        incidents=Count("pk"),
+        escalations=Count("pk", filter=Q(escalated_at__isnull=False)),
+        acknowledged_in_time=Count("pk", filter=Q(secs_escalated_to_acknowledged__lte=ack_target)),
+        reserve=Count("pk", filter=Q(had_reserve_routine=True)),
+        reserve_by_hand=Count("pk", filter=Q(had_reserve_routine=True, reserve_by_hand=True)),
+        reserve_early=Count("pk", filter=Q(reserve_early=True)),
+        followed=Count("pk", filter=Q(steps_late=0, steps_skipped=0)),
+        **{f"n_{key}": Count(column) for key, column in DURATION_COLUMNS.items()},
+    )
+    if connection.vendor == "postgresql":
+        aggregates = {}
+        for key, column in DURATION_COLUMNS.items():
+            aggregates[f"p50_{key}"] = PercentileCont(column, 0.5)
+            aggregates[f"p90_{key}"] = PercentileCont(column, 0.9)
+        percentiles = closed.aggregate(**aggregates)
+    else:
+        # SQLite has no percentile_cont: one query for the columns, percentiles in Python.
+        values = list(closed.values_list(*DURATION_COLUMNS.values()))
+        percentiles = {}
+        for i, key in enumerate(DURATION_COLUMNS):
+            column = [row[i] for row in values]
+            percentiles[f"p50_{key}"] = reports.percentile(column, 0.5)
+            percentiles[f"p90_{key}"] = reports.percentile(column, 0.9)
+    durations = [
+        {
+            "key": key,
+            "label": label,
+            "n": totals[f"n_{key}"],
+            "median": percentiles[f"p50_{key}"],
+            "p90": percentiles[f"p90_{key}"],
+        }
+        for key, label in reports.DURATIONS
+    ]
+    return {
+        "monthly": monthly,
+        "totals": totals,
+        "durations": durations,
+        "ack_target": settings.ACK_TIMEOUT,
+        "acknowledged_share": (
+            totals["acknowledged_in_time"] / totals["escalations"] if totals["escalations"] else None
+        ),
     }

@@ -16,12 +16,15 @@ from django_fsm import ConcurrentTransition, can_proceed
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import flows, permissions
-from .models import Incident, ReserveOrder, State, Task, TimelineEvent
+from . import flows, metrics, permissions
+from .models import Incident, IncidentMetrics, ReserveOrder, State, Task, TimelineEvent
 from .timeline import log_event
 
 SUMMARY_MAX = Incident._meta.get_field("summary").max_length
 NOTE_MAX = 4000
+REVIEW_MAX = 4000
+# Uppföljning: what Verksamhetsansvarig writes before closing (what happened is required).
+REVIEW_FIELDS = ("what_happened", "deviations", "actions")
 # No personal data about patients is kept: a reference that looks like one is refused.
 PERSONNUMMER = re.compile(r"(19|20)?\d{6}[-+]?\d{4}")
 
@@ -138,8 +141,12 @@ def _refusal_for_state(incident, name):
 
 
 @transaction.atomic
-def fire(user, incident_id, name, *, note="", reason="", now=None):
-    """Fire one transition of the state machine on behalf of a person (or the system)."""
+def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
+    """Fire one transition of the state machine on behalf of a person (or the system).
+
+    Closing needs a review (``review``); closing and cancelling write the incident's
+    metrics row in the same transaction.
+    """
     if name not in permissions.TRANSITION_PERMISSIONS:
         raise ActionRefused(_("Okänd åtgärd."), code="invalid")
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
@@ -152,6 +159,8 @@ def fire(user, incident_id, name, *, note="", reason="", now=None):
     if name == "cancel":
         reason = _clean_text(reason, _("Skäl till makulering"), 500)
     method = getattr(incident, name)
+    if name == "close" and can_proceed(method):
+        review = _clean_review(review)
     if not can_proceed(method):
         raise ActionRefused(_refusal_for_state(incident, name), code="conflict")
 
@@ -171,10 +180,13 @@ def fire(user, incident_id, name, *, note="", reason="", now=None):
         % {"action": transition_label(name), "state": incident.get_state_display()},
         actor=user,
         note=reason if name == "cancel" and not note else note,
-        data={"name": name, "from": previous, "to": incident.state},
+        data={"name": name, "from": previous, "to": incident.state}
+        | ({"review": review} if name == "close" else {}),
         at=now,
     )
     flows.on_transition(incident, name, previous, actor=user)
+    if incident.is_ended:
+        record_metrics(incident)
     return incident
 
 
@@ -198,8 +210,23 @@ def resolve(user, incident_id, note=""):
     return fire(user, incident_id, "resolve", note=note)
 
 
-def close(user, incident_id, note=""):
-    return fire(user, incident_id, "close", note=note)
+def close(user, incident_id, review, note=""):
+    """Avsluta after review: ``review`` is a mapping of REVIEW_FIELDS, or the text of what happened."""
+    return fire(user, incident_id, "close", note=note, review=review)
+
+
+def _clean_review(review):
+    if isinstance(review, str) or review is None:
+        review = {"what_happened": review or ""}
+    labels = {
+        "what_happened": _("Vad hände"),
+        "deviations": _("Avvikelser från rutinen"),
+        "actions": _("Åtgärder"),
+    }
+    return {
+        key: _clean_text(review.get(key), labels[key], REVIEW_MAX, required=key == "what_happened")
+        for key in REVIEW_FIELDS
+    }
 
 
 def cancel(user, incident_id, reason):
@@ -221,6 +248,36 @@ def available_transitions(user, incident):
             or (name == "close" and incident.state == State.RESOLVED)
         )
     ]
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+def record_metrics(incident):
+    """Write (or rewrite) the ended incident's metrics row from its timeline."""
+    row = metrics.row_for(incident, list(incident.events.all()))
+    IncidentMetrics.objects.filter(pk=incident.pk).delete()
+    row.save(force_insert=True)
+    return row
+
+
+def rebuild_metrics(batch_size=2000):
+    """Rewrite every ended incident's metrics row from the timeline; returns how many."""
+    done = 0
+    ids = list(Incident.objects.ended().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        events = {}
+        for event in TimelineEvent.objects.filter(incident_id__in=chunk).order_by("at", "id"):
+            events.setdefault(event.incident_id, []).append(event)
+        rows = [
+            metrics.row_for(incident, events.get(incident.pk, []))
+            for incident in Incident.objects.filter(pk__in=chunk)
+        ]
+        with transaction.atomic():
+            IncidentMetrics.objects.filter(pk__in=chunk).delete()
+            IncidentMetrics.objects.bulk_create(rows)
+        done += len(rows)
+    return done
 
 
 # --- prognosis, notes, contacts -------------------------------------------------------

@@ -1,9 +1,14 @@
 """Pages: parse the request, call a service or a selector, render. No rules live here."""
 
+import functools
+from datetime import timedelta
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import forms, permissions, selectors, services
+from . import charts, exports, forms, permissions, reports, selectors, services
 from .models import Incident, State
 from .services import ActionRefused
 
@@ -141,6 +146,7 @@ def _detail_context(request, incident, **forms_with_errors):
             initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact}
         ),
         "reclassify_form": forms.ReclassifyForm(initial={"scenario": incident.scenario}),
+        "review_form": forms.ReviewForm(),
         "order_form": forms.ReserveOrderForm(),
         "now": timezone.now(),
     }
@@ -189,6 +195,15 @@ def transition(request, pk, name):
             request, pk, forms.CancelForm, "cancel_form",
             lambda d: services.cancel(request.user, pk, reason=d["reason"]),
             _("Störningen är makulerad."),
+        )
+    if name == "close":
+        return _act(
+            request, pk, forms.ReviewForm, "review_form",
+            lambda d: services.close(
+                request.user, pk,
+                review={k: d.get(k, "") for k in services.REVIEW_FIELDS}, note=d.get("note", ""),
+            ),
+            _("Störningen är avslutad. Uppföljningen finns i rapporten."),
         )
     return _act(
         request, pk, forms.NoteForm, "note_form",
@@ -274,11 +289,161 @@ def order_entered(request, pk, order_id):
     )
 
 
+def _may_export(user):
+    return permissions.has(user, "export_figures")
+
+
 @require_GET
 def history(request):
-    """Historik: ended incidents, newest first."""
+    """Historik: ended incidents, filtered, sorted and paginated; the filters live in the URL."""
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
-    paginator = Paginator(selectors.ended_incidents(), HISTORY_PAGE_SIZE)
+    form = forms.HistoryFilterForm(request.GET or None)
+    rows = selectors.history(**form.filters())
+    paginator = Paginator(rows, HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("sida"))
-    return render(request, "incidents/history.html", {"page": page})
+    params = request.GET.copy()
+    params.pop("sida", None)
+    return render(
+        request,
+        "incidents/history.html",
+        {
+            "page": page,
+            "form": form,
+            "query": params.urlencode(),
+            "may_export": _may_export(request.user),
+        },
+    )
+
+
+@require_GET
+def history_csv(request):
+    """The filtered Historik as CSV (all pages), streamed."""
+    if not (permissions.has(request.user, "view_incident") and _may_export(request.user)):
+        return _forbidden(request)
+    form = forms.HistoryFilterForm(request.GET or None)
+    rows = selectors.history(**form.filters()).iterator(chunk_size=2000)
+    response = StreamingHttpResponse(
+        exports.rows_to_lines(exports.history_header(), exports.history_rows(rows)),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="historik-{stamp}.csv"'
+    return response
+
+
+@functools.cache
+def _report_css():
+    path = finders.find("css/report.css")
+    return Path(path).read_text(encoding="utf-8") if path else ""
+
+
+@require_GET
+def incident_report(request, pk):
+    """Rapport: the whole timeline and what it says, printable on A4 and downloadable."""
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    try:
+        incident = selectors.incident_for_report(pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    events = list(incident.events.all())
+    derived = reports.derive(events)
+    context = {
+        "incident": incident,
+        "scenario": incident.scenario_def,
+        "events": events,
+        "d": derived,
+        "durations": [
+            (label, at, reports.format_duration(delta)) for _key, label, at, delta in derived.durations()
+        ],
+        "escalation_to_ack": reports.format_duration(derived.escalation_to_ack),
+        "reclassifications": [
+            (at, scenarios.SCENARIOS[a].title if a in scenarios.SCENARIOS else a,
+             scenarios.SCENARIOS[b].title if b in scenarios.SCENARIOS else b)
+            for at, a, b in derived.reclassifications
+        ],
+        "steps": [s for s in derived.steps],
+        "reserve_orders": list(incident.reserve_orders.all()),
+        "download": request.GET.get("ladda-ner") == "1",
+        "printed_at": timezone.now(),
+    }
+    if context["download"]:
+        context["inline_css"] = _report_css()
+        response = render(request, "incidents/incident_report_file.html", context)
+        response["Content-Disposition"] = f'attachment; filename="storning-{incident.pk}-rapport.html"'
+        return response
+    return render(request, "incidents/incident_report.html", context)
+
+
+def _month_label(month):
+    return timezone.localtime(month).strftime("%Y-%m") if month else ""
+
+
+def _figures_context(request):
+    form = forms.FiguresPeriodForm(request.GET or None)
+    start_day, end_day = form.chosen_period()
+    start = forms._stockholm_day_start(start_day)
+    end = forms._stockholm_day_start(end_day + timedelta(days=1))
+    figures = selectors.figures(start, end)
+    series = [(key, s.title) for key, s in scenarios.SCENARIOS.items()]
+    by_month = {}
+    for row in figures["monthly"]:
+        label = _month_label(row["month"])
+        counts, extra = by_month.setdefault(label, ({}, {"cancelled": 0, "reserve": 0}))
+        counts[row["scenario"]] = counts.get(row["scenario"], 0) + row["incidents"]
+        extra["cancelled"] += row["cancelled"]
+        extra["reserve"] += row["reserve"]
+    months = []
+    cursor = start_day.replace(day=1)
+    while cursor <= end_day:
+        label = cursor.strftime("%Y-%m")
+        counts, extra = by_month.get(label, ({}, {"cancelled": 0, "reserve": 0}))
+        months.append((label, counts, extra))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return form, start_day, end_day, figures, series, months
+
+
+@require_GET
+def figures(request):
+    """Nyckeltal for a period: tables, SVG charts, and the way to CSV."""
+    if not (permissions.has(request.user, "view_incident") and _may_export(request.user)):
+        return _forbidden(request)
+    form, start_day, end_day, figures, series, months = _figures_context(request)
+    durations = [
+        dict(d, median_text=reports.format_duration(d["median"]), p90_text=reports.format_duration(d["p90"]))
+        for d in figures["durations"]
+    ]
+    context = {
+        "form": form,
+        "start": start_day,
+        "end": end_day,
+        "figures": figures,
+        "series": series,
+        "months": [(label, [counts.get(k, 0) for k, _l in series], sum(counts.values()), extra) for label, counts, extra in months],
+        "durations": durations,
+        "ack_minutes": int(figures["ack_target"].total_seconds() // 60),
+        "ack_percent": None if figures["acknowledged_share"] is None else round(figures["acknowledged_share"] * 100),
+        "monthly_chart": charts.monthly_stacked(
+            [(label, counts) for label, counts, _e in months], series,
+            _("Störningar per månad och scenario, %(a)s – %(b)s") % {"a": start_day, "b": end_day},
+        ),
+        "durations_chart": charts.durations_bars(
+            figures["durations"], _("Median och 90:e percentil för tiderna från anmälan"),
+            {"median": _("Median"), "p90": _("90:e percentil")},
+        ),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "incidents/figures.html", context)
+
+
+@require_GET
+def figures_csv(request):
+    if not (permissions.has(request.user, "view_incident") and _may_export(request.user)):
+        return _forbidden(request)
+    _form, start_day, end_day, figures, series, months = _figures_context(request)
+    response = HttpResponse(
+        exports.figures_text(figures, months, series), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="nyckeltal-{start_day}-{end_day}.csv"'
+    return response

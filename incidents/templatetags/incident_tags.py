@@ -20,3 +20,11 @@ def role_label(role):
 @register.filter
 def is_overdue(task):
     return task.is_overdue(timezone.now())
+
+
+@register.filter
+def duration_text(value):
+    """Seconds or a timedelta as "2 h 05 min"; "–" when there is none."""
+    from incidents.reports import format_duration
+
+    return format_duration(value)
