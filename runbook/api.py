@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
@@ -26,6 +27,11 @@ from . import services as token_services
 
 STATUS_OF_CODE = {"invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409}
 CODE_OF_STATUS = {status: code for code, status in STATUS_OF_CODE.items()}
+
+
+class Renderer(JSONRenderer):
+    # Swedish stays readable in the raw answer (å, ä, ö rather than \u00e5).
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class CsrfFailed(HttpError):
@@ -85,6 +91,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=[BearerToken(), Session()],
     docs=Swagger(settings={"persistAuthorization": False}),
+    renderer=Renderer(),
 )
 api.add_router("/incidents", incidents_router)
 
