@@ -157,7 +157,13 @@ def http_error(request, exc):
     code = CODE_OF_STATUS.get(exc.status_code, "invalid" if exc.status_code < 500 else None)
     if code is None:
         raise exc
-    return error_response(request, code, exc.message or _("Förfrågan kunde inte utföras."), status=exc.status_code)
+    if exc.status_code == 400:
+        # ninja's own 400s are about a body it could not parse (not JSON, or a form).
+        return error_response(
+            request, "invalid", _("Förfrågans innehåll kunde inte tolkas. Skicka JSON."),
+            [{"field": "body", "message": str(exc)}],
+        )
+    return error_response(request, code, _("Förfrågan kunde inte utföras."), status=exc.status_code)
 
 
 @api.get("/scenarios", response={200: list[ScenarioOut], **READ_ERRORS}, tags=["routine"], summary="The scenarios", operation_id="listScenarios")

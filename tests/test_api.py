@@ -209,6 +209,13 @@ def test_a_body_that_is_not_an_object_is_400(api_client, ks, raw):
     assert not Incident.objects.exists()
 
 
+def test_a_form_body_is_400_in_the_error_shape(api_client, ks):
+    response = api_client(ks).post(f"{API}/incidents", {"scenario": "sesam_unreachable", "summary": "x"})
+    body = assert_error(response, 400, "invalid")
+    assert "JSON" in body["message"]
+    assert not Incident.objects.exists()
+
+
 def test_someone_without_a_role_may_not_open_an_incident(api_client, make_user):
     response = post(api_client(make_user()), f"{API}/incidents", {"scenario": "sesam_unreachable", "summary": "x"})
     assert_error(response, 403, "forbidden")
