@@ -32,6 +32,49 @@ def ended_incidents():
     return Incident.objects.ended().select_related("reported_by").order_by("-reported_at", "-id")
 
 
+def filtered_incidents(*, state=None, scenario=None, phase=None, opened_after=None, opened_before=None):
+    """Incidents for lists outside the pages (the API), newest report first.
+
+    ``phase`` is ``"live"`` (what the live list shows: not closed or cancelled) or ``"ended"``
+    (closed or cancelled, as in the history). "Opened" is when the incident was reported.
+    """
+    incidents = Incident.objects.select_related("reported_by")
+    if state:
+        incidents = incidents.filter(state=state)
+    if scenario:
+        incidents = incidents.filter(scenario=scenario)
+    if phase == "live":
+        incidents = incidents.not_ended()
+    elif phase == "ended":
+        incidents = incidents.ended()
+    if opened_after:
+        incidents = incidents.filter(reported_at__gte=opened_after)
+    if opened_before:
+        incidents = incidents.filter(reported_at__lt=opened_before)
+    return incidents.order_by("-reported_at", "-id")
+
+
+def task_belongs_to(task_id, incident_id):
+    return Task.objects.filter(pk=task_id, incident_id=incident_id).exists()
+
+
+def timers_of(incident):
+    """The incident's timers as (name, due_at, state) rows.
+
+    Durable timers are not part of the incident model yet; until they are, there are none
+    to show, and none are invented.
+    """
+    return []
+
+
+def notifications_of(incident):
+    """The incident's outgoing notifications with their delivery state.
+
+    The outbox (notifications app) does not hold rows yet; until it does, there are none.
+    """
+    return []
+
+
 def incident_for_page(incident_id):
     return (
         Incident.objects.select_related("reported_by")

@@ -56,6 +56,11 @@ def _locked(incident_id):
 
 def _clean_text(value, field_label, max_length, required=True):
     value = (value or "").strip()
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL; the page forms refuse it too, this covers the API.
+        raise ActionRefused(
+            _("%(field)s innehåller otillåtna tecken.") % {"field": field_label}, code="invalid"
+        )
     if required and not value:
         raise ActionRefused(_("%(field)s måste fyllas i.") % {"field": field_label}, code="invalid")
     if len(value) > max_length:

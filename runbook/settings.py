@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    # For the API docs page: Swagger UI from the package's own static files, not a CDN.
+    "ninja",
     "runbook",
     "incidents",
     "notifications",

@@ -1,11 +1,29 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import health
+from incidents.services import ActionRefused
+
+from . import health, services
+from .models import ApiToken
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Namn på nyckeln"),
+        max_length=ApiToken._meta.get_field("name").max_length,
+        required=False,
+        help_text=gettext_lazy("Till exempel verktyget eller skriptet som ska använda den."),
+    )
 
 
 @login_not_required
@@ -44,3 +62,52 @@ def forbidden(request, exception=None):
 
 def not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+@login_not_required
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    from .api import error_response
+
+    return error_response(request, "not_found", _("Finns inte."))
+
+
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    """API-nycklar: the person's own tokens; a new one is shown once, when it is made."""
+    new_key = None
+    form = TokenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _token, new_key = services.issue_token(request.user, form.cleaned_data["name"])
+            except ActionRefused as refused:
+                form.add_error("name", refused.message)
+                status = 400
+            else:
+                form = TokenForm()
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": ApiToken.objects.filter(user=request.user),
+    }
+    response = render(request, "runbook/tokens.html", context, status=status)
+    if new_key:
+        # The token in clear is in this page only: keep it out of every cache.
+        add_never_cache_headers(response)
+    return response
+
+
+@require_POST
+def revoke_token(request, token_id):
+    try:
+        token = services.revoke_token(request.user, token_id)
+    except ActionRefused as refused:
+        if refused.code == "not_found":
+            raise Http404 from None
+        raise
+    messages.success(request, _("API-nyckeln ”%(name)s” är återkallad.") % {"name": token.name})
+    return redirect("tokens")

@@ -123,3 +123,19 @@ def browser(chromium_path):
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def api_client(db):
+    """api_client(user) -> a test client that sends that user's new personal API token."""
+    from django.test import Client
+
+    from runbook import services
+
+    def make(user, **headers):
+        _token, key = services.issue_token(user, "test")
+        client = Client(headers={"Authorization": f"Bearer {key}", **headers})
+        client.token = key
+        return client
+
+    return make

@@ -1,0 +1,215 @@
+"""The shapes of the JSON API (``/api/v1/``): what it reads and what it answers.
+
+The OpenAPI document is made from these. Allowed values (scenarios, states, transitions) are
+taken from the routine and the state machine, never listed a second time here.
+"""
+
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import Annotated, Literal, Optional
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime
+
+from runbook import scenarios
+
+from . import permissions
+from .models import Incident, State, TimelineEvent
+
+# Times far outside an incident's life are typing mistakes; refusing them also keeps every
+# accepted time representable in UTC and in the database.
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2200
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        value = value.astimezone(dt_timezone.utc)
+    except (OverflowError, ValueError):
+        raise ValueError("time out of range") from None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"time must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+ApiDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""An ISO 8601 time with its UTC offset (RFC 3339), e.g. ``2025-03-30T14:00:00+02:00``."""
+
+ScenarioKey = Literal[tuple(scenarios.SCENARIOS)]
+StateName = Literal[tuple(State.values)]
+TransitionName = Literal[tuple(permissions.TRANSITION_ORDER)]
+PrognosisKind = Literal[tuple(Incident.PrognosisKind.values)]
+EventKind = Literal[tuple(TimelineEvent.Kind.values)]
+Phase = Literal["live", "ended"]
+ErrorCode = Literal["unauthorized", "forbidden", "not_found", "conflict", "invalid"]
+
+# Ids are PostgreSQL bigints; a larger number names nothing.
+MAX_ID = 2**63 - 1
+SUMMARY_MAX = Incident._meta.get_field("summary").max_length
+NOTE_MAX = 4000
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+class FieldError(Schema):
+    field: str = Field(description="Where the bad value is, e.g. `summary` or `query.limit`.")
+    message: str
+
+
+class Error(Schema):
+    """Every refusal has this shape, whatever the status."""
+
+    code: ErrorCode = Field(description="Machine-readable; one per HTTP status.")
+    message: str = Field(description="For a person, in the request's language (Swedish by default).")
+    errors: list[FieldError] = Field(default_factory=list, description="Per-field detail for `invalid`.")
+
+
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
+READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error}
+
+
+# --- the routine ----------------------------------------------------------------------------
+
+class StepOut(Schema):
+    key: str
+    role: str
+    role_label: str
+    instruction: str = Field(description="The routine's words.")
+    due_on: StateName = Field(description="The incident state whose arrival makes the step a task.")
+    within_seconds: Optional[int] = Field(description="How soon after becoming due; null: no stated limit.")
+    done_by: Optional[str] = Field(description="The transition or action that does this step, if any.")
+
+
+class ScenarioOut(Schema):
+    key: ScenarioKey
+    title: str
+    routine_text: str
+    routine_version: str
+    caller_script: list[str]
+    steps: list[StepOut]
+
+
+# --- incidents: input -----------------------------------------------------------------------
+
+class IncidentIn(Schema):
+    scenario: ScenarioKey
+    summary: str = Field(max_length=SUMMARY_MAX, description="What is wrong, in a sentence or two.")
+    began_at: Optional[ApiDateTime] = Field(
+        None, description="When the disruption began, if earlier than now (the 4-hour clock runs from it)."
+    )
+    note: str = Field("", max_length=NOTE_MAX)
+
+
+class ReviewIn(Schema):
+    what_happened: str = Field(..., max_length=NOTE_MAX, description="Vad hände (required).")
+    deviations: str = Field("", max_length=NOTE_MAX, description="Avvikelser från rutinen.")
+    actions: str = Field("", max_length=NOTE_MAX, description="Åtgärder.")
+
+
+class TransitionIn(Schema):
+    note: str = Field(
+        "", max_length=NOTE_MAX,
+        description="Written to the timeline. For `cancel` it is the reason, and required.",
+    )
+    review: Optional[ReviewIn] = Field(
+        None, description="Verksamhetsansvarig's review; required for `close`.",
+    )
+
+
+class PrognosisIn(Schema):
+    expected_at: Optional[ApiDateTime] = Field(
+        ..., description="When Sesam LMN is expected back; null records “Ingen prognos”."
+    )
+    note: str = Field("", max_length=NOTE_MAX)
+
+
+class IncidentFilters(Schema):
+    state: Optional[StateName] = None
+    scenario: Optional[ScenarioKey] = None
+    phase: Optional[Phase] = Field(
+        None, description="`live`: not closed or cancelled (as the live list); `ended`: closed or cancelled."
+    )
+    opened_after: Optional[ApiDateTime] = Field(None, description="Reported at or after this time.")
+    opened_before: Optional[ApiDateTime] = Field(None, description="Reported before this time.")
+    limit: int = Field(25, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+# --- incidents: output ----------------------------------------------------------------------
+
+class PrognosisOut(Schema):
+    kind: PrognosisKind = Field(description="`missing`, `none` (“Ingen prognos”) or `at`.")
+    label: str
+    expected_at: Optional[datetime]
+    passed: bool = Field(description="A prognosis time has passed while the incident is live: it counts as missing.")
+
+
+class TaskOut(Schema):
+    id: int
+    role: str
+    role_label: str
+    text: str
+    due_at: Optional[datetime]
+    done: bool
+    done_at: Optional[datetime]
+    done_by: Optional[str]
+
+
+class TimerOut(Schema):
+    name: str
+    due_at: datetime
+    state: str
+
+
+class NotificationOut(Schema):
+    channel: str
+    status: str
+    attempts: int
+    last_error: str
+
+
+class EventOut(Schema):
+    id: int
+    at: datetime
+    kind: EventKind
+    actor: str
+    message: str
+    note: str
+
+
+class TransitionOut(Schema):
+    name: TransitionName
+    label: str
+
+
+class IncidentSummaryOut(Schema):
+    id: int
+    scenario: ScenarioKey
+    scenario_title: str
+    state: StateName
+    state_label: str
+    summary: str
+    began_at: datetime
+    reported_at: datetime
+    reported_by: str
+    ended_at: Optional[datetime]
+    prognosis: PrognosisOut
+
+
+class IncidentOut(IncidentSummaryOut):
+    routine_version: str
+    servicedesk_ref: str
+    vendor_contact: str
+    cancel_reason: str
+    timers: list[TimerOut]
+    tasks: list[TaskOut]
+    timeline: list[EventOut]
+    notifications: list[NotificationOut]
+    transitions: list[TransitionOut] = Field(description="What the caller may fire now.")
+
+
+class IncidentPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[IncidentSummaryOut]
