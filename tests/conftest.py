@@ -139,3 +139,13 @@ def api_client(db):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def swedish_by_default():
+    """Each test starts in the app's default language, whatever a previous request chose."""
+    from django.utils import translation
+
+    translation.activate("sv")
+    yield
+    translation.deactivate()
