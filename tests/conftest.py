@@ -201,3 +201,14 @@ def observed(incident):
 @pytest.fixture
 def snapshot():
     return observed
+
+
+@pytest.fixture
+def client_as(client):
+    """client_as(user) -> the test client, signed in as that person."""
+
+    def login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return login
