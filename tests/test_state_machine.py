@@ -301,3 +301,14 @@ def test_reclassifying_an_ended_incident_is_refused(incident_in, vs, snapshot):
     assert refused.value.code == "conflict"
     assert refused.value.message == "Scenario kan bara bytas medan störningen pågår."
     assert snapshot(incident) == before
+
+
+def test_reclassifying_does_not_repeat_a_duty_both_scenarios_share(open_incident, vs):
+    incident = open_incident(scenario="kundservice_link_loss")
+    shared = Task.objects.get(incident=incident, step_key="help_it_troubleshoot")
+    services.complete_task(vs, shared.pk)
+
+    services.reclassify(vs, incident.pk, "sesam_unreachable")
+
+    assert incident.tasks.filter(step_key="help_it_troubleshoot").count() == 1
+    assert "help_it_troubleshoot" not in open_steps(incident)
