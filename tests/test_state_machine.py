@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents import services
@@ -312,3 +313,28 @@ def test_reclassifying_does_not_repeat_a_duty_both_scenarios_share(open_incident
 
     assert incident.tasks.filter(step_key="help_it_troubleshoot").count() == 1
     assert "help_it_troubleshoot" not in open_steps(incident)
+
+
+def test_pressing_avsluta_with_open_tasks_shows_what_is_left(incident_in, va, client_as, snapshot):
+    incident = incident_in("telephony_fault", "resolved")
+    before = snapshot(incident)
+    response = client_as(va).post(reverse("incidents:transition", args=[incident.pk, "close"]))
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "Kan inte avslutas än: 3 uppgift(er) är inte klara:" in page
+    assert "Driften är återställd: ta bort lavinmeddelandet från telefonslingan." in page
+    assert snapshot(incident) == before
+
+
+def test_pressing_eskalera_twice_tells_the_second_press_it_is_too_late(open_incident, vs, client_as):
+    incident = open_incident(scenario="sesam_unreachable")
+    client = client_as(vs)
+    url = reverse("incidents:transition", args=[incident.pk, "escalate"])
+    assert client.post(url).status_code == 302
+    again = client.post(url)
+    assert again.status_code == 409
+    assert (
+        "”Eskalera till systemansvarig” går inte när störningen har status ”Eskalerad till SA”."
+        in again.content.decode()
+    )
+    assert incident.events.filter(kind="transition", data__name="escalate").count() == 1
