@@ -57,11 +57,15 @@ def _actions_done(incident):
 
 def _make_tasks(incident, scenario, states, *, actor=None):
     existing = set(incident.tasks.values_list("scenario", "step_key"))
+    # A duty two scenarios share (routine section 1) is one task, whichever scenario made it.
+    existing_steps = [_step_of(task) for task in incident.tasks.all()]
     done_already = None
     reached = None
     now = timezone.now()
     for step in scenario.steps:
         if step.due_on not in states or (scenario.key, step.key) in existing:
+            continue
+        if step in existing_steps:
             continue
         if step.only_after:
             reached = reached if reached is not None else reached_states(incident)

@@ -174,7 +174,9 @@ def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
     if name == "cancel":
         incident.cancel_reason = reason
     try:
-        incident.save()
+        # A savepoint, so that the transaction can still read who won after a lost race.
+        with transaction.atomic():
+            incident.save()
     except ConcurrentTransition:
         raise ActionRefused(_refusal_for_state(Incident.objects.get(pk=incident_id), name)) from None
 
