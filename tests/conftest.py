@@ -53,9 +53,35 @@ def redis_url():
     return TEST_REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def role_permissions(django_db_setup, django_db_blocker):
+    """The role groups and their permissions as the migrations made them."""
+    with django_db_blocker.unblock():
+        return {
+            group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+            for group in Group.objects.prefetch_related("permissions")
+        }
+
+
+def ensure_role_groups(role_permissions):
+    """A transactional test's flush removes the groups the data migrations made; put them
+    back as they were (the permissions themselves are re-made by the flush's post_migrate)."""
+    from django.contrib.auth.models import Permission
+
+    if Group.objects.filter(name__in=role_permissions).count() == len(role_permissions):
+        return
+    for name, perms in role_permissions.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, codename in perms:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
 @pytest.fixture
-def make_user(db, django_user_model):
+def make_user(db, django_user_model, role_permissions):
     """make_user("kundservice") -> a user in that role's group."""
+    ensure_role_groups(role_permissions)
     counter = {"n": 0}
 
     def make(*roles, username=None, password="ett-långt-testlösenord"):
