@@ -232,6 +232,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
         "schedule": TIMER_SWEEP_INTERVAL.total_seconds(),
+        # A sweep nobody ran in time is worthless: the next one fires the same deadlines.
+        # So sweeps queued while every worker was down do not pile up and run all at once.
+        "options": {"expires": max(TIMER_SWEEP_INTERVAL.total_seconds() * 3, 5)},
     },
 }
 
