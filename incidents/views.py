@@ -142,6 +142,8 @@ def _detail_context(request, incident, **forms_with_errors):
         ),
         "reclassify_form": forms.ReclassifyForm(initial={"scenario": incident.scenario}),
         "order_form": forms.ReserveOrderForm(),
+        "clocks": selectors.pending_timers(incident),
+        "contacts": selectors.contacts_for_page(),
         "now": timezone.now(),
     }
     context.update(forms_with_errors)

@@ -1,5 +1,6 @@
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from runbook.scenarios import Role
 
@@ -20,3 +21,18 @@ def role_label(role):
 @register.filter
 def is_overdue(task):
     return task.is_overdue(timezone.now())
+
+
+@register.filter
+def time_left(due_at):
+    """ "om 2 h 13 min" until a deadline; once it has passed, that it waits for the sweep."""
+    seconds = int((due_at - timezone.now()).total_seconds())
+    if seconds <= 0:
+        return _("förfallen – utlöses vid nästa svep")
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("om %(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("om %(m)d min") % {"m": minutes}
+    return _("om %(s)d s") % {"s": secs}
