@@ -25,11 +25,12 @@ from incidents import services
 from incidents.models import Incident, State, TimelineEvent, Timer
 
 from conftest import missing
+from timer_support import restore_seed_data
 
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 RESERVE_AFTER = timedelta(seconds=4)
@@ -160,8 +161,13 @@ def celery_procs(shared_procs, settings):
 
 
 @pytest.fixture
-def report(make_user):
-    ks = make_user("kundservice")
+def report(django_db_blocker, transactional_db):
+    restore_seed_data()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    ks = get_user_model().objects.create_user(username="ks-worker-test")
+    ks.groups.add(Group.objects.get(name="kundservice"))
 
     def make(n=1):
         return [
