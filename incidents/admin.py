@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Contact, Incident, ReserveOrder, Task, TimelineEvent
+from .models import Contact, DutyHours, Incident, ReserveOrder, Task, TimelineEvent, Timer
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,3 +51,19 @@ class ReserveOrderAdmin(ReadOnlyAdmin):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ["kind", "name", "phone", "email", "active"]
     list_filter = ["kind", "active"]
+
+
+@admin.register(DutyHours)
+class DutyHoursAdmin(admin.ModelAdmin):
+    """SA's weekly hours in Swedish time; Swedish public holidays are always off duty."""
+
+    list_display = ["weekday", "start", "end"]
+    list_editable = ["start", "end"]
+    ordering = ["weekday", "start"]
+
+
+@admin.register(Timer)
+class TimerAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "kind", "due_at", "state", "fired_at", "outcome"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["incident"]

@@ -1,40 +1,169 @@
 """What each change of an incident sets off, in one place.
 
 Reading this module tells what ``escalate`` (or any other change) causes: which tasks are
-made from the routine, which are done by it. Everything here runs inside the transaction of
-the service that called it. Other apps (notifications) react to the timeline events these
+made from the routine, which are done by it, which deadlines are set or cancelled. Everything
+here runs inside the transaction of the service that called it (the incident row is locked). Other apps (notifications) react to the timeline events these
 write through ``signals.timeline_event_logged``, in the same transaction.
 """
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from .models import State, Task, TimelineEvent
+from . import selectors
+from .models import Contact, Incident, State, Task, TimelineEvent, Timer
 from .timeline import log_event
+
+# States from which the timer may still activate the reserve routine.
+RESERVE_ARMED_STATES = (State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED)
 
 
 def on_state_reached(incident, state, *, actor=None):
     """An incident arrived in ``state``: the steps due then become tasks."""
     _make_tasks(incident, incident.scenario_def, {state}, actor=actor)
+    if state == State.REPORTED:
+        # The 4-hour clock runs from when the disruption began, not from the report.
+        ensure_reserve_timer(incident)
 
 
 def on_transition(incident, name, previous, *, actor=None):
-    """After any transition: the steps it does are done, the steps it makes due appear."""
+    """After any transition: the steps it does are done, the steps it makes due appear,
+    and the deadlines it starts or makes moot are set or cancelled."""
     _complete_steps_done_by(incident, name, actor=actor)
     on_state_reached(incident, incident.state, actor=actor)
+    now = timezone.now()
+    if name == "escalate":
+        if selectors.sa_on_duty(now):
+            arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + settings.ACK_TIMEOUT)
+        else:
+            sa_fallback(incident, "off_duty")
+    elif name == "acknowledge":
+        cancel_timers(incident, [Timer.Kind.ACK_TIMEOUT], "acknowledged")
+    elif name == "activate_reserve_routine":
+        # By hand before the clock ran out, or by the timer itself: either way it is done.
+        cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE], "activated" if actor is None else "manual")
+    if not incident.is_live:
+        cancel_timers(incident, None, incident.state)
 
 
 def on_action(incident, action, *, actor=None):
     """After an action that is not a transition (``record_prognosis``)."""
     _complete_steps_done_by(incident, action, actor=actor)
+    if action == "record_prognosis":
+        cancel_timers(incident, [Timer.Kind.PROGNOSIS_PASSED, Timer.Kind.RESERVE_ROUTINE], "new_prognosis")
+        if incident.prognosis_kind == Incident.PrognosisKind.AT:
+            arm_timer(incident, Timer.Kind.PROGNOSIS_PASSED, incident.prognosis_at)
+        ensure_reserve_timer(incident)
 
 
 def on_reclassified(incident, previous_scenario, *, actor=None):
     """The new scenario's steps for every state reached so far are added; old tasks stay."""
     _make_tasks(incident, incident.scenario_def, reached_states(incident), actor=actor)
+    if incident.scenario == "sesam_unreachable":
+        ensure_reserve_timer(incident)
+    else:
+        cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE, Timer.Kind.ACK_TIMEOUT], "reclassified")
+
+
+# --- deadlines (DESIGN section 4) -------------------------------------------------------
+
+def arm_timer(incident, kind, due_at):
+    return Timer.objects.create(incident=incident, kind=kind, due_at=due_at)
+
+
+def cancel_timers(incident, kinds, reason):
+    pending = Timer.objects.pending().filter(incident=incident)
+    if kinds is not None:
+        pending = pending.filter(kind__in=kinds)
+    return pending.update(state=Timer.State.CANCELLED, cancelled_at=timezone.now(), outcome=str(reason)[:40])
+
+
+def ensure_reserve_timer(incident, now=None):
+    """Give a sesam_unreachable incident that may still need the reserve routine its deadline.
+
+    Due 4 hours after the disruption began; if that has passed, when a valid prognosis
+    passes, or at once when there is none.
+    """
+    if incident.scenario != "sesam_unreachable" or incident.state not in RESERVE_ARMED_STATES:
+        return None
+    if Timer.objects.pending().filter(incident=incident, kind=Timer.Kind.RESERVE_ROUTINE).exists():
+        return None
+    now = now or timezone.now()
+    due_at = incident.began_at + settings.RESERVE_ROUTINE_AFTER
+    if due_at <= now:
+        due_at = incident.prognosis_at if incident.has_valid_prognosis(now) else now
+    return arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, due_at)
+
+
+def sa_fallback(incident, reason, *, at=None):
+    """SA is off duty, or has not acknowledged: the enhetschef for SA is told and a
+    Servicedesk incident is to be made (routine section 3). Once per incident."""
+    if incident.events.filter(kind=TimelineEvent.Kind.TIMER, data__timer="sa_fallback").exists():
+        return None
+    managers = list(Contact.objects.filter(kind=Contact.Kind.SA_MANAGER, active=True))
+    if reason == "off_duty":
+        message = _("SA är inte i tjänst: enhetschef för SA kontaktas och incident skapas hos Servicedesk")
+    else:
+        message = _(
+            "Eskaleringen är inte kvitterad inom %(minutes)d min: enhetschef för SA kontaktas och "
+            "incident skapas hos Servicedesk"
+        ) % {"minutes": round(settings.ACK_TIMEOUT.total_seconds() / 60)}
+    event = log_event(
+        incident,
+        TimelineEvent.Kind.TIMER,
+        message,
+        note="; ".join(f"{c.name} {c.phone}".strip() for c in managers),
+        data={"timer": "sa_fallback", "reason": reason, "contact_ids": [c.pk for c in managers]},
+        at=at,
+    )
+    make_timer_tasks(incident, scenarios.ON_SA_FALLBACK, at=at)
+    return event
+
+
+def make_timer_tasks(incident, trigger, *, at=None):
+    """The steps a timer makes due. A step whose earlier task is done gets a fresh task
+    (a second passed prognosis needs a second reminder); an open one is not doubled."""
+    now = at or timezone.now()
+    scenario = incident.scenario_def
+    made = []
+    for step in scenario.steps:
+        if step.due_on != trigger:
+            continue
+        earlier = list(incident.tasks.filter(scenario=scenario.key, step_key__startswith=step.key))
+        earlier = [t for t in earlier if _base_key(t.step_key) == step.key]
+        if any(not t.is_done for t in earlier):
+            continue
+        key = step.key if not earlier else f"{step.key}{REPEAT_MARK}{len(earlier) + 1}"
+        task = Task.objects.create(
+            incident=incident,
+            scenario=scenario.key,
+            step_key=key,
+            role=step.role,
+            text=str(step.instruction),
+            created_at=now,
+            due_at=now + step.within if step.within is not None else None,
+        )
+        log_event(
+            incident,
+            TimelineEvent.Kind.TASK_CREATED,
+            _("Ny uppgift för %(role)s: %(text)s")
+            % {"role": Role.label(step.role), "text": task.short_text()},
+            data={"task_id": task.pk, "step": step.key, "role": step.role},
+            at=now,
+        )
+        made.append(task)
+    return made
+
+
+# A repeated step's task key: "renew_prognosis~2".
+REPEAT_MARK = "~"
+
+
+def _base_key(step_key):
+    return step_key.split(REPEAT_MARK, 1)[0]
 
 
 def reached_states(incident):
@@ -109,7 +238,8 @@ def _step_of(task):
     scenario = scenarios.SCENARIOS.get(task.scenario)
     if scenario is None:
         return None
-    return next((s for s in scenario.steps if s.key == task.step_key), None)
+    key = _base_key(task.step_key)
+    return next((s for s in scenario.steps if s.key == key), None)
 
 
 def mark_task_done(task, *, actor=None, via=None):

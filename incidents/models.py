@@ -406,3 +406,108 @@ class IncidentMetrics(models.Model):
     @property
     def followed_routine(self):
         return self.steps_late == 0 and self.steps_skipped == 0
+
+
+class TimerQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=Timer.State.PENDING)
+
+    def due(self, now):
+        return self.pending().filter(due_at__lte=now)
+
+
+class Timer(models.Model):
+    """Tidsfrist: a durable deadline of an incident, fired once by the beat-driven sweep.
+
+    The deadline is a row, not a Celery ETA: a broker flush or a dead worker loses nothing,
+    and the sweep fires what is due under a row lock (DESIGN sections 4 and 7).
+    """
+
+    class Kind(models.TextChoices):
+        RESERVE_ROUTINE = "reserve_routine", _("Reservrutin efter 4 timmar utan prognos")
+        ACK_TIMEOUT = "ack_timeout", _("Eskalering inte kvitterad")
+        PROGNOSIS_PASSED = "prognosis_passed", _("Prognosen passerar")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Väntar")
+        FIRED = "fired", _("Utlöst")
+        CANCELLED = "cancelled", _("Avbruten")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timers")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    fired_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # What firing did ("activated", "held_by_prognosis", "not_applicable", ...) or why it was cancelled.
+    outcome = models.CharField(max_length=40, blank=True)
+
+    objects = TimerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        verbose_name = _("tidsfrist")
+        verbose_name_plural = _("tidsfrister")
+        indexes = [
+            # The sweep reads only pending deadlines: its cost follows what is pending, not history.
+            models.Index(
+                fields=["due_at"], condition=models.Q(state="pending"), name="timer_pending_due"
+            ),
+            models.Index(fields=["incident", "kind"], name="timer_incident_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind"],
+                condition=models.Q(state="pending"),
+                name="one_pending_timer_per_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.incident_id} {self.kind} {self.due_at:%Y-%m-%d %H:%M:%S} {self.state}"
+
+    @property
+    def is_pending(self):
+        return self.state == self.State.PENDING
+
+    def clock_text(self):
+        """What happens at the deadline, in words for the incident page and the live list."""
+        at = timezone.localtime(self.due_at).strftime("%H:%M")
+        if self.kind == self.Kind.RESERVE_ROUTINE:
+            return _("Reservrutin aktiveras %(at)s om prognos saknas") % {"at": at}
+        if self.kind == self.Kind.ACK_TIMEOUT:
+            return _("Enhetschef för SA kontaktas %(at)s om eskaleringen inte kvitteras") % {"at": at}
+        return _("Prognosen passerar %(at)s – påminnelse om ny prognos") % {"at": at}
+
+
+class DutyHours(models.Model):
+    """Systemansvarigs arbetstid: one weekly interval in Europe/Stockholm time.
+
+    SA is on duty when the local time falls in an interval of that weekday and the day is
+    not a Swedish public holiday. Editable in the admin.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("måndag")
+        TUESDAY = 1, _("tisdag")
+        WEDNESDAY = 2, _("onsdag")
+        THURSDAY = 3, _("torsdag")
+        FRIDAY = 4, _("fredag")
+        SATURDAY = 5, _("lördag")
+        SUNDAY = 6, _("söndag")
+
+    weekday = models.PositiveSmallIntegerField(_("veckodag"), choices=Weekday.choices)
+    start = models.TimeField(_("från"))
+    end = models.TimeField(_("till"))
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        verbose_name = _("arbetstid för SA")
+        verbose_name_plural = _("arbetstider för SA")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="duty_end_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"

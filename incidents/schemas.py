@@ -75,7 +75,9 @@ class StepOut(Schema):
     role: str
     role_label: str
     instruction: str = Field(description="The routine's words.")
-    due_on: StateName = Field(description="The incident state whose arrival makes the step a task.")
+    due_on: StateName | Literal["timer:sa_fallback", "timer:prognosis_passed"] = Field(
+        description="The incident state (or timer) whose arrival makes the step a task."
+    )
     within_seconds: Optional[int] = Field(description="How soon after becoming due; null: no stated limit.")
     done_by: Optional[str] = Field(description="The transition or action that does this step, if any.")
 

@@ -1,7 +1,10 @@
 """The queries pages, API and reports read. A page's query count does not grow with its data."""
 
 from collections import defaultdict
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
@@ -12,7 +15,19 @@ from django.utils import timezone
 from runbook.scenarios import Role
 
 from . import reports
-from .models import Incident, IncidentMetrics, State, Task, TimelineEvent
+from .models import (
+    Contact,
+    DutyHours,
+    Incident,
+    IncidentMetrics,
+    State,
+    Task,
+    TimelineEvent,
+    Timer,
+)
+
+# SA's duty hours are kept in Swedish local time whatever the server's zone is.
+DUTY_TIME_ZONE = ZoneInfo("Europe/Stockholm")
 
 
 def live_incidents():
@@ -22,7 +37,8 @@ def live_incidents():
         .select_related("reported_by")
         .annotate(open_tasks=Count("tasks", filter=Q(tasks__done_at__isnull=True)))
         .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.filter(done_at__isnull=True), to_attr="open_task_list")
+            Prefetch("tasks", queryset=Task.objects.filter(done_at__isnull=True), to_attr="open_task_list"),
+            Prefetch("timers", queryset=Timer.objects.pending().order_by("due_at"), to_attr="pending_timers"),
         )
         .order_by("-reported_at")
     )
@@ -269,3 +285,36 @@ def figures(start, end):
             totals["acknowledged_in_time"] / totals["escalations"] if totals["escalations"] else None
         ),
     }
+
+
+def pending_timers(incident):
+    """The incident's deadlines still to come (or overdue, waiting for the sweep), soonest first."""
+    prefetched = getattr(incident, "pending_timers", None)
+    if prefetched is not None:
+        return prefetched
+    return list(incident.timers.pending().order_by("due_at"))
+
+
+def contacts_for_page():
+    """The people and functions outside the app the routine contacts, with phone numbers."""
+    order = list(Contact.Kind.values)
+    return sorted(Contact.objects.filter(active=True), key=lambda c: (order.index(c.kind), c.name))
+
+
+@lru_cache(maxsize=8)
+def _swedish_holidays(year):
+    # Sundays are left to the weekly schedule; the package counts them as holidays by default.
+    return holidays.Sweden(years=year, include_sundays=False)
+
+
+def is_swedish_holiday(day):
+    return day in _swedish_holidays(day.year)
+
+
+def sa_on_duty(at=None):
+    """Is systemansvarig on duty at ``at``? Weekly hours in Swedish time, no public holidays."""
+    local = timezone.localtime(at or timezone.now(), DUTY_TIME_ZONE)
+    if is_swedish_holiday(local.date()):
+        return False
+    moment = local.time().replace(tzinfo=None)
+    return DutyHours.objects.filter(weekday=local.weekday(), start__lte=moment, end__gt=moment).exists()

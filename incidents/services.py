@@ -5,9 +5,12 @@ it, and writes the timeline in one transaction. Views, the API, the admin and Ce
 all call these; none of them carries a rule of its own.
 """
 
+import logging
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +20,10 @@ from runbook import scenarios
 from runbook.scenarios import Role
 
 from . import flows, metrics, permissions
-from .models import Incident, IncidentMetrics, ReserveOrder, State, Task, TimelineEvent
+from .models import Incident, IncidentMetrics, ReserveOrder, State, Task, TimelineEvent, Timer
 from .timeline import log_event
+
+logger = logging.getLogger(__name__)
 
 SUMMARY_MAX = Incident._meta.get_field("summary").max_length
 NOTE_MAX = 4000
@@ -504,3 +509,143 @@ def mark_order_entered(user, order_id):
         data={"order_id": order.pk, "entered": True},
     )
     return order
+
+
+# --- timers (DESIGN section 4) -------------------------------------------------------------
+
+# How many due deadlines one sweep reads at a time.
+SWEEP_BATCH = 200
+
+
+def fire_due_timers(now=None):
+    """Fire every deadline that is due, each once, each in its own transaction.
+
+    Run by the beat-driven sweep; several sweeps may run at once (several workers, a sweep
+    slower than the interval): the row locks share the work between them. A deadline whose
+    incident someone else holds locked is left for the next sweep. Returns what was done,
+    counted by outcome.
+    """
+    counts = Counter()
+    passed_over = set()
+    while True:
+        moment = now or timezone.now()
+        batch = list(
+            Timer.objects.due(moment)
+            .exclude(pk__in=passed_over)
+            .order_by("due_at", "id")
+            .values_list("pk", "incident_id")[:SWEEP_BATCH]
+        )
+        if not batch:
+            return counts
+        for timer_id, incident_id in batch:
+            try:
+                outcome = fire_timer(timer_id, incident_id, now=now)
+            except Exception:  # noqa: BLE001 - one broken deadline must not stop the others
+                logger.exception("Timer %s could not be fired; it stays pending.", timer_id)
+                outcome = "error"
+            counts[outcome] += 1
+            if outcome in ("busy", "gone", "error"):
+                passed_over.add(timer_id)
+
+
+@transaction.atomic
+def fire_timer(timer_id, incident_id, now=None):
+    """Fire one deadline under row locks, in one transaction with whatever it causes.
+
+    The incident is locked before the timer, in the same order as a person's action (which
+    locks the incident, then cancels its timers), so the two cannot deadlock.
+    """
+    incident = Incident.objects.select_for_update(skip_locked=True).filter(pk=incident_id).first()
+    if incident is None:
+        return "busy"
+    timer = Timer.objects.select_for_update(skip_locked=True).filter(
+        pk=timer_id, state=Timer.State.PENDING
+    ).first()
+    if timer is None:
+        return "gone"
+    now = now or timezone.now()
+    timer.state = Timer.State.FIRED
+    timer.fired_at = timezone.now()
+    timer.save(update_fields=["state", "fired_at"])
+    outcome = _FIRINGS[timer.kind](incident, timer, now)
+    timer.outcome = outcome
+    timer.save(update_fields=["outcome"])
+    return outcome
+
+
+def _late_seconds(timer):
+    return round((timer.fired_at - timer.due_at).total_seconds(), 3)
+
+
+def _fire_reserve_routine(incident, timer, now):
+    """After 4 hours, if the prognosis is still missing, the reserve routine is activated."""
+    if incident.scenario != "sesam_unreachable" or incident.state not in flows.RESERVE_ARMED_STATES:
+        return "not_applicable"
+    if incident.has_valid_prognosis(now):
+        # Held, not dropped: if this prognosis passes with the incident live, it fires then.
+        log_event(
+            incident,
+            TimelineEvent.Kind.TIMER,
+            _("4 timmar har gått men prognos finns (%(time)s): reservrutinen aktiveras om prognosen passerar")
+            % {"time": timezone.localtime(incident.prognosis_at).strftime("%H:%M")},
+            data={"timer": "reserve_routine_held", "until": incident.prognosis_at.isoformat()},
+            at=now,
+        )
+        flows.arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, incident.prognosis_at)
+        return "held_by_prognosis"
+    log_event(
+        incident,
+        TimelineEvent.Kind.TIMER,
+        _("%(hours)s utan prognos: reservrutin för akuta förskrivningar aktiveras")
+        % {"hours": _duration_words(settings.RESERVE_ROUTINE_AFTER)},
+        data={
+            "timer": "reserve_routine",
+            "due_at": timer.due_at.isoformat(),
+            "late_seconds": _late_seconds(timer),
+        },
+        at=now,
+    )
+    fire(None, incident.pk, "activate_reserve_routine", now=now)
+    return "activated"
+
+
+def _fire_ack_timeout(incident, timer, now):
+    """Escalated and not acknowledged in time: as when SA is off duty."""
+    acknowledged = incident.events.filter(
+        kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge"
+    ).exists()
+    if not incident.is_live or acknowledged:
+        return "not_applicable"
+    return "fallback" if flows.sa_fallback(incident, "ack_timeout", at=now) else "already_done"
+
+
+def _fire_prognosis_passed(incident, timer, now):
+    """The prognosis passed with the incident still live: it counts as missing; remind SA."""
+    if not (incident.is_live and incident.prognosis_passed(now) and incident.prognosis_at == timer.due_at):
+        return "not_applicable"
+    log_event(
+        incident,
+        TimelineEvent.Kind.TIMER,
+        _("Prognosen %(time)s har passerat och driften är inte återställd: ny prognos behövs")
+        % {"time": timezone.localtime(incident.prognosis_at).strftime("%H:%M")},
+        data={"timer": "prognosis_passed", "prognosis_at": incident.prognosis_at.isoformat()},
+        at=now,
+    )
+    flows.make_timer_tasks(incident, scenarios.ON_PROGNOSIS_PASSED, at=now)
+    return "reminded"
+
+
+_FIRINGS = {
+    Timer.Kind.RESERVE_ROUTINE: _fire_reserve_routine,
+    Timer.Kind.ACK_TIMEOUT: _fire_ack_timeout,
+    Timer.Kind.PROGNOSIS_PASSED: _fire_prognosis_passed,
+}
+
+
+def _duration_words(delta):
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return _("%(n)d timmar") % {"n": seconds // 3600}
+    if seconds % 60 == 0:
+        return _("%(n)d minuter") % {"n": seconds // 60}
+    return _("%(n)d sekunder") % {"n": seconds}

@@ -148,6 +148,8 @@ def _detail_context(request, incident, **forms_with_errors):
         "reclassify_form": forms.ReclassifyForm(initial={"scenario": incident.scenario}),
         "review_form": forms.ReviewForm(),
         "order_form": forms.ReserveOrderForm(),
+        "clocks": selectors.pending_timers(incident),
+        "contacts": selectors.contacts_for_page(),
         "now": timezone.now(),
     }
     context.update(forms_with_errors)

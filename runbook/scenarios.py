@@ -44,6 +44,9 @@ ON_ACKNOWLEDGED = "acknowledged"
 ON_AWAITING_IT = "awaiting_it"
 ON_RESERVE_ROUTINE = "reserve_routine"
 ON_RESOLVED = "resolved"
+# Steps made due by a durable timer (incidents.models.Timer) rather than by a state.
+ON_SA_FALLBACK = "timer:sa_fallback"  # SA off duty at escalation, or escalation not acknowledged
+ON_PROGNOSIS_PASSED = "timer:prognosis_passed"  # the prognosis time passed, incident still live
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,28 @@ SESAM_UNREACHABLE = Scenario(
             due_on=ON_REPORT,
         ),
         _HELP_IT_TROUBLESHOOT,
+        Step(
+            key="servicedesk_incident",
+            role=Role.VERKSAMHETSSPECIALIST,
+            instruction=_(
+                "Skapa incident hos Servicedesk (30 000 eller Ritz). Rutinen: ”Om systemansvarig "
+                "(SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos "
+                "Servicedesk (30 000 eller i Ritz).” Enhetschefen har fått besked; ring om svar dröjer."
+            ),
+            due_on=ON_SA_FALLBACK,
+            within=timedelta(minutes=15),
+        ),
+        Step(
+            key="renew_prognosis",
+            role=Role.SYSTEMANSVARIG,
+            instruction=_(
+                "Prognosen har passerat och Sesam LMN är fortfarande inte åter: ange en ny "
+                "prognos eller ”Ingen prognos”. En passerad prognos räknas som saknad."
+            ),
+            due_on=ON_PROGNOSIS_PASSED,
+            within=timedelta(minutes=15),
+            done_by="record_prognosis",
+        ),
         Step(
             key="contact_vendor",
             role=Role.VERKSAMHETSSPECIALIST,

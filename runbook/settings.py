@@ -230,11 +230,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Timers (DESIGN section 4). Durations are settings so tests and demos can run in seconds.
 RESERVE_ROUTINE_AFTER = env_seconds("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
 ACK_TIMEOUT = env_seconds("ACK_TIMEOUT_SECONDS", 15 * 60)
-TIMER_SWEEP_INTERVAL = env_seconds("TIMER_SWEEP_SECONDS", 30)
+# How often beat sweeps for due deadlines: a deadline fires at most about this late. The demo
+# sweeps more often so that RESERVE_ROUTINE_AFTER_SECONDS=120 shows the reserve routine on time.
+TIMER_SWEEP_INTERVAL = env_seconds("TIMER_SWEEP_SECONDS", 5 if DEMO_MODE else 30)
 CELERY_BEAT_SCHEDULE = {
     "sweep": {
         "task": "incidents.tasks.sweep",
         "schedule": TIMER_SWEEP_INTERVAL.total_seconds(),
+        # A sweep nobody ran in time is worthless: the next one fires the same deadlines.
+        # So sweeps queued while every worker was down do not pile up and run all at once.
+        "options": {"expires": max(TIMER_SWEEP_INTERVAL.total_seconds() * 3, 5)},
     },
 }
 

@@ -266,3 +266,13 @@ def client_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def sa_on_duty(time_machine):
+    """Pin the clock to a working Wednesday morning (10:00 in Stockholm), when SA is on duty,
+    for tests about other things than SA's duty hours. The clock keeps ticking."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm")), tick=True)

@@ -11,7 +11,7 @@ from incidents.services import ActionRefused
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_sa_pressing_kvittera_at_once_acknowledge_exactly_once(
     require_postgres, make_user, open_incident, vs
 ):

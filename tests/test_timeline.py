@@ -10,6 +10,9 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Task, TimelineEvent
 
+# Escalation outside SA's duty hours adds the fallback's events; this file is about the rest.
+pytestmark = pytest.mark.usefixtures("sa_on_duty")
+
 K = TimelineEvent.Kind
 IN_TWO_HOURS = timezone.now() + timedelta(hours=2)
 

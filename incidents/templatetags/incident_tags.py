@@ -1,5 +1,6 @@
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from runbook.scenarios import Role
 
@@ -28,3 +29,18 @@ def duration_text(value):
     from incidents.reports import format_duration
 
     return format_duration(value)
+
+
+@register.filter
+def time_left(due_at):
+    """ "om 2 h 13 min" until a deadline; once it has passed, that it waits for the sweep."""
+    seconds = int((due_at - timezone.now()).total_seconds())
+    if seconds <= 0:
+        return _("förfallen – utlöses vid nästa svep")
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return _("om %(h)d h %(m)d min") % {"h": hours, "m": minutes}
+    if minutes:
+        return _("om %(m)d min") % {"m": minutes}
+    return _("om %(s)d s") % {"s": secs}

@@ -44,3 +44,15 @@ class Command(BaseCommand):
         self.stdout.write("Demoanvändare (endast demoläge; lösenorden finns i .data/demo-passwords.txt):")
         for role in DEMO_PEOPLE:
             self.stdout.write(f"  {role:24} {known[role]}")
+        self._demo_contacts()
+
+    def _demo_contacts(self):
+        """Made-up contacts so that the incident page and the SA fallback have someone to show."""
+        from incidents.models import Contact
+
+        for kind, name, phone in (
+            (Contact.Kind.SYSTEMANSVARIG, "Sam Systemansvarig (demo)", "040-000 01 01"),
+            (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "040-000 01 02"),
+            (Contact.Kind.VENDOR, "Systemleverantören (demo)", "040-000 01 03"),
+        ):
+            Contact.objects.get_or_create(kind=kind, defaults={"name": name, "phone": phone, "note": "Demodata"})
