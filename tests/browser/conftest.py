@@ -1,0 +1,115 @@
+"""Browser tests: real Chromium against pytest-django's live server.
+
+Every page a test opens is watched: a Content-Security-Policy violation, a script error, a
+failed resource or a request to any host but the live server fails the test.
+"""
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+PASSWORD = "ett-långt-testlösenord"  # make_user's default
+
+
+@pytest.fixture(autouse=True)
+def close_db_after_each_request(settings):
+    """The live server's request threads keep no connection open past the test database."""
+    for alias in settings.DATABASES:
+        settings.DATABASES[alias]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Serve the app's own static files under their plain names.
+
+    pytest-django's live server answers /static/ from the finders, which know no hashed
+    (manifest) names; the files and the CSP are the same as in production.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+class PageWatch:
+    """What went wrong in the browser while a test ran, checked at the end."""
+
+    def __init__(self, origin):
+        self.origin = origin
+        self.problems = []
+
+    def attach(self, context):
+        context.add_init_script(
+            "document.addEventListener('securitypolicyviolation', function (e) {"
+            " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI); });"
+        )
+        context.route("**/*", self._route)
+        context.on("page", self._watch_page)
+        return context
+
+    def _route(self, route):
+        url = route.request.url
+        parsed = urlparse(url)
+        if f"{parsed.scheme}://{parsed.netloc}" != self.origin:
+            self.problems.append(f"request to another host: {url}")
+            route.abort()
+        else:
+            route.continue_()
+
+    def _watch_page(self, page):
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
+        page.on("requestfailed", self._failed)
+
+    def _console(self, message):
+        text = message.text
+        if message.type == "error" or "Content Security Policy" in text:
+            self.problems.append(f"console {message.type}: {text} ({message.location.get('url', '')})")
+
+    def _failed(self, request):
+        if urlparse(request.url).netloc == urlparse(self.origin).netloc:
+            # Navigations away from a page that is still polling cancel its request.
+            if request.failure and "ERR_ABORTED" in request.failure:
+                return
+            self.problems.append(f"request failed: {request.url} {request.failure}")
+
+    def check(self):
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def watch(live_server):
+    watch = PageWatch(live_server.url)
+    yield watch
+    watch.check()
+
+
+@pytest.fixture
+def new_page(browser, watch, live_server):
+    """new_page(viewport=...) -> a page in its own context (its own login), watched."""
+    contexts = []
+
+    def make(**context_options):
+        context = watch.attach(browser.new_context(base_url=live_server.url, **context_options))
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def log_in():
+    """log_in(page, username): through the login form, landing on the live list."""
+
+    def log_in(page, username, password=PASSWORD):
+        page.goto("/logga-in/")
+        page.get_by_label("Användarnamn").fill(username)
+        page.get_by_label("Lösenord").fill(password)
+        page.get_by_role("button", name="Logga in").click()
+        page.wait_for_url(re.compile(r"/$"))
+
+    return log_in
+
