@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from runbook import scenarios
 from runbook.scenarios import Role
 
 register = template.Library()
@@ -44,3 +45,24 @@ def time_left(due_at):
     if minutes:
         return _("om %(m)d min") % {"m": minutes}
     return _("om %(s)d s") % {"s": secs}
+
+
+@register.simple_tag
+def task_action(task, transitions, can_prognosis):
+    """The button on this page that does ``task`` (routine steps done by an action).
+
+    Returns ``{"label", "anchor"}`` when the person can do that action here, else None and
+    the task keeps its own "Klar" button: ticking "Klar" on "Ange prognos" would mark the
+    step done without recording a prognosis.
+    """
+    scenario = scenarios.SCENARIOS.get(task.scenario)
+    step = next((s for s in scenario.steps if s.key == task.step_key), None) if scenario else None
+    action = step.done_by if step else None
+    if not action:
+        return None
+    if action == "record_prognosis":
+        return {"label": _("Ange prognos"), "anchor": "prognos-form"} if can_prognosis else None
+    for name, label in transitions:
+        if name == action:
+            return {"label": label, "anchor": f"action-{name}"}
+    return None
