@@ -29,8 +29,8 @@ test: install
 	./bin/test
 
 messages: install
-	$(VENV)/bin/python manage.py makemessages -l en --ignore=.venv --ignore=.tools
-	$(VENV)/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools
+	DEBUG=1 $(VENV)/bin/python manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=.data
+	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools --ignore=.data
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .data .pytest_cache

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from runbook.scenarios import Role
 
@@ -120,7 +121,7 @@ def whose_move(incident):
     if incident.state == State.ACKNOWLEDGED and incident.prognosis_kind == Incident.PrognosisKind.MISSING:
         return Role.label(Role.SYSTEMANSVARIG)
     if incident.state == State.AWAITING_IT:
-        return "Regionala IT-funktionen"
+        return _("Regionala IT-funktionen")
     if incident.state == State.RESOLVED:
         return Role.label(Role.VERKSAMHETSANSVARIG)
     tasks = getattr(incident, "open_task_list", None)
@@ -129,7 +130,7 @@ def whose_move(incident):
     roles = sorted({t.role for t in tasks}, key=Role.ALL.index)
     if roles:
         return ", ".join(str(Role.label(r)) for r in roles)
-    return "Systemansvarig / regionala IT-funktionen"
+    return _("Systemansvarig / regionala IT-funktionen")
 
 
 def caller_summary(incident):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
 
 from runbook import scenarios
@@ -113,14 +114,15 @@ def open_incident(user, *, scenario, summary, began_at=None, triage=None, note="
 
 # --- transitions -----------------------------------------------------------------------
 
+# Marked for extraction; translated when shown (transition_label).
 TRANSITION_LABELS = {
-    "escalate": "Eskalera till systemansvarig",
-    "acknowledge": "Kvittera",
-    "await_it": "Avvaktar IT",
-    "activate_reserve_routine": "Aktivera reservrutin",
-    "resolve": "Driften återställd",
-    "close": "Avsluta",
-    "cancel": "Makulera",
+    "escalate": gettext_noop("Eskalera till systemansvarig"),
+    "acknowledge": gettext_noop("Kvittera"),
+    "await_it": gettext_noop("Avvaktar IT"),
+    "activate_reserve_routine": gettext_noop("Aktivera reservrutin"),
+    "resolve": gettext_noop("Driften återställd"),
+    "close": gettext_noop("Avsluta"),
+    "cancel": gettext_noop("Makulera"),
 }
 
 

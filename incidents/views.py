@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,6 +27,16 @@ HISTORY_PAGE_SIZE = 25
 
 def _forbidden(request):
     return render(request, "403.html", status=403)
+
+
+def _in_record_language():
+    """Timeline entries and tasks are written in the routine's language (LANGUAGE_CODE).
+
+    They are shared by everyone on the incident, so they must not take the language of
+    whoever happened to act. Refusals are translated back for the reader where a
+    translation exists (messages without placeholders).
+    """
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 @require_GET
@@ -66,15 +76,16 @@ def report(request):
             return render(request, template, {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS})
         if form.is_valid():
             try:
-                incident = services.open_incident(
-                    request.user,
-                    scenario=form.cleaned_data["scenario"],
-                    summary=form.cleaned_data["summary"],
-                    began_at=form.cleaned_data.get("began_at"),
-                    triage=form.triage_answers(),
-                )
+                with _in_record_language():
+                    incident = services.open_incident(
+                        request.user,
+                        scenario=form.cleaned_data["scenario"],
+                        summary=form.cleaned_data["summary"],
+                        began_at=form.cleaned_data.get("began_at"),
+                        triage=form.triage_answers(),
+                    )
             except ActionRefused as refused:
-                form.add_error(None, refused.message)
+                form.add_error(None, _(refused.message))
             else:
                 messages.success(request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu."))
                 return redirect("incidents:detail", incident.pk)
@@ -166,11 +177,13 @@ def _act(request, pk, form_class, form_name, call, success, anchor=""):
     if form is not None and not form.is_valid():
         return _rerender(request, pk, {form_name: form}, status=400)
     try:
-        call(form.cleaned_data if form is not None else {})
+        with _in_record_language():
+            call(form.cleaned_data if form is not None else {})
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None
         # The reason is shown once, at the top of the page; the form keeps what was typed.
+        refused.message = _(refused.message)
         messages.error(request, refused.message)
         status = 403 if refused.code == "forbidden" else 409 if refused.code == "conflict" else 400
         return _rerender(request, pk, {form_name: form} if form is not None else {}, status=status)

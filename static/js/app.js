@@ -40,7 +40,7 @@ document.addEventListener("DOMContentLoaded", function () {
       var n = parseInt(count, 10);
       var text = n === 0 ? liveStatus.dataset.templateNone
         : n === 1 ? liveStatus.dataset.templateOne
-        : liveStatus.dataset.templateMany.replace("%(n)s", n);
+        : n + " " + liveStatus.dataset.templateMany;
       liveStatus.textContent = text;
     }
     lastCount = count;

@@ -13,6 +13,12 @@ PASSWORD = "ett-långt-testlösenord"  # make_user's default
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Each login hashes a password; the real hasher costs seconds over a walkthrough."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def close_db_after_each_request(settings):
     """The live server's request threads keep no connection open past the test database."""
     for alias in settings.DATABASES:
@@ -91,6 +97,8 @@ def new_page(browser, watch, live_server):
     contexts = []
 
     def make(**context_options):
+        # Staff browsers here are Swedish; Django would otherwise pick English from en-US.
+        context_options.setdefault("locale", "sv-SE")
         context = watch.attach(browser.new_context(base_url=live_server.url, **context_options))
         contexts.append(context)
         return context.new_page()

@@ -1,0 +1,66 @@
+"""Swedish first, English on request (the language form in the header posts to /sprak/)."""
+
+import pytest
+from django.urls import reverse
+
+from incidents.models import TimelineEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_swedish_by_default(client, ks):
+    client.force_login(ks)
+    content = client.get(reverse("incidents:live"), HTTP_ACCEPT_LANGUAGE="sv").content.decode()
+    assert '<html lang="sv">' in content
+    assert "<h1>Pågående störningar</h1>" in content
+
+
+def test_switching_language_to_english_shows_english_headings(client, ks, open_incident):
+    incident = open_incident()
+    client.force_login(ks)
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+
+    content = response.content.decode()
+    assert '<html lang="en">' in content
+    assert "<h1>Ongoing disruptions</h1>" in content
+    assert "Report a disruption" in content
+    assert "Pågående störningar" not in content
+    detail = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "What to tell prescribers who call" in detail
+    assert "Timeline" in detail
+    history = client.get(reverse("incidents:history")).content.decode()
+    assert "<h1>History</h1>" in history
+
+
+def test_switching_back_to_swedish(client, ks):
+    client.force_login(ks)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.post(reverse("set_language"), {"language": "sv", "next": "/"}, follow=True)
+    assert "<h1>Pågående störningar</h1>" in response.content.decode()
+
+
+def test_timeline_is_written_in_swedish_whatever_language_the_actor_reads(client, vs, open_incident):
+    incident = open_incident()
+    client.force_login(vs)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    response = client.post(reverse("incidents:transition", args=[incident.pk, "escalate"]), {"note": ""})
+
+    assert response.status_code == 302
+    event = incident.events.filter(kind=TimelineEvent.Kind.TRANSITION).get()
+    assert event.message == "Eskalera till systemansvarig – status: Eskalerad till SA"
+    assert "(Verksamhetsspecialist)" in event.actor_label
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Escalate to system manager: done." in page
+
+
+def test_refusal_is_shown_in_the_readers_language(client, ks, open_incident):
+    incident = open_incident()
+    client.force_login(ks)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    response = client.post(reverse("incidents:prognosis", args=[incident.pk]), {"kind": "none"})
+
+    assert response.status_code == 403
+    assert "You are not allowed to do this." in response.content.decode()
