@@ -19,13 +19,6 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def close_db_after_each_request(settings):
-    """The live server's request threads keep no connection open past the test database."""
-    for alias in settings.DATABASES:
-        settings.DATABASES[alias]["CONN_MAX_AGE"] = 0
-
-
-@pytest.fixture(autouse=True)
 def plain_static_storage(settings):
     """Serve the app's own static files under their plain names.
 
@@ -106,6 +99,12 @@ def new_page(browser, watch, live_server):
     yield make
     for context in contexts:
         context.close()
+    # Close the test's own database connection while still beside Playwright's sync API:
+    # afterwards Django sees a fresh connection object, this one would stay open and
+    # dropping the test database at the end of the run would find it in use.
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture

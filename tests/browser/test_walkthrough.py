@@ -106,6 +106,11 @@ def test_disruption_walkthrough_from_first_call_to_history(make_user, new_page, 
     expect(row_link).to_be_visible(timeout=8000)
     assert specialist.url.endswith("/"), "the list was not reloaded by hand"
     expect(specialist.locator("#live-list")).to_contain_text("Anmäld")
+    # Keyboard focus on the row survives the next refresh.
+    refreshed_at = specialist.locator("#live-list .hint").inner_text()
+    row_link.focus()
+    expect(specialist.locator("#live-list .hint")).not_to_have_text(refreshed_at)
+    assert specialist.evaluate("document.activeElement.id").startswith("live-incident-")
     row_link.click()
     press(specialist, "Eskalera till systemansvarig")
     expect(specialist.locator("#incident-state")).to_have_text("Eskalerad till SA")
