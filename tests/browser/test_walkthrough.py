@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 pytestmark = [
     pytest.mark.browser,
     # The live server runs in its own thread: data must be committed for it to see it.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 SCENARIO = "Sesam LMN-server oåtkomlig för samtliga användare"
@@ -160,6 +160,7 @@ def test_disruption_walkthrough_from_first_call_to_history(make_user, new_page, 
     owner = new_page()
     log_in(owner, "vera")
     owner.goto(incident_url)
+    owner.get_by_label("Vad hände").fill("Sesam LMN-servern låg nere i två timmar; SA gav prognos i tid.")
     press(owner, "Avsluta")
     expect(owner.locator("#incident-state")).to_have_text("Avslutad")
     assert_logged(owner, "Avsluta – status: Avslutad", "Vera Verksamhetsansvarig")
@@ -176,7 +177,6 @@ def test_disruption_walkthrough_from_first_call_to_history(make_user, new_page, 
     history_row = owner.get_by_role("row").filter(has_text=SCENARIO)
     expect(history_row).to_have_count(1)
     expect(history_row).to_contain_text("Avslutad")
-    expect(history_row).to_contain_text("Karin Kundservice")
 
     # Off the live list, which also refreshed by itself.
     expect(specialist.get_by_text("Inga pågående störningar just nu.")).to_be_hidden()
