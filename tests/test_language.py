@@ -63,4 +63,4 @@ def test_refusal_is_shown_in_the_readers_language(client, ks, open_incident):
     response = client.post(reverse("incidents:prognosis", args=[incident.pk]), {"kind": "none"})
 
     assert response.status_code == 403
-    assert "You are not allowed to do this." in response.content.decode()
+    assert "You do not have permission to do this." in response.content.decode()
