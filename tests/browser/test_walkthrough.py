@@ -148,8 +148,11 @@ def test_disruption_walkthrough_from_first_call_to_history(make_user, new_page, 
 
     specialist.goto(incident_url)
     specialist_tasks = specialist.locator("#uppgifter").get_by_role("button", name=re.compile(r"^Klar"))
-    expect(specialist_tasks).to_have_count(2)
-    for remaining in (1, 0):
+    # Two from the routine, plus the Servicedesk task when SA is off duty at this hour.
+    expect(specialist_tasks.first).to_be_visible()
+    left = specialist_tasks.count()
+    assert left >= 2
+    for remaining in range(left - 1, -1, -1):
         specialist_tasks.first.click()
         specialist.wait_for_load_state()
         expect(specialist_tasks).to_have_count(remaining)
