@@ -210,7 +210,7 @@ def main():
     print(f"added {args.history} ended incidents ({Timer.objects.count() - rows_before} timer rows) "
           f"in {time.perf_counter() - t:.1f} s")
     after = idle_cost()
-    print(f"idle sweep (nothing due), median / p99 of 200 runs:")
+    print("idle sweep (nothing due), median / p99 of 200 runs:")
     print(f"  {rows_before:>7} timer rows: {before[0]:.2f} ms / {before[1]:.2f} ms")
     print(f"  {Timer.objects.count():>7} timer rows: {after[0]:.2f} ms / {after[1]:.2f} ms")
     sql, params = (

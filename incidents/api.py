@@ -31,6 +31,7 @@ from .schemas import (
     TransitionName,
 )
 from .services import ActionRefused
+from .timeline import in_record_language
 
 router = Router(tags=["incidents"])
 
@@ -121,13 +122,14 @@ def _detail(user, incident_id):
 @router.post("", response={201: IncidentOut, **ERRORS}, summary="Open an incident", operation_id="openIncident")
 def open_incident(request: HttpRequest, data: IncidentIn):
     """Anmäl störning: open an incident in a scenario. Its first tasks are made at once."""
-    incident = services.open_incident(
-        request.auth,
-        scenario=data.scenario,
-        summary=data.summary,
-        began_at=data.began_at,
-        note=data.note,
-    )
+    with in_record_language():
+        incident = services.open_incident(
+            request.auth,
+            scenario=data.scenario,
+            summary=data.summary,
+            began_at=data.began_at,
+            note=data.note,
+        )
     return Status(201, _detail(request.auth, incident.pk))
 
 
@@ -176,10 +178,11 @@ def fire_transition(
     `close` needs a `review`."""
     note = data.note if data is not None else ""
     review = data.review.dict() if data is not None and data.review is not None else None
-    if name == "cancel":
-        services.cancel(request.auth, incident_id, reason=note)
-    else:
-        services.fire(request.auth, incident_id, name, note=note, review=review)
+    with in_record_language():
+        if name == "cancel":
+            services.cancel(request.auth, incident_id, reason=note)
+        else:
+            services.fire(request.auth, incident_id, name, note=note, review=review)
     return _detail(request.auth, incident_id)
 
 
@@ -190,7 +193,8 @@ def record_prognosis(
     request: HttpRequest, data: PrognosisIn, incident_id: int = Path(..., ge=1, le=MAX_ID)
 ):
     """Ange prognos: when Sesam LMN is expected back, or `null` for “Ingen prognos”."""
-    services.record_prognosis(request.auth, incident_id, data.expected_at, note=data.note)
+    with in_record_language():
+        services.record_prognosis(request.auth, incident_id, data.expected_at, note=data.note)
     return _detail(request.auth, incident_id)
 
 
@@ -207,5 +211,6 @@ def complete_task(
     """Klarmarkera: a task of your role (Verksamhetsansvarig and -specialist: any task)."""
     if not selectors.task_belongs_to(task_id, incident_id):
         raise ActionRefused(_("Uppgiften finns inte."), code="not_found")
-    task = services.complete_task(request.auth, task_id)
+    with in_record_language():
+        task = services.complete_task(request.auth, task_id)
     return _task(task)

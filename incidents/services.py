@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
@@ -40,12 +41,25 @@ class ActionRefused(Exception):
 
     ``code`` tells the API how to answer: ``forbidden`` (403), ``conflict`` (409, the state
     does not allow it) or ``invalid`` (400, bad input), ``not_found`` (404).
+
+    Services run in the record language (Swedish), but the reason is read in the reader's:
+    ``message`` is worked out when it is read, from a callable where it has placeholders,
+    else by looking the Swedish text up in the reader's catalogue.
     """
 
     def __init__(self, message, code="conflict"):
-        super().__init__(str(message))
-        self.message = str(message)
+        self._message = message
         self.code = code
+        super().__init__(code)
+
+    @property
+    def message(self):
+        if callable(self._message):
+            return str(self._message())
+        return gettext(str(self._message))
+
+    def __str__(self):
+        return self.message
 
 
 def _require(user, codename):
@@ -65,13 +79,17 @@ def _clean_text(value, field_label, max_length, required=True):
     if "\x00" in value:
         # PostgreSQL cannot store NUL; the page forms refuse it too, this covers the API.
         raise ActionRefused(
-            _("%(field)s innehåller otillåtna tecken.") % {"field": field_label}, code="invalid"
+            lambda: _("%(field)s innehåller otillåtna tecken.") % {"field": _(field_label)},
+            code="invalid",
         )
     if required and not value:
-        raise ActionRefused(_("%(field)s måste fyllas i.") % {"field": field_label}, code="invalid")
+        raise ActionRefused(
+            lambda: _("%(field)s måste fyllas i.") % {"field": _(field_label)}, code="invalid"
+        )
     if len(value) > max_length:
         raise ActionRefused(
-            _("%(field)s får vara högst %(n)d tecken.") % {"field": field_label, "n": max_length},
+            lambda: _("%(field)s får vara högst %(n)d tecken.")
+            % {"field": _(field_label), "n": max_length},
             code="invalid",
         )
     return value
@@ -131,10 +149,12 @@ def transition_label(name):
 
 
 def _refusal_for_state(incident, name):
+    """Why ``name`` cannot be fired now, as a message worked out in the reader's language."""
     if name == "close":
         blockers = incident.close_blockers()
         if incident.state == State.RESOLVED and blockers:
-            return _("Kan inte avslutas än: %(reasons)s") % {"reasons": " ".join(blockers)}
+            reasons = " ".join(str(b) for b in blockers)
+            return lambda: _("Kan inte avslutas än: %(reasons)s") % {"reasons": reasons}
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
             incident.events.filter(kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge")
@@ -142,13 +162,14 @@ def _refusal_for_state(incident, name):
             .first()
         )
         if ack:
-            return _("Eskaleringen är redan kvitterad av %(who)s kl. %(time)s.") % {
+            return lambda: _("Eskaleringen är redan kvitterad av %(who)s kl. %(time)s.") % {
                 "who": ack.actor_label,
                 "time": timezone.localtime(ack.at).strftime("%H:%M"),
             }
-    return _("”%(action)s” går inte när störningen har status ”%(state)s”.") % {
+    state = State(incident.state)
+    return lambda: _("”%(action)s” går inte när störningen har status ”%(state)s”.") % {
         "action": transition_label(name),
-        "state": incident.get_state_display(),
+        "state": state.label,
     }
 
 
@@ -165,7 +186,7 @@ def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
     incident = _locked(incident_id)
     if user is not None and not permissions.may_fire(user, incident, name):
         raise ActionRefused(
-            _("Du har inte behörighet att ”%(action)s”.") % {"action": transition_label(name)},
+            lambda: _("Du har inte behörighet att ”%(action)s”.") % {"action": transition_label(name)},
             code="forbidden",
         )
     if name == "cancel":
@@ -438,7 +459,7 @@ def complete_task(user, task_id):
     task = Task.objects.select_for_update().get(pk=task_id)
     if not permissions.may_complete_task(user, task):
         raise ActionRefused(
-            _("Uppgiften är %(role)ss; du har inte behörighet att klarmarkera den.")
+            lambda: _("Uppgiften är %(role)ss; du har inte behörighet att klarmarkera den.")
             % {"role": Role.label(task.role)},
             code="forbidden",
         )

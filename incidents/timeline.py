@@ -1,6 +1,7 @@
 """The timeline: one function appends an event; nothing updates or deletes one."""
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from runbook.scenarios import Role
 
@@ -36,3 +37,13 @@ def log_event(incident, kind, message, *, actor=None, note="", data=None, at=Non
     # Receivers run inside the same transaction, so what they write commits with the event.
     timeline_event_logged.send(sender=TimelineEvent, event=event)
     return event
+
+
+def in_record_language():
+    """Timeline entries and tasks are written in the routine's language (LANGUAGE_CODE).
+
+    They are shared by everyone on the incident, so they must not take the language of
+    whoever happened to act. Pages and the API call services inside this; a refusal is
+    translated back for the reader where a translation exists (messages without placeholders).
+    """
+    return translation.override(settings.LANGUAGE_CODE)

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,22 +21,13 @@ from runbook.scenarios import Role
 from . import charts, exports, forms, permissions, reports, selectors, services
 from .models import Incident, State
 from .services import ActionRefused
+from .timeline import in_record_language
 
 HISTORY_PAGE_SIZE = 25
 
 
 def _forbidden(request):
     return render(request, "403.html", status=403)
-
-
-def _in_record_language():
-    """Timeline entries and tasks are written in the routine's language (LANGUAGE_CODE).
-
-    They are shared by everyone on the incident, so they must not take the language of
-    whoever happened to act. Refusals are translated back for the reader where a
-    translation exists (messages without placeholders).
-    """
-    return translation.override(settings.LANGUAGE_CODE)
 
 
 @require_GET
@@ -76,7 +67,7 @@ def report(request):
             return render(request, template, {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS})
         if form.is_valid():
             try:
-                with _in_record_language():
+                with in_record_language():
                     incident = services.open_incident(
                         request.user,
                         scenario=form.cleaned_data["scenario"],
@@ -85,7 +76,7 @@ def report(request):
                         triage=form.triage_answers(),
                     )
             except ActionRefused as refused:
-                form.add_error(None, _(refused.message))
+                form.add_error(None, refused.message)
             else:
                 messages.success(request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu."))
                 return redirect("incidents:detail", incident.pk)
@@ -177,13 +168,12 @@ def _act(request, pk, form_class, form_name, call, success, anchor=""):
     if form is not None and not form.is_valid():
         return _rerender(request, pk, {form_name: form}, status=400)
     try:
-        with _in_record_language():
+        with in_record_language():
             call(form.cleaned_data if form is not None else {})
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None
         # The reason is shown once, at the top of the page; the form keeps what was typed.
-        refused.message = _(refused.message)
         messages.error(request, refused.message)
         status = 403 if refused.code == "forbidden" else 409 if refused.code == "conflict" else 400
         return _rerender(request, pk, {form_name: form} if form is not None else {}, status=status)

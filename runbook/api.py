@@ -109,6 +109,7 @@ def error_response(request, code, message, errors=None, status=None):
 
 @api.exception_handler(ActionRefused)
 def refused(request, exc):
+    # Services run in the record language; ActionRefused.message is in the reader's.
     return error_response(request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message)
 
 
