@@ -7,6 +7,9 @@ Every request carries the notification's idempotency key, so a retry after a los
 recognised by the receiver instead of published twice.
 """
 
+import smtplib
+import threading
+
 import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -38,6 +41,20 @@ def _timeout():
     )
 
 
+_client = None
+_client_lock = threading.Lock()
+
+
+def http_client():
+    """One client per process: building one loads the CA bundle, far slower than a request."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = httpx.Client(timeout=_timeout())
+    return _client
+
+
 class HttpChannel:
     """POST the notification's payload as JSON to the endpoint in ``setting``."""
 
@@ -54,16 +71,16 @@ class HttpChannel:
             "recipient": notification.recipient,
         }
 
-    def send(self, notification):
+    def send(self, notification, **_):
         url = self.url()
         if not url:
             raise PermanentError(f"{self.setting} är inte inställd")
         try:
-            response = httpx.post(
+            response = http_client().post(
                 url,
                 json=self.body(notification),
                 headers={"Idempotency-Key": notification.idempotency_key},
-                timeout=_timeout(),
+                timeout=_timeout(),  # per request: the settings may change while a worker runs
             )
         except httpx.TransportError as exc:
             raise TransientError(f"{exc.__class__.__name__}: {exc}"[:500]) from exc
@@ -98,7 +115,7 @@ class Email(HttpChannel):
 
     setting = "EMAIL_URL"
 
-    def send(self, notification):
+    def send(self, notification, mail_connection=None):
         if self.url():
             return super().send(notification)
         message = EmailMessage(
@@ -110,16 +127,29 @@ class Email(HttpChannel):
                 "Idempotency-Key": notification.idempotency_key,
                 "Message-ID": f"<{notification.idempotency_key}@driftstorning.hjalpmedel>",
             },
-            connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+            connection=mail_connection or get_connection(timeout=settings.EMAIL_TIMEOUT),
         )
         try:
             message.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            if mail_connection is not None:
+                mail_connection.close()
+            raise PermanentError(f"SMTP: mottagaren avvisad: {exc}"[:500]) from exc
         except OSError as exc:  # socket errors and smtplib's SMTPException alike
+            if mail_connection is not None:
+                mail_connection.close()  # the next message in the batch opens a fresh one
             code = getattr(exc, "smtp_code", None)
             if code and 500 <= code < 600:
                 raise PermanentError(f"SMTP {code}: {exc}"[:500], code) from exc
             raise TransientError(f"{exc.__class__.__name__}: {exc}"[:500], code) from exc
         return 250
+
+
+def mail_connection():
+    """An SMTP connection a batch of e-mails can share (None when mail goes over HTTP)."""
+    if settings.EMAIL_URL:
+        return None
+    return get_connection(timeout=settings.EMAIL_TIMEOUT)
 
 
 CHANNELS = {

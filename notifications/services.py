@@ -137,7 +137,7 @@ def _claim(notification_id, now):
     )
 
 
-def deliver(notification_id):
+def deliver(notification_id, *, mail_connection=None):
     """Send one message if it is pending, due and not being sent by someone else.
 
     Returns the new status, or None when there was nothing to do.
@@ -147,7 +147,7 @@ def deliver(notification_id):
         return None
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
     try:
-        code = channels.get(notification.channel).send(notification)
+        code = channels.get(notification.channel).send(notification, mail_connection=mail_connection)
     except channels.PermanentError as exc:
         return _failed(notification, str(exc), exc.status_code, final=True)
     except channels.TransientError as exc:
@@ -238,12 +238,22 @@ def due_ids(now=None, limit=SWEEP_BATCH):
     )
 
 
+def deliver_many(notification_ids):
+    """Deliver several, sharing one SMTP connection among the e-mails."""
+    results = {}
+    connection = channels.mail_connection()
+    try:
+        for notification_id in notification_ids:
+            results[notification_id] = deliver(notification_id, mail_connection=connection)
+    finally:
+        if connection is not None:
+            connection.close()
+    return results
+
+
 def sweep():
     """Send whatever is pending and due: what the broker lost, and retries whose time came."""
-    results = {}
-    for notification_id in due_ids():
-        results[notification_id] = deliver(notification_id)
-    return results
+    return deliver_many(due_ids())
 
 
 # --- a person's resend -------------------------------------------------------------------

@@ -14,8 +14,7 @@ def deliver(notification_id):
 def deliver_batch(notification_ids):
     from . import services
 
-    for notification_id in notification_ids:
-        services.deliver(notification_id)
+    services.deliver_many(notification_ids)
 
 
 @shared_task(ignore_result=True)
