@@ -251,9 +251,33 @@ def deliver_many(notification_ids):
     return results
 
 
+def _deliver_in_thread(notification_ids):
+    from django.db import connection
+
+    try:
+        return deliver_many(notification_ids)
+    finally:
+        connection.close()  # this thread's own connection
+
+
 def sweep():
-    """Send whatever is pending and due: what the broker lost, and retries whose time came."""
-    return deliver_many(due_ids())
+    """Send whatever is pending and due: what the broker lost, and retries whose time came.
+
+    A backlog (everything the broker lost) is spread over NOTIFY_SWEEP_THREADS threads, so one
+    slow receiver or a thousand e-mails do not hold up the rest.
+    """
+    ids = due_ids()
+    threads = max(1, min(settings.NOTIFY_SWEEP_THREADS, len(ids)))
+    if threads == 1:
+        return deliver_many(ids)
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [ids[i::threads] for i in range(threads)]
+    results = {}
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for part in pool.map(_deliver_in_thread, chunks):
+            results.update(part)
+    return results
 
 
 # --- a person's resend -------------------------------------------------------------------

@@ -291,6 +291,10 @@ NOTIFY_MAX_AGE = env_seconds("NOTIFY_MAX_AGE_SECONDS", 3600)
 NOTIFY_CLAIM_TIMEOUT = env_seconds(
     "NOTIFY_CLAIM_SECONDS", NOTIFY_CONNECT_TIMEOUT + NOTIFY_READ_TIMEOUT + 20
 )
+# The sweep sends a backlog over this many threads (one on SQLite, which has one writer).
+NOTIFY_SWEEP_THREADS = int(os.environ.get(
+    "NOTIFY_SWEEP_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4"
+))
 # Acknowledge links in SA's e-mail stop working after this long.
 ACK_LINK_MAX_AGE = env_seconds("ACK_LINK_MAX_AGE_SECONDS", 8 * 3600)
 # Driftinfo requests state when the next update comes, this long ahead unless a prognosis says.
