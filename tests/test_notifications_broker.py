@@ -19,7 +19,7 @@ from notify_helpers import point_at_stubs, worker_env
 pytestmark = [
     pytest.mark.redis,
     pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from notifications.models import Notification, StubMessage, StubMode
 
 from notify_helpers import point_at_stubs
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

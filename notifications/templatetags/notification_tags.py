@@ -8,12 +8,21 @@ from ..services import may_resend, may_view_rules
 register = template.Library()
 
 
+def _notifications(incident):
+    """One query per page for both tags below."""
+    cached = getattr(incident, "_notification_list", None)
+    if cached is None:
+        cached = list(Notification.objects.filter(incident=incident).order_by("created_at", "id"))
+        incident._notification_list = cached
+    return cached
+
+
 @register.inclusion_tag("notifications/_incident_messages.html", takes_context=True)
 def incident_notifications(context, incident):
     """Meddelanden: each message's state and attempts; sent e-mail is counted, not listed."""
     user = context["request"].user
     rows, sent_mail = [], Counter()
-    for n in Notification.objects.filter(incident=incident).order_by("created_at", "id"):
+    for n in _notifications(incident):
         if n.channel == Channel.EMAIL and n.status == Notification.Status.SENT:
             sent_mail[n.subject] += 1
         else:
@@ -32,4 +41,4 @@ def incident_notifications(context, incident):
 @register.inclusion_tag("notifications/_incident_alert.html")
 def incident_notification_alert(incident):
     """The red mark: messages that finally failed and need a person."""
-    return {"failed": Notification.objects.filter(incident=incident, status=Notification.Status.FAILED).count()}
+    return {"failed": sum(1 for n in _notifications(incident) if n.status == Notification.Status.FAILED)}

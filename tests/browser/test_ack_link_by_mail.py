@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from incidents import services as incident_services
 from notifications import services
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def free_port():
@@ -61,7 +61,7 @@ def test_sa_acknowledges_from_the_link_in_the_mail(settings, live_server, smtp_s
     assert link.startswith(live_server.url)
     assert incident.notifications.get(recipient="sam@example.org").status == "sent"
 
-    page = browser.new_page()
+    page = browser.new_context(locale="sv-SE").new_page()
     page.goto(link)
     page.fill("#id_username", "sam")
     page.fill("#id_password", "ett-långt-testlösenord")
