@@ -672,3 +672,37 @@ def _duration_words(delta):
     if seconds % 60 == 0:
         return _("%(n)d minuter") % {"n": seconds // 60}
     return _("%(n)d sekunder") % {"n": seconds}
+
+
+# --- tasks made by other apps ------------------------------------------------------------
+
+MANUAL_SCENARIO = "manual"
+
+
+@transaction.atomic
+def add_manual_task(incident, role, text, *, reason="", key):
+    """A task outside the routine's steps, made by the system for a named role.
+
+    Used when something the app does on its own could not be done (a notice that could not
+    be delivered) and a person must do it by hand. ``key`` makes it once-only per cause.
+    """
+    if role not in Role.ALL:
+        raise ValueError(f"unknown role {role!r}")
+    now = timezone.now()
+    task, created = Task.objects.get_or_create(
+        incident=incident,
+        scenario=MANUAL_SCENARIO,
+        step_key=key[:60],
+        defaults={"role": role, "text": str(text), "created_at": now},
+    )
+    if created:
+        log_event(
+            incident,
+            TimelineEvent.Kind.TASK_CREATED,
+            _("Ny uppgift för %(role)s: %(text)s")
+            % {"role": Role.label(role), "text": task.short_text()},
+            note=str(reason),
+            data={"task_id": task.pk, "step": task.step_key, "role": role, "manual": True},
+            at=now,
+        )
+    return task

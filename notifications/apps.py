@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Meddelanden")
+
+    def ready(self):
+        from . import receivers  # noqa: F401 - connects the timeline signal

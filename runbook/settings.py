@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         # So sweeps queued while every worker was down do not pile up and run all at once.
         "options": {"expires": max(TIMER_SWEEP_INTERVAL.total_seconds() * 3, 5)},
     },
+    # Re-sends what the broker lost (notifications app; incidents does not import it).
+    "notifications-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": env_seconds("NOTIFY_SWEEP_SECONDS", TIMER_SWEEP_INTERVAL.total_seconds()).total_seconds(),
+    },
 }
 
 # The live list refreshes itself this often.
@@ -249,6 +254,53 @@ LIVE_REFRESH_SECONDS = int(os.environ.get("LIVE_REFRESH_SECONDS", "5"))
 # Where the caller script points prescribers for information and prognosis.
 DRIFTINFO_PUBLIC_URL = os.environ.get("DRIFTINFO_PUBLIC_URL", "https://vardgivare.skane.se/")
 SERVICEDESK_PHONE = os.environ.get("SERVICEDESK_PHONE", "30 000")
+
+# Notifications (DESIGN section 5). In the demo every endpoint defaults to the app's own stub
+# receivers at the address the app runs on (run_embedded passes PORT); production sets them.
+STUBS_ENABLED = env_bool("STUBS_ENABLED", DEMO_MODE)
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}").rstrip("/")
+
+
+def _endpoint(name, channel):
+    default = f"{SITE_URL}/stubs/{channel}/" if STUBS_ENABLED else ""
+    return os.environ.get(name, default)
+
+
+VARDGIVARE_SKANE_URL = _endpoint("VARDGIVARE_SKANE_URL", "vardgivare_skane")
+DRIFTINFO_URL = _endpoint("DRIFTINFO_URL", "driftinfo")
+TELEPHONY_URL = _endpoint("TELEPHONY_URL", "telephony")
+# E-mail goes to EMAIL_URL (an HTTP mail gateway, the stub in the demo) when set, otherwise
+# through Django's EMAIL_* settings (SMTP).
+EMAIL_URL = _endpoint("EMAIL_URL", "email")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT_SECONDS", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hjälpmedel Region Skåne <noreply-hjalpmedel@skane.se>")
+# HTTP timeouts per attempt, in seconds.
+NOTIFY_CONNECT_TIMEOUT = float(os.environ.get("NOTIFY_CONNECT_TIMEOUT_SECONDS", "3"))
+NOTIFY_READ_TIMEOUT = float(os.environ.get("NOTIFY_READ_TIMEOUT_SECONDS", "10"))
+# Retries: back-off doubles from NOTIFY_BACKOFF_BASE up to NOTIFY_BACKOFF_MAX; a message not
+# delivered within NOTIFY_MAX_AGE of being written has finally failed.
+NOTIFY_BACKOFF_BASE = env_seconds("NOTIFY_BACKOFF_BASE_SECONDS", 5)
+NOTIFY_BACKOFF_MAX = env_seconds("NOTIFY_BACKOFF_MAX_SECONDS", 300)
+NOTIFY_MAX_AGE = env_seconds("NOTIFY_MAX_AGE_SECONDS", 3600)
+# How long a worker may hold a message it is sending before another may take it over.
+NOTIFY_CLAIM_TIMEOUT = env_seconds(
+    "NOTIFY_CLAIM_SECONDS", NOTIFY_CONNECT_TIMEOUT + NOTIFY_READ_TIMEOUT + 20
+)
+# The sweep sends a backlog over this many threads (one on SQLite, which has one writer).
+NOTIFY_SWEEP_THREADS = int(os.environ.get(
+    "NOTIFY_SWEEP_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4"
+))
+# Acknowledge links in SA's e-mail stop working after this long.
+ACK_LINK_MAX_AGE = env_seconds("ACK_LINK_MAX_AGE_SECONDS", 8 * 3600)
+# Driftinfo requests state when the next update comes, this long ahead unless a prognosis says.
+DRIFTINFO_NEXT_UPDATE = env_seconds("DRIFTINFO_NEXT_UPDATE_SECONDS", 3600)
+# A stub in "slow" mode answers after this long (longer than NOTIFY_READ_TIMEOUT by default).
+STUB_SLOW_SECONDS = float(os.environ.get("STUB_SLOW_SECONDS", "15"))
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ urlpatterns = [
     re_path(r"^api/v1/", views.api_not_found),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
+    path("", include("notifications.urls")),
     path("", include("incidents.urls")),
 ]
 

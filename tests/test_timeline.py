@@ -150,9 +150,10 @@ def test_each_action_writes_one_event_with_who_when_and_what(
     assert before <= event.at <= after
     assert event.message.startswith(message), event.message
     assert event.note == note
-    # What else the action set off is tasks (made or done), each its own event.
+    # What else the action set off is tasks (made or done) and queued notifications, each
+    # its own event.
     others = [e.kind for e in incident.events.exclude(id__in=known).exclude(pk=event.pk)]
-    allowed_others = {K.TASK_CREATED, K.TASK_DONE}
+    allowed_others = {K.TASK_CREATED, K.TASK_DONE, K.NOTIFICATION}
     if action == "order_entered":
         allowed_others.add(K.RESERVE_ORDER)  # the order being logged first
     assert set(others) <= allowed_others, others

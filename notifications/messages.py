@@ -1,0 +1,154 @@
+"""The texts that go out, in Swedish and in the routine's words.
+
+Only structured facts about the incident are used (scenario, state, times, prognosis): never
+the free-text summary or notes, which could hold personal data about a patient.
+"""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Channel
+
+SYSTEM = "Sesam LMN"
+PRODUCT_AREAS = "inkontinenshjälpmedel, speciallivsmedel och diabeteshjälpmedel"
+RESERVE_NOTICE = "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice"
+
+AFFECTED = {
+    "full_it_outage": f"Fullskaligt IT-haveri i Region Skåne; {SYSTEM} kan inte nås av förskrivare eller Kundservice.",
+    "sesam_unreachable": f"{SYSTEM} går inte att nå för någon användare: förskrivning av {PRODUCT_AREAS}.",
+    "kundservice_link_loss": f"Kundservice Hjälpmedel har förlorat kontakten med {SYSTEM} (lokal störning). "
+    f"{SYSTEM} fungerar för förskrivare.",
+    "telephony_fault": "Störningar i telefonin till Kundservice Hjälpmedel.",
+}
+
+LAVIN_TEXT = {
+    "kundservice_link_loss": "Du har kommit till Kundservice Hjälpmedel. Just nu har vi en lokal "
+    f"störning och når inte {SYSTEM}. Vi arbetar via tjänstemobiler och kan svara långsammare "
+    "än vanligt. Mer information finns på regionala driftinfo.",
+    "telephony_fault": "Du har kommit till Kundservice Hjälpmedel. Vi har just nu störningar i "
+    "telefonin och du kan behöva vänta längre än vanligt. Mer information finns på regionala driftinfo.",
+    "sesam_unreachable": f"Du har kommit till Kundservice Hjälpmedel. {SYSTEM} går just nu inte "
+    "att nå. Mer information och prognos finns på regionala driftinfo. Vänligen avvakta.",
+    "full_it_outage": "Du har kommit till Kundservice Hjälpmedel. Region Skåne har just nu en "
+    "omfattande IT-störning. Mer information finns på regionala driftinfo.",
+}
+
+
+def _local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def incident_url(incident):
+    return settings.SITE_URL + reverse("incidents:detail", args=[incident.pk])
+
+
+def prognosis_text(incident):
+    if incident.prognosis_kind == "at" and incident.prognosis_at:
+        return f"Åter i drift beräknas {_local(incident.prognosis_at)}"
+    if incident.prognosis_kind == "none":
+        return "Ingen prognos"
+    return "Prognos saknas"
+
+
+def next_update(incident, now):
+    nxt = now + settings.DRIFTINFO_NEXT_UPDATE
+    if incident.has_valid_prognosis(now) and incident.prognosis_at < nxt:
+        nxt = incident.prognosis_at
+    return nxt
+
+
+def render(rule, incident, *, recipient_name="", ack_url="", reason=""):
+    """(subject, body, payload) for one message of ``rule`` about ``incident``."""
+    now = timezone.now()
+    scenario = str(incident.scenario_def.title)
+    ref = f"HJM-SESAM-{incident.pk}"
+    if rule.channel == Channel.VARDGIVARE_SKANE:
+        if rule.action == "publish":
+            text = RESERVE_NOTICE
+            body = (
+                f"{SYSTEM} går inte att nå. {RESERVE_NOTICE}. Förskrivare som behöver göra en "
+                f"akut förskrivning av {PRODUCT_AREAS} kontaktar Kundservice Hjälpmedel. "
+                "Mer information och prognos finns på regionala driftinfo."
+            )
+        else:
+            text = "Reservrutinen för akuta förskrivningar gäller inte längre"
+            body = f"Driften av {SYSTEM} är återställd. Förskriv som vanligt i {SYSTEM}."
+        payload = {"action": rule.action, "notice_id": ref, "title": text, "text": body,
+                   "at": now.isoformat()}
+        return text, body, payload
+
+    if rule.channel == Channel.DRIFTINFO:
+        status = "Åtgärdad" if rule.action == "end" else "Pågår"
+        reserve = incident.state == "reserve_routine"
+        lines = [
+            f"{SYSTEM}: {scenario}",
+            f"Start: {_local(incident.began_at)}",
+            f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
+            f"Prognos: {prognosis_text(incident) if rule.action != 'end' else 'Driften återställd'}",
+        ]
+        if reserve:
+            lines.append(f"{RESERVE_NOTICE}.")
+        payload = {
+            "action": {"publish": "publish", "update": "update", "end": "update"}[rule.action],
+            "reference": ref,
+            "system": SYSTEM,
+            "status": status,
+            "started_at": incident.began_at.isoformat(),
+            "affected": AFFECTED.get(incident.scenario, scenario),
+            "prognosis": prognosis_text(incident) if rule.action != "end" else "Driften återställd",
+            "prognosis_at": incident.prognosis_at.isoformat() if incident.prognosis_kind == "at" and incident.prognosis_at else None,
+            "reserve_routine": reserve,
+            "next_update": None if rule.action == "end" else next_update(incident, now).isoformat(),
+            "requested_by": "Hjälpmedel Region Skåne, Kundservice",
+        }
+        if payload["next_update"]:
+            lines.append(f"Nästa uppdatering: {_local(next_update(incident, now))}")
+        verb = {"publish": "Begäran om driftinfo", "update": "Uppdatering av driftinfo",
+                "end": "Driftinfo: driften återställd"}[rule.action]
+        return f"{verb}: {SYSTEM} ({ref})", "\n".join(lines), payload
+
+    if rule.channel == Channel.TELEPHONY:
+        on = rule.action == "on"
+        text = LAVIN_TEXT.get(incident.scenario, LAVIN_TEXT["sesam_unreachable"]) if on else ""
+        payload = {"action": rule.action, "queue": "Kundservice Hjälpmedel", "reference": ref, "text": text}
+        subject = "Lavinmeddelande på telefonslingan" if on else "Lavinmeddelande tas bort från telefonslingan"
+        return subject, text, payload
+
+    # E-mail.
+    greeting = f"Hej {recipient_name}," if recipient_name else "Hej,"
+    link = incident_url(incident)
+    subjects = {
+        "new_incident": f"Driftstörning anmäld: {scenario}",
+        "escalation": f"Eskalering till systemansvarig: {SYSTEM} går inte att nå",
+        "sa_fallback": f"{SYSTEM} går inte att nå – systemansvarig nås inte",
+        "prognosis_passed": f"Prognosen för {SYSTEM} har passerat",
+        "reserve_routine": f"Reservrutin aktiverad: {SYSTEM}",
+        "resolved": f"Driften återställd: {SYSTEM}",
+    }
+    texts = {
+        "new_incident": f"En driftstörning har anmälts till Kundservice: {scenario}. "
+        f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
+        "escalation": f"Hjälpmedel anmäler att {SYSTEM} inte går att nå för någon användare, men "
+        "IT-miljön i Region Skåne i övrigt är opåverkad. Kvittera att du tagit emot "
+        "eskaleringen och ange prognos.",
+        "sa_fallback": f"{SYSTEM} går inte att nå för någon användare. Systemansvarig "
+        + ("är inte i tjänst." if reason == "off_duty" else "har inte kvitterat eskaleringen.")
+        + " Enligt rutinen kontaktas enhetschef för SA samt en incident skapas hos Servicedesk "
+        f"({settings.SERVICEDESK_PHONE} eller i Ritz).",
+        "prognosis_passed": f"Prognosen för {SYSTEM} har passerat och driften är inte återställd. "
+        "Prognosen räknas som saknad; ange en ny prognos.",
+        "reserve_routine": f"{RESERVE_NOTICE}. Efter 4 timmar utan prognos är reservrutin för "
+        "akuta förskrivningar aktiverad. Information publiceras på Vårdgivare Skåne.",
+        "resolved": f"Driften av {SYSTEM} är återställd. Akuta förskrivningar som tagits under "
+        f"reservrutinen läggs in i {SYSTEM}.",
+    }
+    lines = [greeting, "", texts[rule.action], "",
+             f"Störningen började: {_local(incident.began_at)}",
+             f"Prognos: {prognosis_text(incident)}", "",
+             f"Störningen i appen: {link}"]
+    if ack_url:
+        lines += ["", "Kvittera eskaleringen (länken gäller en gång, bara för dig):", ack_url]
+    lines += ["", "Hjälpmedel Region Skåne – Driftstörningsrutin Sesam LMN"]
+    body = "\n".join(lines)
+    return subjects[rule.action], body, {"action": rule.action, "reference": ref}

@@ -1,0 +1,201 @@
+"""Which event sends what: the routine's outgoing messages per scenario, in one table.
+
+Read top to bottom it follows routine section 3. Each rule names the timeline event that sets
+it off, the scenarios it applies to, the channel, what is asked of the receiver and who gets
+it. ``only_after`` makes a follow-up (withdraw, update, take off) conditional on the first
+message having been written for the same incident. The table is shown to
+Verksamhetsansvarig on /meddelanden/regler/.
+
+Nothing here is sent directly: ``services.on_timeline_event`` writes outbox rows from it in
+the transaction of the event.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from runbook.scenarios import Role
+
+from .models import Channel
+
+ALL_SCENARIOS = ("full_it_outage", "sesam_unreachable", "kundservice_link_loss", "telephony_fault")
+# Scenarios in which Hjälpmedel itself asks for driftinfo and informs callers.
+HJALPMEDEL_ACTS = ("sesam_unreachable", "kundservice_link_loss", "telephony_fault")
+
+# E-mail recipient groups (see recipients.py).
+SA = "sa"  # users in group systemansvarig with an e-mail, and active Contact(kind=systemansvarig)
+SA_MANAGER = "sa_manager"  # active Contact(kind=sa_manager): enhetschef för SA
+SUBSCRIBERS = "subscribers"  # active Subscription rows
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    # The timeline event: its kind and what its data must hold (a tuple means any of).
+    event_kind: str
+    match: dict
+    scenarios: tuple
+    channel: str
+    action: str
+    # E-mail only: recipient groups (SA, SA_MANAGER, SUBSCRIBERS or a role name).
+    recipients: tuple = ()
+    # Sent only if a message (channel, action) was already written for the incident.
+    only_after: tuple | None = None
+    # The routine's words this rule carries out, shown on the rules page.
+    why: str = ""
+    ack_link: bool = False
+    when_label: str = field(default="", compare=False)
+
+    def matches(self, event, scenario):
+        if event.kind != self.event_kind or scenario not in self.scenarios:
+            return False
+        for name, wanted in self.match.items():
+            value = (event.data or {}).get(name)
+            if isinstance(wanted, tuple) and value not in wanted:
+                return False
+            if not isinstance(wanted, tuple) and value != wanted:
+                return False
+        return True
+
+
+ROLES_ALERTED_ON_REPORT = (Role.VERKSAMHETSSPECIALIST, Role.VERKSAMHETSANSVARIG)
+
+RULES = (
+    # --- every scenario: the report is the internal escalation (routine section 1) -------
+    Rule(
+        key="reported_alert_roles",
+        event_kind="reported", match={}, scenarios=ALL_SCENARIOS,
+        channel=Channel.EMAIL, action="new_incident",
+        recipients=ROLES_ALERTED_ON_REPORT,
+        when_label=_("Störning anmäld"),
+        why=_("Då förskrivare anmäler till Kundservice att de upplever driftstörningar ska detta eskaleras internt."),
+    ),
+    # --- Kundservice förlorar kontakt med Sesam LMN / Störningar i telefonin ---------------
+    Rule(
+        key="reported_lavin_on",
+        event_kind="reported", match={}, scenarios=("kundservice_link_loss", "telephony_fault"),
+        channel=Channel.TELEPHONY, action="on",
+        when_label=_("Störning anmäld"),
+        why=_("Lavinmeddelande läggs in på telefonslingan."),
+    ),
+    Rule(
+        key="reported_driftinfo",
+        event_kind="reported", match={}, scenarios=("kundservice_link_loss", "telephony_fault"),
+        channel=Channel.DRIFTINFO, action="publish",
+        when_label=_("Störning anmäld"),
+        why=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
+    ),
+    # --- Sesam LMN-server oåtkomlig för samtliga användare ---------------------------------
+    Rule(
+        key="escalate_sa",
+        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        channel=Channel.EMAIL, action="escalation", recipients=(SA,), ack_link=True,
+        when_label=_("Eskalera till systemansvarig"),
+        why=_("Hjälpmedel ska omedelbart anmäla detta till systemansvarig på den regionala IT-funktionen."),
+    ),
+    Rule(
+        key="escalate_driftinfo",
+        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        channel=Channel.DRIFTINFO, action="publish",
+        when_label=_("Eskalera till systemansvarig"),
+        why=_("Kundservice hänvisar till regionala driftinfo för mer information och prognos."),
+    ),
+    Rule(
+        key="sa_fallback_manager",
+        event_kind="timer", match={"timer": "sa_fallback"}, scenarios=("sesam_unreachable",),
+        channel=Channel.EMAIL, action="sa_fallback", recipients=(SA_MANAGER,),
+        when_label=_("SA ej i tjänst eller har inte kvitterat"),
+        why=_("Om systemansvarig (SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos Servicedesk (30 000 eller i Ritz)."),
+    ),
+    Rule(
+        key="prognosis_driftinfo",
+        event_kind="prognosis", match={}, scenarios=HJALPMEDEL_ACTS,
+        channel=Channel.DRIFTINFO, action="update",
+        only_after=(Channel.DRIFTINFO, "publish"),
+        when_label=_("Prognos angiven"),
+        why=_("Driftinfo är platsen för mer information och prognos."),
+    ),
+    Rule(
+        key="prognosis_passed_remind",
+        event_kind="timer", match={"timer": "prognosis_passed"}, scenarios=HJALPMEDEL_ACTS,
+        channel=Channel.EMAIL, action="prognosis_passed",
+        recipients=(SA, Role.VERKSAMHETSSPECIALIST),
+        when_label=_("Prognosen har passerat"),
+        why=_("En prognos som passerat räknas som saknad; efter 4 timmar utan prognos aktiveras reservrutinen."),
+    ),
+    Rule(
+        key="reserve_vardgivare_skane",
+        event_kind="transition", match={"name": "activate_reserve_routine"},
+        scenarios=("sesam_unreachable",),
+        channel=Channel.VARDGIVARE_SKANE, action="publish",
+        when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
+        why=_("Information publiceras på Vårdgivare Skåne om att reservrutin gäller samt att kontakt tas med Kundservice."),
+    ),
+    Rule(
+        key="reserve_alert_roles",
+        event_kind="transition", match={"name": "activate_reserve_routine"},
+        scenarios=("sesam_unreachable",),
+        channel=Channel.EMAIL, action="reserve_routine",
+        recipients=(Role.KUNDSERVICE, Role.VERKSAMHETSANSVARIG, Role.VERKSAMHETSSPECIALIST, SUBSCRIBERS),
+        when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
+        why=_("Efter 4 timmar och om prognos fortfarande saknas, aktiveras reservrutin för akuta förskrivningar."),
+    ),
+    Rule(
+        key="reserve_driftinfo",
+        event_kind="transition", match={"name": "activate_reserve_routine"},
+        scenarios=("sesam_unreachable",),
+        channel=Channel.DRIFTINFO, action="update", only_after=(Channel.DRIFTINFO, "publish"),
+        when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
+        why=_("Reservrutin för akuta förskrivningar gäller – kontakta Kundservice."),
+    ),
+    # --- the end: take back what was put out ---------------------------------------------
+    Rule(
+        key="end_vardgivare_skane",
+        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        channel=Channel.VARDGIVARE_SKANE, action="withdraw",
+        only_after=(Channel.VARDGIVARE_SKANE, "publish"),
+        when_label=_("Driften återställd eller makulerad"),
+        why=_("Reservrutinen gäller inte längre: notisen på Vårdgivare Skåne tas bort."),
+    ),
+    Rule(
+        key="end_lavin_off",
+        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        channel=Channel.TELEPHONY, action="off", only_after=(Channel.TELEPHONY, "on"),
+        when_label=_("Driften återställd eller makulerad"),
+        why=_("Driften är återställd: ta bort lavinmeddelandet från telefonslingan."),
+    ),
+    Rule(
+        key="end_driftinfo",
+        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        channel=Channel.DRIFTINFO, action="end", only_after=(Channel.DRIFTINFO, "publish"),
+        when_label=_("Driften återställd eller makulerad"),
+        why=_("Den regionala IT-funktionen informerar via driftinfo."),
+    ),
+    Rule(
+        key="resolved_alert_roles",
+        event_kind="transition", match={"name": "resolve"}, scenarios=ALL_SCENARIOS,
+        channel=Channel.EMAIL, action="resolved",
+        recipients=(Role.KUNDSERVICE, Role.VERKSAMHETSANSVARIG, Role.VERKSAMHETSSPECIALIST,
+                    Role.TELEFONIANSVARIG, SUBSCRIBERS),
+        when_label=_("Driften återställd"),
+        why=_("Driften återställd: akuta förskrivningar under reservrutinen läggs in i Sesam LMN."),
+    ),
+)
+
+# The 4-hour timer fires the activate_reserve_routine transition; its messages hang on that
+# transition, so the timer event itself sends nothing (it would send them twice).
+TIMER_NOTES = {
+    "reserve_routine": _("Skickar via övergången ”Aktivera reservrutin” som timern utlöser."),
+}
+
+# Who does it by hand when a message finally fails (a task for that role).
+MANUAL_FALLBACK = {
+    Channel.VARDGIVARE_SKANE: (Role.VERKSAMHETSANSVARIG, _("Publicera manuellt på Vårdgivare Skåne")),
+    Channel.DRIFTINFO: (Role.VERKSAMHETSSPECIALIST, _("Be regionala IT-funktionen manuellt om driftinfo")),
+    Channel.TELEPHONY: (Role.TELEFONIANSVARIG, _("Ändra lavinmeddelandet manuellt på telefonslingan")),
+    Channel.EMAIL: (Role.VERKSAMHETSSPECIALIST, _("Kontakta mottagaren på annat sätt")),
+}
+
+
+def rules_for(event, scenario):
+    return [rule for rule in RULES if rule.matches(event, scenario)]

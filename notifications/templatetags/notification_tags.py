@@ -1,0 +1,44 @@
+from collections import Counter
+
+from django import template
+
+from ..models import Channel, Notification
+from ..services import may_resend, may_view_rules
+
+register = template.Library()
+
+
+def _notifications(incident):
+    """One query per page for both tags below."""
+    cached = getattr(incident, "_notification_list", None)
+    if cached is None:
+        cached = list(Notification.objects.filter(incident=incident).order_by("created_at", "id"))
+        incident._notification_list = cached
+    return cached
+
+
+@register.inclusion_tag("notifications/_incident_messages.html", takes_context=True)
+def incident_notifications(context, incident):
+    """Meddelanden: each message's state and attempts; sent e-mail is counted, not listed."""
+    user = context["request"].user
+    rows, sent_mail = [], Counter()
+    for n in _notifications(incident):
+        if n.channel == Channel.EMAIL and n.status == Notification.Status.SENT:
+            sent_mail[n.subject] += 1
+        else:
+            rows.append(n)
+    return {
+        "incident": incident,
+        "rows": rows,
+        "sent_mail": sorted(sent_mail.items()),
+        "failed": sum(1 for n in rows if n.status == Notification.Status.FAILED),
+        "may_resend": may_resend(user),
+        "may_view_rules": may_view_rules(user),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("notifications/_incident_alert.html")
+def incident_notification_alert(incident):
+    """The red mark: messages that finally failed and need a person."""
+    return {"failed": sum(1 for n in _notifications(incident) if n.status == Notification.Status.FAILED)}

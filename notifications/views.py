@@ -1,0 +1,182 @@
+"""Pages: the acknowledge link, the rules table, resend, and the stub receivers."""
+
+import json
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from incidents.models import Incident, State
+from incidents.services import ActionRefused
+from runbook import scenarios
+
+from . import ack, rules, services
+from .models import Channel, Notification, StubMessage, StubMode
+
+LINK_REFUSALS = {
+    "expired": _("Länken har gått ut. Kvittera i stället på störningens sida."),
+    "invalid": _("Länken är ogiltig eller har ändrats."),
+    "used": _("Länken har redan använts. En kvitteringslänk fungerar bara en gång."),
+    "foreign": _("Länken är skickad till en annan person. Logga in som mottagaren eller kvittera på störningens sida."),
+}
+
+
+def _refused(request, message, incident_id=None, status=403):
+    return render(
+        request, "notifications/ack_refused.html",
+        {"message": message, "incident_id": incident_id}, status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def acknowledge_link(request, token):
+    """Kvittera via länk: GET shows what will happen; only the POST acknowledges."""
+    try:
+        incident_id, _nonce = ack.read_token(token, request.user)
+    except ack.LinkRefused as refused:
+        return _refused(request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403)
+    try:
+        incident = Incident.objects.get(pk=incident_id)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    if request.method == "POST":
+        try:
+            services.acknowledge_from_link(request.user, token)
+        except ack.LinkRefused as refused:
+            return _refused(request, LINK_REFUSALS[refused.reason], incident.pk, status=410)
+        except ActionRefused as refused:
+            return _refused(request, refused.message, incident.pk, status=409)
+        flash.success(request, _("Eskaleringen är kvitterad."))
+        return redirect("incidents:detail", incident.pk)
+    if incident.state != State.ESCALATED:
+        return _refused(
+            request,
+            _("Störningen har status ”%(state)s” och kan inte kvitteras via länken.")
+            % {"state": incident.get_state_display()},
+            incident.pk, status=409,
+        )
+    return render(request, "notifications/ack_confirm.html", {"incident": incident, "token": token})
+
+
+@require_GET
+def rules_page(request):
+    """Vilken händelse skickar vad – the rules table for Verksamhetsansvarig."""
+    if not services.may_view_rules(request.user):
+        return render(request, "403.html", status=403)
+    by_scenario = OrderedDict()
+    for scenario in scenarios.SCENARIOS.values():
+        by_scenario[scenario] = [r for r in rules.RULES if scenario.key in r.scenarios]
+    return render(request, "notifications/rules.html", {
+        "by_scenario": by_scenario,
+        "timer_notes": rules.TIMER_NOTES,
+        "fallbacks": [(Channel(c).label, role, label) for c, (role, label) in rules.MANUAL_FALLBACK.items()],
+        "group_labels": {rules.SA: _("Systemansvarig (användare och kontakter)"),
+                         rules.SA_MANAGER: _("Enhetschef för SA (kontakt)"),
+                         rules.SUBSCRIBERS: _("Prenumeranter")},
+    })
+
+
+@require_POST
+def resend(request, pk):
+    try:
+        notification = services.resend(request.user, pk)
+    except ActionRefused as refused:
+        if refused.code == "not_found":
+            raise Http404 from None
+        if refused.code == "forbidden":
+            return render(request, "403.html", status=403)
+        flash.error(request, refused.message)
+        incident_id = Notification.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
+        return redirect(reverse("incidents:detail", args=[incident_id]) + "#meddelanden")
+    flash.success(request, _("Meddelandet skickas om."))
+    return redirect(reverse("incidents:detail", args=[notification.incident_id]) + "#meddelanden")
+
+
+# --- stub receivers (demo and tests; off in production) ----------------------------------
+
+def _stub_channel(channel):
+    if not settings.STUBS_ENABLED or channel not in Channel.values:
+        raise Http404
+
+
+def _mode(channel):
+    return StubMode.objects.filter(channel=channel).values_list("mode", flat=True).first() or StubMode.Mode.OK
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def stub(request, channel):
+    """A stand-in for the real receiver: stores what arrives, once per idempotency key."""
+    _stub_channel(channel)
+    if request.method == "POST":
+        return _stub_receive(request, channel)
+    received = list(StubMessage.objects.filter(channel=channel))
+    if request.GET.get("format") == "json":
+        return JsonResponse({
+            "channel": channel,
+            "mode": _mode(channel),
+            "messages": [
+                {"idempotency_key": m.idempotency_key, "received_at": m.received_at.isoformat(),
+                 "duplicates": m.duplicates, "payload": m.payload}
+                for m in received
+            ],
+        })
+    current = OrderedDict()
+    for m in reversed(received):  # oldest first, so the latest per reference wins
+        ref = m.payload.get("notice_id") or m.payload.get("reference") or m.payload.get("recipient") or m.idempotency_key
+        current[ref] = m
+    return render(request, "notifications/stub.html", {
+        "channel": channel,
+        "channel_label": Channel(channel).label,
+        "mode": _mode(channel),
+        "modes": StubMode.Mode.choices,
+        "received": received,
+        "current": [m for m in reversed(list(current.values()))],
+        "channels": Channel.choices,
+    })
+
+
+def _stub_receive(request, channel):
+    mode = _mode(channel)
+    if mode == StubMode.Mode.FAIL:
+        return JsonResponse({"error": "tillfälligt fel (stubbe i felläge)"}, status=503)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 120:
+        return JsonResponse({"error": "Idempotency-Key saknas"}, status=400)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "ogiltig JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "ett JSON-objekt väntas"}, status=400)
+    with transaction.atomic():
+        message, created = StubMessage.objects.get_or_create(
+            channel=channel, idempotency_key=key, defaults={"payload": payload}
+        )
+        if not created:
+            StubMessage.objects.filter(pk=message.pk).update(duplicates=F("duplicates") + 1)
+    if mode == StubMode.Mode.SLOW:
+        time.sleep(settings.STUB_SLOW_SECONDS)
+    return JsonResponse({"id": message.pk, "duplicate": not created}, status=201 if created else 200)
+
+
+@login_not_required
+@require_POST
+def stub_mode(request, channel):
+    _stub_channel(channel)
+    mode = request.POST.get("mode")
+    if mode not in StubMode.Mode.values:
+        return JsonResponse({"error": "okänt läge"}, status=400)
+    StubMode.objects.update_or_create(channel=channel, defaults={"mode": mode})
+    return redirect("notifications:stub", channel)

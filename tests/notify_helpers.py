@@ -1,0 +1,38 @@
+"""Shared set-up for notification delivery tests: the stubs behind a live server."""
+
+from datetime import timedelta
+
+CHANNELS = ("vardgivare_skane", "driftinfo", "telephony", "email")
+
+
+def point_at_stubs(settings, base_url):
+    settings.STUBS_ENABLED = True
+    settings.SITE_URL = base_url
+    settings.VARDGIVARE_SKANE_URL = f"{base_url}/stubs/vardgivare_skane/"
+    settings.DRIFTINFO_URL = f"{base_url}/stubs/driftinfo/"
+    settings.TELEPHONY_URL = f"{base_url}/stubs/telephony/"
+    settings.EMAIL_URL = f"{base_url}/stubs/email/"
+    settings.NOTIFY_BACKOFF_BASE = timedelta(seconds=0)
+    settings.NOTIFY_CONNECT_TIMEOUT = 2
+    settings.NOTIFY_READ_TIMEOUT = 2
+
+
+def worker_env(base_url, database_name, broker_url, **extra):
+    import os
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name}",
+        "CELERY_BROKER_URL": broker_url,
+        "SITE_URL": base_url,
+        "VARDGIVARE_SKANE_URL": f"{base_url}/stubs/vardgivare_skane/",
+        "DRIFTINFO_URL": f"{base_url}/stubs/driftinfo/",
+        "TELEPHONY_URL": f"{base_url}/stubs/telephony/",
+        "EMAIL_URL": f"{base_url}/stubs/email/",
+        "NOTIFY_BACKOFF_BASE_SECONDS": "0.2",
+        "NOTIFY_SWEEP_SECONDS": "1",
+        "TIMER_SWEEP_SECONDS": "1",
+        "CONN_MAX_AGE": "0",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env

@@ -1,0 +1,155 @@
+"""Delivery through real HTTP: the stub receivers behind a live server, no mocked httpx."""
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import services as incident_services
+from incidents.models import Task
+from notifications import services
+from notifications.models import Notification, StubMessage, StubMode
+
+from notify_helpers import point_at_stubs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def stubs(settings, live_server, monkeypatch):
+    point_at_stubs(settings, live_server.url)
+    # Ring no broker here: these tests drive delivery themselves (broker tests are separate).
+    rung = []
+    monkeypatch.setattr(services, "enqueue", rung.extend)
+    return live_server.url
+
+
+def stored(channel):
+    return list(StubMessage.objects.filter(channel=channel))
+
+
+def make_due(notification):
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
+
+
+def test_telephony_fault_reaches_phone_queue_and_driftinfo_stubs(stubs, open_incident):
+    incident = open_incident(scenario="telephony_fault")
+    services.sweep()
+    for n in incident.notifications.exclude(channel="email"):
+        n.refresh_from_db()
+        assert n.status == "sent" and n.attempts == 1 and n.last_status_code == 201
+    (lavin,) = stored("telephony")
+    assert lavin.payload["action"] == "on" and "telefonin" in lavin.payload["text"]
+    listing = httpx.get(f"{stubs}/stubs/telephony/?format=json").json()
+    assert listing["messages"][0]["idempotency_key"] == lavin.idempotency_key
+
+
+def test_stub_stores_a_repeated_key_once(stubs):
+    for _ in range(3):
+        response = httpx.post(f"{stubs}/stubs/driftinfo/", json={"action": "publish"},
+                              headers={"Idempotency-Key": "same-key"})
+    assert response.status_code == 200 and response.json()["duplicate"] is True
+    (message,) = stored("driftinfo")
+    assert message.duplicates == 2
+    assert httpx.post(f"{stubs}/stubs/driftinfo/", json={}).status_code == 400
+
+
+def test_failure_then_recovery_retries_with_backoff_and_arrives_once(stubs, settings, open_incident):
+    settings.NOTIFY_BACKOFF_BASE = timedelta(seconds=30)
+    StubMode.objects.create(channel="telephony", mode="fail")
+    incident = open_incident(scenario="kundservice_link_loss")
+    lavin = incident.notifications.get(channel="telephony")
+    services.deliver(lavin.pk)
+    lavin.refresh_from_db()
+    assert (lavin.status, lavin.attempts, lavin.last_status_code) == ("pending", 1, 503)
+    assert lavin.next_attempt_at > timezone.now() + timedelta(seconds=25)
+    assert services.deliver(lavin.pk) is None  # not due yet: back-off holds
+
+    make_due(lavin)
+    services.deliver(lavin.pk)
+    lavin.refresh_from_db()
+    assert lavin.attempts == 2
+    assert lavin.next_attempt_at > timezone.now() + timedelta(seconds=55)  # doubled
+
+    StubMode.objects.filter(channel="telephony").update(mode="ok")
+    make_due(lavin)
+    services.sweep()
+    lavin.refresh_from_db()
+    assert (lavin.status, lavin.attempts) == ("sent", 3)
+    assert len(stored("telephony")) == 1
+
+
+def test_a_4xx_is_not_retried_and_becomes_a_task_with_a_red_mark(stubs, settings, client, open_incident, vs, va):
+    settings.VARDGIVARE_SKANE_URL = f"{stubs}/stubs/no-such-portal/"
+    incident = open_incident()
+    incident_services.escalate(vs, incident.pk)
+    incident_services.activate_reserve_routine(vs, incident.pk)
+    notice = incident.notifications.get(channel="vardgivare_skane")
+    services.deliver(notice.pk)
+    notice.refresh_from_db()
+    assert (notice.status, notice.attempts, notice.last_status_code) == ("failed", 1, 404)
+    task = Task.objects.get(incident=incident, scenario="manual")
+    assert task.role == "verksamhetsansvarig"
+    assert task.text.startswith("Publicera manuellt på Vårdgivare Skåne")
+    client.force_login(va)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert 'id="notify-alert"' in page and "badge-failed" in page
+    assert reverse("notifications:resend", args=[notice.pk]) in page
+
+
+def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, settings, client, open_incident, va):
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    StubMode.objects.create(channel="driftinfo", mode="fail")
+    incident = open_incident(scenario="telephony_fault")
+    request = incident.notifications.get(channel="driftinfo")
+    services.deliver(request.pk)
+    request.refresh_from_db()
+    assert request.status == "failed" and "503" in request.last_error
+    assert Task.objects.get(incident=incident, scenario="manual").role == "verksamhetsspecialist"
+
+    settings.NOTIFY_MAX_AGE = timedelta(hours=1)
+    StubMode.objects.filter(channel="driftinfo").update(mode="ok")
+    client.force_login(va)
+    response = client.post(reverse("notifications:resend", args=[request.pk]))
+    assert response.status_code == 302
+    services.sweep()
+    request.refresh_from_db()
+    assert request.status == "sent" and request.attempts == 2
+    assert len(stored("driftinfo")) == 1
+
+
+def test_a_slow_receiver_times_out_and_the_retry_is_deduplicated(stubs, settings, open_incident):
+    settings.NOTIFY_READ_TIMEOUT = 0.5
+    settings.STUB_SLOW_SECONDS = 1.5
+    StubMode.objects.create(channel="telephony", mode="slow")
+    incident = open_incident(scenario="telephony_fault")
+    lavin = incident.notifications.get(channel="telephony")
+    services.deliver(lavin.pk)
+    lavin.refresh_from_db()
+    assert lavin.status == "pending" and "Timeout" in lavin.last_error
+    StubMode.objects.filter(channel="telephony").update(mode="ok")
+    make_due(lavin)
+    services.deliver(lavin.pk)
+    lavin.refresh_from_db()
+    assert lavin.status == "sent" and lavin.last_status_code == 200  # receiver said: seen it
+    (message,) = stored("telephony")
+    assert message.duplicates == 1
+
+
+def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(stubs, client, open_incident, vs):
+    incident = open_incident()
+    incident_services.escalate(vs, incident.pk)
+    incident_services.activate_reserve_routine(vs, incident.pk)
+    services.sweep()
+    page = httpx.get(f"{stubs}/stubs/vardgivare_skane/").text
+    assert "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice" in page
+    client.post(reverse("notifications:stub_mode", args=["vardgivare_skane"]), {"mode": "fail"})
+    assert StubMode.objects.get(channel="vardgivare_skane").mode == "fail"
+    assert httpx.post(f"{stubs}/stubs/vardgivare_skane/", json={}, headers={"Idempotency-Key": "k"}).status_code == 503
+
+
+def test_stubs_are_off_unless_enabled(settings, client):
+    settings.STUBS_ENABLED = False
+    assert client.get("/stubs/driftinfo/").status_code == 404

@@ -1,0 +1,156 @@
+"""The outbox: which event writes which message, in the event's own transaction."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.urls import reverse
+
+from incidents import services
+from incidents.models import Contact, Task, TimelineEvent
+from incidents.timeline import log_event
+from notifications import rules
+from notifications.models import Notification, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sa_with_mail(make_user):
+    user = make_user("systemansvarig")
+    user.email = "sam.sa@example.org"
+    user.save()
+    return user
+
+
+def channels_actions(incident):
+    return sorted(incident.notifications.values_list("channel", "action"))
+
+
+def test_escalation_writes_sa_mail_with_ack_link_and_driftinfo_request(open_incident, vs, sa_with_mail):
+    Contact.objects.create(kind=Contact.Kind.SYSTEMANSVARIG, name="SA-jour", email="sa-jour@example.org")
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    mails = incident.notifications.filter(rule="escalate_sa").order_by("id")
+    assert [m.recipient for m in mails] == ["sam.sa@example.org", "sa-jour@example.org"]
+    assert "/kvittera/" in mails[0].body and "/kvittera/" not in mails[1].body
+    driftinfo = incident.notifications.get(rule="escalate_driftinfo")
+    assert driftinfo.payload["action"] == "publish"
+    assert {"started_at", "affected", "prognosis", "next_update"} <= set(driftinfo.payload)
+    assert all(n.status == "pending" and n.idempotency_key for n in incident.notifications.all())
+    assert incident.events.filter(kind="notification").exists()
+
+
+def test_a_rolled_back_transition_leaves_no_message(open_incident, vs, sa_with_mail):
+    incident = open_incident()
+    before = Notification.objects.count()
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            services.escalate(vs, incident.pk)
+            assert Notification.objects.count() > before
+            raise RuntimeError("rollback")
+    assert Notification.objects.count() == before
+
+
+def test_link_loss_puts_lavin_on_and_asks_for_driftinfo_then_takes_it_off(open_incident, sa):
+    incident = open_incident(scenario="kundservice_link_loss")
+    assert ("driftinfo", "publish") in channels_actions(incident)
+    lavin = incident.notifications.get(channel="telephony")
+    assert lavin.action == "on" and "Kundservice Hjälpmedel" in lavin.body
+    services.resolve(sa, incident.pk)
+    assert ("telephony", "off") in channels_actions(incident)
+    assert ("driftinfo", "end") in channels_actions(incident)
+    assert ("vardgivare_skane", "withdraw") not in channels_actions(incident)
+
+
+def test_reserve_routine_publishes_on_vardgivare_skane_and_resolve_withdraws(open_incident, vs, sa):
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    services.activate_reserve_routine(vs, incident.pk)
+    notice = incident.notifications.get(channel="vardgivare_skane", action="publish")
+    assert notice.subject == "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice"
+    services.resolve(sa, incident.pk)
+    assert incident.notifications.filter(channel="vardgivare_skane", action="withdraw").count() == 1
+
+
+def test_sa_fallback_timer_mails_the_unit_manager(open_incident, vs):
+    Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Enhetschef", email="chef@example.org")
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    # Outside SA's duty hours the escalation itself falls back; otherwise the ack timeout would.
+    if not incident.events.filter(kind="timer", data__timer="sa_fallback").exists():
+        with transaction.atomic():
+            log_event(incident, TimelineEvent.Kind.TIMER, "SA har inte kvitterat",
+                      data={"timer": "sa_fallback", "reason": "ack_timeout"})
+    mail = incident.notifications.get(rule="sa_fallback_manager")
+    assert mail.recipient == "chef@example.org"
+    assert ("inte i tjänst" in mail.body or "inte kvitterat" in mail.body) and "Servicedesk" in mail.body
+
+
+def test_reserve_timer_event_itself_sends_nothing_twice(open_incident):
+    incident = open_incident()
+    count = incident.notifications.count()
+    log_event(incident, TimelineEvent.Kind.TIMER, "4 timmar", data={"timer": "reserve_routine"})
+    assert incident.notifications.count() == count
+
+
+def test_notification_events_do_not_set_off_more_messages(open_incident):
+    incident = open_incident(scenario="telephony_fault")
+    count = incident.notifications.count()
+    log_event(incident, TimelineEvent.Kind.NOTIFICATION, "x", data={"channel": "telephony"})
+    assert incident.notifications.count() == count
+
+
+def test_subscribers_get_the_reserve_routine_mail_once_each(open_incident, vs):
+    Subscription.objects.bulk_create(Subscription(email=f"p{i}@example.org") for i in range(30))
+    Subscription.objects.create(email="P0@EXAMPLE.ORG".lower().replace("p0", "dup0"))
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    services.activate_reserve_routine(vs, incident.pk)
+    mails = incident.notifications.filter(rule="reserve_alert_roles")
+    assert mails.count() == len(set(m.lower() for m in mails.values_list("recipient", flat=True)))
+    assert mails.count() >= 30
+    # One timeline line for the whole fan-out, not one per recipient.
+    assert incident.events.filter(kind="notification", data__rule="reserve_alert_roles").count() == 1
+
+
+def test_no_patient_data_or_free_text_goes_out(open_incident, vs, sa_with_mail):
+    incident = open_incident(summary="Patient 19121212-1212 fick inget")
+    services.escalate(vs, incident.pk)
+    for n in incident.notifications.all():
+        assert "19121212" not in n.body + n.subject + str(n.payload)
+
+
+def test_add_manual_task_is_once_per_key(open_incident):
+    incident = open_incident()
+    first = services.add_manual_task(incident, "verksamhetsansvarig", "Publicera manuellt", reason="x", key="k1")
+    again = services.add_manual_task(incident, "verksamhetsansvarig", "Publicera manuellt", reason="x", key="k1")
+    assert first.pk == again.pk
+    assert Task.objects.filter(incident=incident, scenario="manual").count() == 1
+
+
+def test_rules_page_is_shown_to_verksamhetsansvarig_not_kundservice(client, va, ks):
+    client.force_login(va)
+    page = client.get(reverse("notifications:rules")).content.decode()
+    assert "Reservrutin för akuta förskrivningar" in page or "Vårdgivare Skåne" in page
+    for rule in rules.RULES:
+        assert f'id="rule-{rule.key}"' in page
+    client.force_login(ks)
+    assert client.get(reverse("notifications:rules")).status_code == 403
+
+
+def test_incident_page_lists_messages(client, open_incident, vs, va):
+    incident = open_incident(scenario="telephony_fault")
+    client.force_login(va)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert 'id="meddelanden"' in page and "Lavinmeddelande på telefonslingan" in page
+
+
+def test_incidents_app_does_not_import_notifications():
+    root = Path(__file__).resolve().parent.parent / "incidents"
+    found = subprocess.run(["grep", "-rn", "notifications", "--include=*.py", str(root)],
+                           capture_output=True, text=True).stdout
+    imports = [line for line in found.splitlines() if "import" in line]
+    assert imports == []
