@@ -137,24 +137,7 @@ def make_timer_tasks(incident, trigger, *, at=None):
         if any(not t.is_done for t in earlier):
             continue
         key = step.key if not earlier else f"{step.key}{REPEAT_MARK}{len(earlier) + 1}"
-        task = Task.objects.create(
-            incident=incident,
-            scenario=scenario.key,
-            step_key=key,
-            role=step.role,
-            text=str(step.instruction),
-            created_at=now,
-            due_at=now + step.within if step.within is not None else None,
-        )
-        log_event(
-            incident,
-            TimelineEvent.Kind.TASK_CREATED,
-            _("Ny uppgift för %(role)s: %(text)s")
-            % {"role": Role.label(step.role), "text": task.short_text()},
-            data={"task_id": task.pk, "step": step.key, "role": step.role},
-            at=now,
-        )
-        made.append(task)
+        made.append(_create_task(incident, scenario, step, now, key=key))
     return made
 
 
@@ -200,31 +183,37 @@ def _make_tasks(incident, scenario, states, *, actor=None):
             reached = reached if reached is not None else reached_states(incident)
             if step.only_after not in reached:
                 continue
-        task = Task.objects.create(
-            incident=incident,
-            scenario=scenario.key,
-            step_key=step.key,
-            role=step.role,
-            text=str(step.instruction),
-            created_at=now,
-            due_at=now + step.within if step.within is not None else None,
-        )
-        log_event(
-            incident,
-            TimelineEvent.Kind.TASK_CREATED,
-            _("Ny uppgift för %(role)s: %(text)s")
-            % {"role": Role.label(step.role), "text": task.short_text()},
-            data={
-                "task_id": task.pk, "step": step.key, "role": step.role, "scenario": scenario.key,
-                "due_at": task.due_at.isoformat() if task.due_at else None,
-            },
-            at=now,
-        )
+        task = _create_task(incident, scenario, step, now)
         if step.done_by:
             if done_already is None:
                 done_already = _actions_done(incident)
             if step.done_by in done_already:
                 mark_task_done(task, actor=None, via=step.done_by)
+
+
+def _create_task(incident, scenario, step, now, *, key=None):
+    """One step of the routine becomes a task, with its "Ny uppgift" event."""
+    task = Task.objects.create(
+        incident=incident,
+        scenario=scenario.key,
+        step_key=key or step.key,
+        role=step.role,
+        text=str(step.instruction),
+        created_at=now,
+        due_at=now + step.within if step.within is not None else None,
+    )
+    log_event(
+        incident,
+        TimelineEvent.Kind.TASK_CREATED,
+        _("Ny uppgift för %(role)s: %(text)s")
+        % {"role": Role.label(step.role), "text": task.short_text()},
+        data={
+            "task_id": task.pk, "step": step.key, "role": step.role, "scenario": scenario.key,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+        },
+        at=now,
+    )
+    return task
 
 
 def _complete_steps_done_by(incident, action, *, actor=None):

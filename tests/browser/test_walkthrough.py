@@ -45,7 +45,13 @@ def assert_fits_phone(page):
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert overflow <= 0, f"page is {overflow}px wider than the phone screen"
+    if overflow > 0:
+        widest = page.evaluate(
+            """() => [...document.querySelectorAll('main *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
+                .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + (e.id || ''))"""
+        )
+        raise AssertionError(f"page is {overflow}px wider than the phone screen: {widest}")
     buttons = page.locator("main button:visible")
     assert buttons.count() > 0
     for i in range(buttons.count()):
