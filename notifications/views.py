@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.models import Incident, State
+from incidents.models import Incident, State, Timer
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language
 from runbook import scenarios
@@ -82,7 +82,7 @@ def rules_page(request):
         by_scenario[scenario] = [r for r in rules.RULES if scenario.key in r.scenarios]
     return render(request, "notifications/rules.html", {
         "by_scenario": by_scenario,
-        "timer_notes": rules.TIMER_NOTES,
+        "timer_notes": [(Timer.Kind(k).label, note) for k, note in rules.TIMER_NOTES.items()],
         "fallbacks": [(Channel(c).label, role, label) for c, (role, label) in rules.MANUAL_FALLBACK.items()],
         "group_labels": {rules.SA: _("Systemansvarig (användare och kontakter)"),
                          rules.SA_MANAGER: _("Enhetschef för SA (kontakt)"),

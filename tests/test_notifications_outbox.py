@@ -141,6 +141,16 @@ def test_rules_page_is_shown_to_verksamhetsansvarig_not_kundservice(client, va, 
     assert client.get(reverse("notifications:rules")).status_code == 403
 
 
+def test_the_menu_links_to_the_rules_for_those_who_may_see_them(client, va, ks):
+    rules_url = reverse("notifications:rules")
+    client.force_login(va)
+    page = client.get(rules_url).content.decode()
+    assert f'href="{rules_url}" aria-current="page"' in page
+    assert ">vardgivare_skane<" not in page and "Publicera notis om reservrutin" in page
+    client.force_login(ks)
+    assert f'href="{rules_url}"' not in client.get(reverse("incidents:live")).content.decode()
+
+
 def test_incident_page_lists_messages(client, open_incident, vs, va):
     incident = open_incident(scenario="telephony_fault")
     client.force_login(va)
