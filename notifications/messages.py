@@ -6,10 +6,13 @@ the free-text summary or notes, which could hold personal data about a patient.
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import Channel
 
+# What goes out is Swedish whoever acts: the portal, driftinfo, the phone queue and the
+# e-mails are read outside the app, in the routine's language.
+OUTGOING_LANGUAGE = "sv"
 SYSTEM = "Sesam LMN"
 PRODUCT_AREAS = "inkontinenshjälpmedel, speciallivsmedel och diabeteshjälpmedel"
 RESERVE_NOTICE = "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice"
@@ -59,7 +62,12 @@ def next_update(incident, now):
 
 
 def render(rule, incident, *, recipient_name="", ack_url="", reason=""):
-    """(subject, body, payload) for one message of ``rule`` about ``incident``."""
+    """(subject, body, payload) for one message of ``rule`` about ``incident``, in Swedish."""
+    with translation.override(OUTGOING_LANGUAGE):
+        return _render(rule, incident, recipient_name=recipient_name, ack_url=ack_url, reason=reason)
+
+
+def _render(rule, incident, *, recipient_name, ack_url, reason):
     now = timezone.now()
     scenario = str(incident.scenario_def.title)
     ref = f"HJM-SESAM-{incident.pk}"

@@ -46,6 +46,14 @@ class Rule:
     ack_link: bool = False
     when_label: str = field(default="", compare=False)
 
+    @property
+    def channel_label(self):
+        return Channel(self.channel).label
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get((self.channel, self.action), self.action)
+
     def matches(self, event, scenario):
         if event.kind != self.event_kind or scenario not in self.scenarios:
             return False
@@ -57,6 +65,23 @@ class Rule:
                 return False
         return True
 
+
+# What each message asks of its receiver, for the rules page.
+ACTION_LABELS = {
+    (Channel.VARDGIVARE_SKANE, "publish"): _("Publicera notis om reservrutin"),
+    (Channel.VARDGIVARE_SKANE, "withdraw"): _("Ta bort notisen"),
+    (Channel.DRIFTINFO, "publish"): _("Be om driftinfo"),
+    (Channel.DRIFTINFO, "update"): _("Be om uppdatering av driftinfo"),
+    (Channel.DRIFTINFO, "end"): _("Be om driftinfo om att driften är återställd"),
+    (Channel.TELEPHONY, "on"): _("Lägg in lavinmeddelande"),
+    (Channel.TELEPHONY, "off"): _("Ta bort lavinmeddelande"),
+    (Channel.EMAIL, "new_incident"): _("Driftstörning anmäld"),
+    (Channel.EMAIL, "escalation"): _("Eskalering till systemansvarig"),
+    (Channel.EMAIL, "sa_fallback"): _("Systemansvarig nås inte"),
+    (Channel.EMAIL, "prognosis_passed"): _("Prognosen har passerat – ange ny prognos"),
+    (Channel.EMAIL, "reserve_routine"): _("Reservrutin aktiverad"),
+    (Channel.EMAIL, "resolved"): _("Driften återställd"),
+}
 
 ROLES_ALERTED_ON_REPORT = (Role.VERKSAMHETSSPECIALIST, Role.VERKSAMHETSANSVARIG)
 

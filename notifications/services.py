@@ -20,7 +20,7 @@ from incidents import permissions as incident_permissions
 from incidents import services as incident_services
 from incidents.models import TimelineEvent
 from incidents.services import ActionRefused
-from incidents.timeline import log_event
+from incidents.timeline import in_record_language, log_event
 
 from . import ack, channels, messages, recipients, rules
 from .models import Channel, Notification
@@ -33,7 +33,16 @@ SWEEP_BATCH = 500
 # --- writing -----------------------------------------------------------------------------
 
 def on_timeline_event(event):
-    """React to one timeline event (in its transaction): write the messages its rules send."""
+    """React to one timeline event (in its transaction): write the messages its rules send.
+
+    The outbox rows and their timeline entries are written in the record language, not that
+    of whoever acted; the texts themselves are Swedish (messages.render).
+    """
+    with in_record_language():
+        return _on_timeline_event(event)
+
+
+def _on_timeline_event(event):
     if event.kind == TimelineEvent.Kind.NOTIFICATION:
         return []  # our own events; reacting to them would recurse
     incident = event.incident

@@ -13,21 +13,24 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.models import Incident, State
+from incidents.models import Incident, State, Timer
 from incidents.services import ActionRefused
+from incidents.timeline import in_record_language
 from runbook import scenarios
 
 from . import ack, rules, services
 from .models import Channel, Notification, StubMessage, StubMode
 
+# Lazy: read in the language of whoever opens the link, not the one at import.
 LINK_REFUSALS = {
-    "expired": _("Länken har gått ut. Kvittera i stället på störningens sida."),
-    "invalid": _("Länken är ogiltig eller har ändrats."),
-    "used": _("Länken har redan använts. En kvitteringslänk fungerar bara en gång."),
-    "foreign": _("Länken är skickad till en annan person. Logga in som mottagaren eller kvittera på störningens sida."),
+    "expired": gettext_lazy("Länken har gått ut. Kvittera i stället på störningens sida."),
+    "invalid": gettext_lazy("Länken är ogiltig eller har ändrats."),
+    "used": gettext_lazy("Länken har redan använts. En kvitteringslänk fungerar bara en gång."),
+    "foreign": gettext_lazy("Länken är skickad till en annan person. Logga in som mottagaren eller kvittera på störningens sida."),
 }
 
 
@@ -51,7 +54,8 @@ def acknowledge_link(request, token):
         raise Http404 from None
     if request.method == "POST":
         try:
-            services.acknowledge_from_link(request.user, token)
+            with in_record_language():
+                services.acknowledge_from_link(request.user, token)
         except ack.LinkRefused as refused:
             return _refused(request, LINK_REFUSALS[refused.reason], incident.pk, status=410)
         except ActionRefused as refused:
@@ -78,7 +82,7 @@ def rules_page(request):
         by_scenario[scenario] = [r for r in rules.RULES if scenario.key in r.scenarios]
     return render(request, "notifications/rules.html", {
         "by_scenario": by_scenario,
-        "timer_notes": rules.TIMER_NOTES,
+        "timer_notes": [(Timer.Kind(k).label, note) for k, note in rules.TIMER_NOTES.items()],
         "fallbacks": [(Channel(c).label, role, label) for c, (role, label) in rules.MANUAL_FALLBACK.items()],
         "group_labels": {rules.SA: _("Systemansvarig (användare och kontakter)"),
                          rules.SA_MANAGER: _("Enhetschef för SA (kontakt)"),
@@ -89,7 +93,8 @@ def rules_page(request):
 @require_POST
 def resend(request, pk):
     try:
-        notification = services.resend(request.user, pk)
+        with in_record_language():
+            notification = services.resend(request.user, pk)
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None

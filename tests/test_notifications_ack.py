@@ -78,3 +78,21 @@ def test_a_link_for_an_incident_already_acknowledged_says_so(client, escalated, 
     client.force_login(sa)
     response = client.get(path)
     assert response.status_code == 409 and "Kvitterad" in response.content.decode()
+
+
+def test_an_sa_reading_english_acknowledges_into_a_swedish_timeline_and_reads_refusals_in_english(
+        client, escalated):
+    from django.urls import reverse
+
+    incident, sa, path = escalated
+    client.force_login(sa)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    assert client.post(path).status_code == 302
+
+    event = incident.events.filter(kind="transition").latest("id")
+    assert event.note == "Kvitterad via länk i e-post"
+    assert "Kvitterad" in event.message
+    again = client.get(path)
+    assert again.status_code == 410
+    assert "The link has already been used." in again.content.decode()

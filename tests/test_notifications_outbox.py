@@ -141,6 +141,16 @@ def test_rules_page_is_shown_to_verksamhetsansvarig_not_kundservice(client, va, 
     assert client.get(reverse("notifications:rules")).status_code == 403
 
 
+def test_the_menu_links_to_the_rules_for_those_who_may_see_them(client, va, ks):
+    rules_url = reverse("notifications:rules")
+    client.force_login(va)
+    page = client.get(rules_url).content.decode()
+    assert f'href="{rules_url}" aria-current="page"' in page
+    assert ">vardgivare_skane<" not in page and "Publicera notis om reservrutin" in page
+    client.force_login(ks)
+    assert f'href="{rules_url}"' not in client.get(reverse("incidents:live")).content.decode()
+
+
 def test_incident_page_lists_messages(client, open_incident, vs, va):
     incident = open_incident(scenario="telephony_fault")
     client.force_login(va)
@@ -154,3 +164,27 @@ def test_incidents_app_does_not_import_notifications():
                            capture_output=True, text=True).stdout
     imports = [line for line in found.splitlines() if "import" in line]
     assert imports == []
+
+
+def test_outgoing_texts_stay_swedish_whatever_language_the_actor_reads(open_incident, vs, va, sa_with_mail):
+    """Vårdgivare Skåne, driftinfo, the phone queue and the e-mails are written in Swedish,
+    even when the person whose action sets them off reads the app in English."""
+    from django.utils import translation
+
+    vs.email = "vera.vs@example.org"
+    vs.save()
+    Subscription.objects.create(email="prenumerant@example.org", name="Pia")
+    with translation.override("en"):
+        incident = open_incident(scenario="sesam_unreachable")
+        services.escalate(vs, incident.pk)
+        services.activate_reserve_routine(va, incident.pk)
+    title = "Sesam LMN-server oåtkomlig för samtliga användare"
+    driftinfo = incident.notifications.get(rule="escalate_driftinfo")
+    assert driftinfo.body.startswith(f"Sesam LMN: {title}")
+    assert driftinfo.payload["affected"].startswith("Sesam LMN går inte att nå")
+    report_mail = incident.notifications.get(rule="reported_alert_roles")
+    assert report_mail.subject == f"Driftstörning anmäld: {title}"
+    portal = incident.notifications.get(rule="reserve_vardgivare_skane")
+    assert portal.recipient == "Vårdgivare Skåne"
+    queued = incident.events.filter(kind="notification").values_list("message", flat=True)
+    assert queued and all(m.startswith(("Meddelande köat", "Inga mottagare")) for m in queued)
