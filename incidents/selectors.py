@@ -195,7 +195,8 @@ def history(*, scenario="", start=None, end=None, state="", reserve="", q="", so
         if number.isdigit():
             rows = rows.filter(pk=int(number))
         elif connection.vendor == "postgresql":
-            rows = rows.annotate(
+            # alias, not annotate: the vector is for the WHERE (and its index), not for reading.
+            rows = rows.alias(
                 search=SearchVector("search_text", config="swedish")
             ).filter(search=SearchQuery(q, config="swedish", search_type="websearch"))
         else:
