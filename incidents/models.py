@@ -6,6 +6,7 @@ check the person's permission and write the timeline in the same transaction.
 """
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -387,6 +388,8 @@ class IncidentMetrics(models.Model):
 
     # Summary, notes and review, for Historik's free-text search.
     search_text = models.TextField(blank=True)
+    # to_tsvector('swedish', search_text), kept by a trigger on PostgreSQL (migration 0007).
+    search_vector = SearchVectorField(null=True, editable=False)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,8 +23,9 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        # One query: SELECT count(*) FROM (... LIMIT n + 1), which stops at n + 1 rows.
-        return self.object_list[: self.count_limit + 1].count()
+        # One query: SELECT count(*) FROM (... LIMIT n + 1), which stops at n + 1 rows. The
+        # order is dropped: any n + 1 rows will do, so the planner may take the cheapest.
+        return self.object_list.order_by()[: self.count_limit + 1].count()
 
     @property
     def exact(self):
