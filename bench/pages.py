@@ -160,8 +160,9 @@ def main():
     samples = {size: {name: [] for name in setups[size][1]} for size in sizes}
     per_round = max(1, args.requests // args.rounds)
     t = time.perf_counter()
-    for _ in range(args.rounds):
-        for size in sizes:
+    for number in range(args.rounds):
+        # Every other round the other way round, so that neither size always goes first.
+        for size in sizes if number % 2 == 0 else sizes[::-1]:
             client, pages = setups[size]
             use_database(database_name(size))
             for name, url in pages.items():
