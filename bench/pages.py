@@ -1,14 +1,20 @@
 """Benchmark: server time of the review pages at 5,000 and at 50,000 ended incidents.
 
-    .venv/bin/python bench/pages.py [--sizes 5000 50000] [--requests 200]
+    .venv/bin/python bench/pages.py [--sizes 5000 50000] [--requests 300] [--rounds 6] [--reuse]
 
-Uses its own PostgreSQL database (BENCH_DATABASE_URL, default runbook_bench_history), which it
-drops and creates. Seeds with ``seed_history`` (about 20 timeline events per incident), runs
-VACUUM ANALYZE as autovacuum would, then times each page in-process with Django's test
-client (no network; this is the server's time) beside ``/healthz``. Prints median and p95
-in milliseconds, the number of SQL queries per page, and the ratios the goal speaks of:
-each page within 10x of /healthz, and at the larger size within 1.5x of its own time at the
-smaller one.
+Each size has its own PostgreSQL database (BENCH_DATABASE_URL plus ``_<size>``, default
+runbook_bench_pages_5000 and runbook_bench_pages_50000), dropped, created and seeded with
+``seed_history`` (about 20 timeline events per incident) and three live incidents, then
+VACUUM ANALYZE as autovacuum would. ``--reuse`` keeps a database that already holds that
+many ended incidents (it is migrated, not reseeded).
+
+The pages are timed in-process with Django's test client (no network: the server's time).
+The sizes and pages are interleaved in ``--rounds`` rounds, each page warmed up in each round,
+so that a change of the machine's load hits every figure alike; the ratios the goal speaks of
+are taken within the run: each page within 10x of /healthz, and at the largest size within
+1.5x of its own time at the smallest. Prints median and p95 in milliseconds and the SQL
+queries per page. "tokens page" is the smallest page drawn from the base template (a form
+and an empty list): it shows what any signed-in page costs before it reads any data.
 """
 
 import argparse
@@ -22,54 +28,35 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runbook_bench_history")
+BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runbook_bench_pages")
 os.environ.update(
-    DATABASE_URL=DB_URL, DEBUG="0", DEMO_MODE="0", SECURE_SSL_REDIRECT="0",
+    DATABASE_URL=BASE_URL, DEBUG="0", DEMO_MODE="0", SECURE_SSL_REDIRECT="0",
     ALLOWED_HOSTS="testserver,127.0.0.1", SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
     DJANGO_SETTINGS_MODULE="runbook.settings",
 )
+WARM_UP = 5
 
 
-def recreate_database():
+def database_name(size):
+    return f"{urlparse(BASE_URL).path.lstrip('/')}_{size}"
+
+
+def admin_connection():
     import psycopg
 
-    parsed = urlparse(DB_URL)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    return psycopg.connect(urlparse(BASE_URL)._replace(path="/postgres").geturl(), autocommit=True)
 
 
-def timed(client, url, n):
+def use_database(name):
+    """Point Django's connection at another database (closed now, opened on the next query)."""
     from django.db import connection
 
-    for _ in range(10):
-        assert client.get(url).status_code == 200, url
-    # Counted with a wrapper: request_started resets connection.queries, so a capture would not.
-    queries = []
-    with connection.execute_wrapper(lambda execute, sql, *a: (queries.append(sql), execute(sql, *a))[1]):
-        client.get(url)
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], len(queries)
+    connection.close()
+    connection.settings_dict["NAME"] = name
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
-    parser.add_argument("--requests", type=int, default=200)
-    args = parser.parse_args()
-
-    recreate_database()
-    import django
-
-    django.setup()
+def prepare(size, reuse):
+    """Make (or reuse) the database of one size; returns a signed-in client and the page URLs."""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command
@@ -80,59 +67,128 @@ def main():
     from incidents import services
     from incidents.models import Incident
 
+    name = database_name(size)
+    with admin_connection() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not reuse:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if not exists or not reuse:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    use_database(name)
     call_command("migrate", verbosity=0)
     User = get_user_model()
-    va = User.objects.create_user("bench-va", first_name="Vera")
-    va.groups.add(Group.objects.get(name="verksamhetsansvarig"))
-    ks = User.objects.create_user("bench-ks", first_name="Karin")
-    ks.groups.add(Group.objects.get(name="kundservice"))
-    vs = User.objects.create_user("bench-vs", first_name="Ville")
-    vs.groups.add(Group.objects.get(name="verksamhetsspecialist"))
-    # A few incidents live now, as on a bad day.
-    for scenario in ("sesam_unreachable", "telephony_fault", "kundservice_link_loss"):
-        incident = services.open_incident(ks, scenario=scenario, summary="Pågående störning för mätning")
-        if scenario == "sesam_unreachable":
-            services.escalate(vs, incident.pk)
-
-    client = Client()
-    client.force_login(va)
-    results = {}
-    seeded = 0
-    for size in args.sizes:
+    if reuse and Incident.objects.ended().count() == size:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # after whatever a migration rewrote, as autovacuum would
+        print(f"{name}: reusing {size} ended incidents", flush=True)
+    else:
+        if Incident.objects.exists():
+            sys.exit(f"{name} holds other data: drop it or run without --reuse")
         t = time.perf_counter()
-        call_command("seed_history", incidents=size - seeded, seed=size, stdout=open(os.devnull, "w"))
-        seeded = size
+        ks = User.objects.create_user("bench-ks", first_name="Karin")
+        ks.groups.add(Group.objects.get(name="kundservice"))
+        vs = User.objects.create_user("bench-vs", first_name="Ville")
+        vs.groups.add(Group.objects.get(name="verksamhetsspecialist"))
+        # A few incidents live now, as on a bad day.
+        for scenario in ("sesam_unreachable", "telephony_fault", "kundservice_link_loss"):
+            incident = services.open_incident(ks, scenario=scenario, summary="Pågående störning för mätning")
+            if scenario == "sesam_unreachable":
+                services.escalate(vs, incident.pk)
+        call_command("seed_history", incidents=size, seed=size, stdout=open(os.devnull, "w"))
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-            cursor.execute("SELECT count(*) FROM incidents_timelineevent")
-            events = cursor.fetchone()[0]
-        print(f"seeded {size} ended incidents, {events} timeline events in {time.perf_counter() - t:.0f} s", flush=True)
-        recent = Incident.objects.ended().order_by("-reported_at").values_list("pk", flat=True).first()
-        pages = {
-            "/healthz": "/healthz",
-            "live list": reverse("incidents:live"),
-            "incident page": reverse("incidents:detail", args=[recent]),
-            "incident report": reverse("incidents:incident_report", args=[recent]),
-            "Historik, filter": reverse("incidents:history") + "?scenario=sesam_unreachable&reservrutin=ja",
-            "Historik, free text": reverse("incidents:history") + "?q=leverant%C3%B6ren",
-            "figures (12 months)": reverse("incidents:figures"),
-        }
-        results[size] = {name: timed(client, url, args.requests) for name, url in pages.items()}
+        print(f"{name}: seeded {size} ended incidents in {time.perf_counter() - t:.0f} s", flush=True)
+    va, created = User.objects.get_or_create(username="bench-va", defaults={"first_name": "Vera"})
+    va.groups.add(Group.objects.get(name="verksamhetsansvarig"))
+    client = Client()
+    client.force_login(va)
+    recent = Incident.objects.ended().order_by("-reported_at").values_list("pk", flat=True).first()
+    pages = {
+        "/healthz": "/healthz",
+        "tokens page": reverse("tokens"),
+        "live list": reverse("incidents:live"),
+        "incident page": reverse("incidents:detail", args=[recent]),
+        "incident report": reverse("incidents:incident_report", args=[recent]),
+        "Historik": reverse("incidents:history"),
+        "Historik, filter": reverse("incidents:history") + "?scenario=sesam_unreachable&reservrutin=ja",
+        "Historik, free text": reverse("incidents:history") + "?q=leverant%C3%B6ren",
+        "figures (12 months)": reverse("incidents:figures"),
+    }
+    return client, pages
 
+
+def count_queries(client, url):
+    from django.db import connection
+
+    # Counted with a wrapper: request_started resets connection.queries, so a capture would not.
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *a: (queries.append(sql), execute(sql, *a))[1]):
+        assert client.get(url).status_code == 200, url
+    return len(queries)
+
+
+def sample(client, url, n):
+    for _ in range(WARM_UP):
+        assert client.get(url).status_code == 200, url
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, url
+    return samples
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--requests", type=int, default=300, help="timed requests per page and size")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--reuse", action="store_true", help="keep databases already seeded to size")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
     sizes = args.sizes
+    setups = {size: prepare(size, args.reuse) for size in sizes}
+    queries = {}
+    for size, (client, pages) in setups.items():
+        use_database(database_name(size))
+        queries[size] = {name: count_queries(client, url) for name, url in pages.items()}
+
+    samples = {size: {name: [] for name in setups[size][1]} for size in sizes}
+    per_round = max(1, args.requests // args.rounds)
+    t = time.perf_counter()
+    for number in range(args.rounds):
+        # Every other round the other way round, so that neither size always goes first.
+        for size in sizes if number % 2 == 0 else sizes[::-1]:
+            client, pages = setups[size]
+            use_database(database_name(size))
+            for name, url in pages.items():
+                samples[size][name] += sample(client, url, per_round)
+    print(f"timed {per_round * args.rounds} requests per page and size in {args.rounds} rounds, "
+          f"{time.perf_counter() - t:.0f} s; load average now {os.getloadavg()[0]:.2f}")
+
+    def median(size, name):
+        return statistics.median(samples[size][name])
+
+    def p95(size, name):
+        values = sorted(samples[size][name])
+        return values[int(len(values) * 0.95) - 1]
+
     print()
-    header = f"{'page':22}" + "".join(f"{'median/p95 ms @' + str(s):>26}{'queries':>9}" for s in sizes)
+    header = f"{'page':22}" + "".join(f"{'median / p95 ms @' + str(s):>24}{'queries':>9}" for s in sizes)
     header += f"{'x healthz':>11}" + (f"{'growth':>9}" if len(sizes) > 1 else "")
     print(header)
-    for name in results[sizes[0]]:
+    big, small = sizes[-1], sizes[0]
+    for name in samples[small]:
         line = f"{name:22}"
         for s in sizes:
-            median, p95, queries = results[s][name]
-            line += f"{median:17.2f} /{p95:7.2f}{queries:9d}"
-        last = results[sizes[-1]][name][0]
-        line += f"{last / results[sizes[-1]]['/healthz'][0]:10.1f}x"
+            line += f"{median(s, name):15.2f} /{p95(s, name):7.2f}{queries[s][name]:9d}"
+        line += f"{median(big, name) / median(big, '/healthz'):10.1f}x"
         if len(sizes) > 1:
-            line += f"{last / results[sizes[0]][name][0]:8.2f}x"
+            line += f"{median(big, name) / median(small, name):8.2f}x"
         print(line)
 
 

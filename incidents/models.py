@@ -6,6 +6,7 @@ check the person's permission and write the timeline in the same transaction.
 """
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +98,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ordering = ["-reported_at"]
         verbose_name = _("driftstörning")
         verbose_name_plural = _("driftstörningar")
-        indexes = [models.Index(fields=["state", "-reported_at"])]
+        indexes = [
+            models.Index(fields=["state", "-reported_at"]),
+            # The live list: a handful of rows among all of history, found without a scan.
+            models.Index(
+                fields=["-reported_at"], condition=~models.Q(state__in=ENDED_STATES), name="incident_live",
+            ),
+        ]
         permissions = [
             ("report_incident", "Anmäla störning och skriva anteckning"),
             ("escalate_incident", "Eskalera till systemansvarig"),
@@ -387,6 +394,8 @@ class IncidentMetrics(models.Model):
 
     # Summary, notes and review, for Historik's free-text search.
     search_text = models.TextField(blank=True)
+    # to_tsvector('swedish', search_text), kept by a trigger on PostgreSQL (migration 0007).
+    search_vector = SearchVectorField(null=True, editable=False)
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

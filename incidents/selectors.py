@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
 from django.db.models.functions import TruncMonth
@@ -176,7 +176,7 @@ def history(*, scenario="", start=None, end=None, state="", reserve="", q="", so
     ``start``/``end`` bound the report time (end exclusive); ``reserve`` is "ja"/"nej";
     ``q`` searches summary, notes and review (Swedish full text on PostgreSQL).
     """
-    rows = IncidentMetrics.objects.select_related("incident", "incident__reported_by")
+    rows = IncidentMetrics.objects.select_related("incident", "incident__reported_by").defer("search_vector")
     if scenario:
         rows = rows.filter(scenario=scenario)
     if start:
@@ -195,9 +195,7 @@ def history(*, scenario="", start=None, end=None, state="", reserve="", q="", so
         if number.isdigit():
             rows = rows.filter(pk=int(number))
         elif connection.vendor == "postgresql":
-            rows = rows.annotate(
-                search=SearchVector("search_text", config="swedish")
-            ).filter(search=SearchQuery(q, config="swedish", search_type="websearch"))
+            rows = rows.filter(search_vector=SearchQuery(q, config="swedish", search_type="websearch"))
         else:
             rows = rows.filter(search_text__icontains=q)
     return rows.order_by(*HISTORY_SORTS.get(sort, HISTORY_SORTS[DEFAULT_SORT]))

@@ -7,7 +7,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +19,13 @@ from runbook.scenarios import Role
 
 from . import charts, exports, forms, permissions, reports, selectors, services
 from .models import Incident, State
+from .pagination import BoundedPaginator
 from .services import ActionRefused
 from .timeline import in_record_language
 
 HISTORY_PAGE_SIZE = 25
+# Historik counts its rows this far and says "more than" beyond (see BoundedPaginator).
+HISTORY_COUNT_LIMIT = 1000
 
 
 def _forbidden(request):
@@ -305,8 +307,9 @@ def history(request):
         return _forbidden(request)
     form = forms.HistoryFilterForm(request.GET or None)
     rows = selectors.history(**form.filters())
-    paginator = Paginator(rows, HISTORY_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("sida"))
+    number = request.GET.get("sida")
+    paginator = BoundedPaginator(rows, HISTORY_PAGE_SIZE, count_limit=HISTORY_COUNT_LIMIT, page_number=number)
+    page = paginator.get_page(number)
     params = request.GET.copy()
     params.pop("sida", None)
     return render(

@@ -152,6 +152,29 @@ def test_history_paginates(client, va):
     assert len(second.context["page"].object_list) == 5
 
 
+
+def test_history_counts_a_long_list_only_so_far_and_still_pages_to_its_end(client, va, monkeypatch):
+    """Counting every match grows with the history; past the limit the page says "more than"."""
+    from incidents import views
+
+    monkeypatch.setattr(views, "HISTORY_COUNT_LIMIT", 30)
+    call_command("seed_history", incidents=80, seed=8, stdout=io.StringIO())
+    client.force_login(va)
+    url = reverse("incidents:history")
+    first = client.get(url)
+    assert not first.context["page"].paginator.exact
+    text = first.content.decode()
+    assert "Fler än 30 störningar" in text and "Sida 1<" in text and "sida=2" in text
+    seen = []
+    for number in (1, 2, 3, 4):
+        page = client.get(url, {"sida": number}).context["page"]
+        seen += [m.pk for m in page.object_list]
+    assert len(seen) == len(set(seen)) == 80
+    last = client.get(url, {"sida": 4}).context["page"]
+    assert last.paginator.exact and last.paginator.count == 80 and not last.has_next()
+    narrow = client.get(url, {"scenario": "full_it_outage"}).context["page"].paginator
+    assert narrow.exact and narrow.count == IncidentMetrics.objects.filter(scenario="full_it_outage").count()
+
 # --- CSV --------------------------------------------------------------------------------------
 
 def test_history_csv_opens_in_excel_with_swedish_characters(client, va, closed_incident):
