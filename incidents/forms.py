@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from runbook import scenarios
@@ -167,6 +168,46 @@ def _stockholm_day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+class RenderedOnceMixin:
+    """A widget whose HTML is kept once rendered, for the filter forms drawn on every visit.
+
+    Rendering a select goes through a template per option; the filter forms render the same
+    widgets with the same values on most requests. The HTML depends only on the widget's
+    class, its name, value, attributes and the language (the choices are fixed in the form
+    class: never give a widget using this per-instance choices). Values come from the URL, so
+    the store is bounded: it starts over when full.
+    """
+
+    _rendered = {}
+    _RENDERED_MAX = 2000
+
+    def render(self, name, value, attrs=None, renderer=None):
+        key = (
+            type(self), type(renderer), get_language(), name, repr(value), self.is_required,
+            tuple(sorted((k, repr(v)) for k, v in (attrs or {}).items())),
+            tuple(sorted((k, repr(v)) for k, v in self.attrs.items())),
+        )
+        html = self._rendered.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            if len(self._rendered) >= self._RENDERED_MAX:
+                self._rendered.clear()
+            self._rendered[key] = html
+        return html
+
+
+class FilterSelect(RenderedOnceMixin, forms.Select):
+    pass
+
+
+class FilterDateInput(RenderedOnceMixin, forms.DateInput):
+    pass
+
+
+class FilterTextInput(RenderedOnceMixin, forms.TextInput):
+    pass
+
+
 class PeriodMixin:
     def period(self):
         """The chosen dates as [start, end) in local time (end date inclusive for the user)."""
@@ -193,21 +234,24 @@ class HistoryFilterForm(PeriodMixin, forms.Form):
     """Historik's filters; every field is a GET parameter so a view can be shared as a link."""
 
     scenario = forms.ChoiceField(
-        label=_("Scenario"), required=False, choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES
+        label=_("Scenario"), required=False, choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES,
+        widget=FilterSelect,
     )
-    fran = forms.DateField(label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    till = forms.DateField(label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    fran = forms.DateField(label=_("Från och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
+    till = forms.DateField(label=_("Till och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(
         label=_("Slutstatus"), required=False,
         choices=[("", _("Alla")), ("closed", _("Avslutad")), ("cancelled", _("Makulerad"))],
+        widget=FilterSelect,
     )
     reservrutin = forms.ChoiceField(
         label=_("Reservrutin"), required=False,
         choices=[("", _("Alla")), ("ja", _("Ja")), ("nej", _("Nej"))],
+        widget=FilterSelect,
     )
-    q = forms.CharField(label=_("Fritext"), required=False, max_length=200,
+    q = forms.CharField(label=_("Fritext"), required=False, max_length=200, widget=FilterTextInput,
                         help_text=_("Söker i sammanfattning, anteckningar och uppföljning. #123 söker på nummer."))
-    sortering = forms.ChoiceField(label=_("Sortering"), required=False, choices=SORT_CHOICES)
+    sortering = forms.ChoiceField(label=_("Sortering"), required=False, choices=SORT_CHOICES, widget=FilterSelect)
 
     def filters(self):
         data = self.cleaned_data if self.is_valid() else {}
@@ -224,8 +268,8 @@ class HistoryFilterForm(PeriodMixin, forms.Form):
 
 
 class FiguresPeriodForm(PeriodMixin, forms.Form):
-    fran = forms.DateField(label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    till = forms.DateField(label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    fran = forms.DateField(label=_("Från och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
+    till = forms.DateField(label=_("Till och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
 
     def clean(self):
         data = super().clean()
