@@ -268,6 +268,19 @@ def cancel(user, incident_id, reason):
     return fire(user, incident_id, "cancel", reason=reason)
 
 
+def available_actions(user, incident):
+    """The other actions this person may take on this incident now (the same rules the
+    services below enforce), for pages and clients to offer only what will be accepted."""
+    return {
+        "prognosis": permissions.has(user, "record_prognosis") and incident.is_live,
+        "note": permissions.has(user, "report_incident") and not incident.is_ended,
+        "it_contact": permissions.has(user, "record_it_contact") and not incident.is_ended,
+        "reclassify": permissions.has(user, "reclassify_incident") and incident.is_live,
+        "reserve_order": permissions.has(user, "log_reserve_order"),
+        "caller_report": permissions.has(user, "report_incident") and incident.is_live,
+    }
+
+
 def available_transitions(user, incident):
     """The transitions this person may fire on this incident now, in page order.
 

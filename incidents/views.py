@@ -121,14 +121,7 @@ def _detail_context(request, incident, **forms_with_errors):
     transitions = [
         (name, services.transition_label(name)) for name in services.available_transitions(user, incident)
     ]
-    can = {
-        "prognosis": permissions.has(user, "record_prognosis") and incident.is_live,
-        "note": permissions.has(user, "report_incident") and not incident.is_ended,
-        "it_contact": permissions.has(user, "record_it_contact") and not incident.is_ended,
-        "reclassify": permissions.has(user, "reclassify_incident") and incident.is_live,
-        "reserve_order": permissions.has(user, "log_reserve_order"),
-        "caller_report": permissions.has(user, "report_incident") and incident.is_live,
-    }
+    can = services.available_actions(user, incident)
     context = {
         "incident": incident,
         "scenario": scenario,
