@@ -4,6 +4,7 @@ The defaults are group permissions created by a migration and editable in the ad
 module only says which permission each action needs.
 """
 
+from runbook.auth import load_access
 from runbook.scenarios import Role
 
 from .models import State
@@ -43,11 +44,8 @@ def user_roles(user):
     """The routine roles a person holds (their groups among the five)."""
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_routine_roles", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=Role.ALL).values_list("name", flat=True))
-        user._routine_roles = cached
-    return cached
+    load_access(user)
+    return user._group_names & set(Role.ALL)
 
 
 def may_fire(user, incident, name):

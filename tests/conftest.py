@@ -262,7 +262,7 @@ def client_as(client):
     """client_as(user) -> the test client, signed in as that person."""
 
     def login(user):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="runbook.auth.ModelBackend")
         return client
 
     return login

@@ -35,7 +35,7 @@ REPORT = {
 
 def test_report_without_csrf_token_is_refused(ks):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(ks, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(ks, backend="runbook.auth.ModelBackend")
     response = client.post(reverse("incidents:report"), REPORT)
     assert response.status_code == 403
     assert not Incident.objects.exists()
@@ -45,7 +45,7 @@ def test_transition_without_csrf_token_is_refused(open_incident, vs, snapshot):
     incident = open_incident()
     before = snapshot(incident)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(vs, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(vs, backend="runbook.auth.ModelBackend")
     response = client.post(reverse("incidents:transition", args=[incident.pk, "escalate"]))
     assert response.status_code == 403
     assert snapshot(incident) == before
@@ -53,7 +53,7 @@ def test_transition_without_csrf_token_is_refused(open_incident, vs, snapshot):
 
 def test_report_with_the_pages_csrf_token_is_accepted(ks):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(ks, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(ks, backend="runbook.auth.ModelBackend")
     page = client.get(reverse("incidents:report")).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     response = client.post(reverse("incidents:report"), {**REPORT, "csrfmiddlewaretoken": token})
