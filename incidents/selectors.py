@@ -93,11 +93,11 @@ def notifications_of(incident):
 
 
 def incident_for_page(incident_id):
+    """The incident with its tasks and timeline; its reserve orders via ``reserve_orders_of``."""
     return (
         Incident.objects.select_related("reported_by")
         .prefetch_related(
             Prefetch("tasks", queryset=Task.objects.select_related("done_by")),
-            "reserve_orders",
             Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")),
         )
         .get(pk=incident_id)
@@ -107,9 +107,20 @@ def incident_for_page(incident_id):
 def incident_for_report(incident_id):
     return (
         Incident.objects.select_related("reported_by")
-        .prefetch_related("reserve_orders", Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")))
+        .prefetch_related(Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")))
         .get(pk=incident_id)
     )
+
+
+def reserve_orders_of(incident):
+    """Urgent orders taken under the reserve routine, oldest first.
+
+    Logging an order writes a timeline event in the same transaction, so an incident whose
+    timeline (prefetched by the selectors above) shows none has none, and is not asked.
+    """
+    if not any(event.kind == TimelineEvent.Kind.RESERVE_ORDER for event in incident.events.all()):
+        return []
+    return list(incident.reserve_orders.all())
 
 
 def whose_move(incident):
@@ -291,6 +302,8 @@ def pending_timers(incident):
     prefetched = getattr(incident, "pending_timers", None)
     if prefetched is not None:
         return prefetched
+    if not incident.is_live:
+        return []  # every deadline is cancelled when an incident stops being live (flows)
     return list(incident.timers.pending().order_by("due_at"))
 
 

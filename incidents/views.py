@@ -136,7 +136,7 @@ def _detail_context(request, incident, **forms_with_errors):
         "waiting_on": selectors.whose_move(incident),
         "caller_summary": selectors.caller_summary(incident),
         "events": list(incident.events.all()),
-        "reserve_orders": list(incident.reserve_orders.all()),
+        "reserve_orders": selectors.reserve_orders_of(incident),
         "close_blockers": incident.close_blockers() if incident.state == State.RESOLVED else [],
         "driftinfo_url": settings.DRIFTINFO_PUBLIC_URL,
         "servicedesk_phone": settings.SERVICEDESK_PHONE,
@@ -407,7 +407,7 @@ def incident_report(request, pk):
             for at, a, b in derived.reclassifications
         ],
         "steps": [s for s in derived.steps],
-        "reserve_orders": list(incident.reserve_orders.all()),
+        "reserve_orders": selectors.reserve_orders_of(incident),
         "download": request.GET.get("ladda-ner") == "1",
         "printed_at": timezone.now(),
     }
