@@ -222,3 +222,52 @@ def test_anonymous_visitor_is_sent_to_login_for_every_page_and_action(
     assert login_page.status_code == 200
     assert "Logga in" in login_page.content.decode()
     assert "Hemlig" not in login_page.content.decode()
+
+
+# --- roles and permissions are read once per request, and a change counts at the next ----------
+
+def test_a_permission_taken_from_a_group_counts_from_the_next_request(incident_in, vs, client_as, snapshot):
+    from django.contrib.auth.models import Group, Permission
+
+    incident = incident_in("sesam_unreachable", "reported")
+    client = client_as(vs)
+    escalate = reverse("incidents:transition", args=[incident.pk, "escalate"])
+    assert "action-escalate" in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+    Group.objects.get(name=VS).permissions.remove(Permission.objects.get(codename="escalate_incident"))
+    before = snapshot(incident)
+    assert "action-escalate" not in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert client.post(escalate).status_code == 403
+    assert snapshot(incident) == before
+
+    Group.objects.get(name=VS).permissions.add(Permission.objects.get(codename="escalate_incident"))
+    assert client.post(escalate).status_code == 302
+    assert Incident.objects.get(pk=incident.pk).state == "escalated"
+
+
+def test_a_person_in_two_roles_holds_both(incident_in, make_user, client_as):
+    both = make_user(SA, TEL)
+    page = client_as(both).get(reverse("incidents:live")).content.decode()
+    assert "Systemansvarig, Telefoniansvarig" in page
+    incident = incident_in("sesam_unreachable", "escalated")
+    assert client_as(both).post(reverse("incidents:transition", args=[incident.pk, "acknowledge"])).status_code == 302
+    telephony = incident_in("telephony_fault", "reported")
+    task = telephony.tasks.filter(role=TEL, done_at__isnull=True).first()
+    assert task is not None
+    response = client_as(both).post(reverse("incidents:task_done", args=[telephony.pk, task.pk]))
+    assert response.status_code == 302
+    assert Task.objects.get(pk=task.pk).done_at is not None
+
+
+def test_a_person_without_a_role_may_read_nothing(make_user, client_as):
+    nobody = make_user()
+    client = client_as(nobody)
+    assert client.get(reverse("incidents:history")).status_code == 403
+    assert client.get(reverse("incidents:figures")).status_code == 403
+
+
+def test_a_superuser_may_do_everything(make_user, client_as, django_user_model):
+    admin = django_user_model.objects.create_superuser("admin-test", password="ett-långt-testlösenord")
+    client = client_as(admin)
+    assert client.get(reverse("incidents:figures")).status_code == 200
+    assert client.get(reverse("incidents:history_csv")).status_code == 200
