@@ -172,7 +172,7 @@ class Plan:
 
     def plan(self):
         rng, u, t = self.rng, self.users, self.t0
-        self.log(t, "reported", u[Role.KUNDSERVICE], f"Störning anmäld: {self.scenario}",
+        self.log(t, "reported", u[Role.KUNDSERVICE], f"Störning anmäld: {scenarios.SCENARIOS[self.scenario].title}",
                  scenario=self.scenario, began_at=self.began_at.isoformat(), triage={})
         self.make_tasks(t, "reported")
         if self.scenario == "kundservice_link_loss" and rng.random() < 0.08:
