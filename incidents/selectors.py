@@ -316,7 +316,9 @@ def contacts_for_page():
 @lru_cache(maxsize=8)
 def _swedish_holidays(year):
     # Sundays are left to the weekly schedule; the package counts them as holidays by default.
-    return holidays.Sweden(years=year, include_sundays=False)
+    # Midsommarafton, julafton and nyårsafton are not public holidays by law but are days off
+    # in Region Skåne as everywhere in Sweden: the package's "de facto" holidays.
+    return holidays.Sweden(years=year, include_sundays=False, categories=(holidays.PUBLIC, holidays.DE_FACTO))
 
 
 def is_swedish_holiday(day):

@@ -215,6 +215,10 @@ def test_reserve_deadline_across_october_dst_change_is_four_real_hours(open_inci
         (datetime(2026, 5, 14, 10, 0), False),  # Thursday, Kristi himmelsfärdsdag
         (datetime(2026, 12, 25, 10, 0), False),  # Friday, juldagen
         (datetime(2026, 6, 6, 10, 0), False),  # nationaldagen (a Saturday this year)
+        (datetime(2026, 6, 19, 10, 0), False),  # Friday, midsommarafton
+        (datetime(2026, 12, 24, 10, 0), False),  # Thursday, julafton
+        (datetime(2026, 12, 31, 10, 0), False),  # Thursday, nyårsafton
+        (datetime(2026, 12, 23, 10, 0), True),  # Wednesday before julafton
     ],
 )
 def test_sa_duty_hours_are_office_hours_in_swedish_time_without_public_holidays(local, on_duty):
