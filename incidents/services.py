@@ -478,7 +478,9 @@ def complete_task(user, task_id):
         )
     if task.is_done:
         raise ActionRefused(_("Uppgiften är redan klarmarkerad."))
-    if incident.is_ended:
+    # A task the app made because it could not do something itself (a notice that could not
+    # be delivered) is still owed after the incident has ended, and can still be ticked.
+    if incident.is_ended and task.scenario != MANUAL_SCENARIO:
         raise ActionRefused(_("Störningen är avslutad."))
     flows.mark_task_done(task, actor=user)
     return task

@@ -153,3 +153,26 @@ def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(st
 def test_stubs_are_off_unless_enabled(settings, client):
     settings.STUBS_ENABLED = False
     assert client.get("/stubs/driftinfo/").status_code == 404
+
+
+def test_a_notice_that_fails_after_the_incident_ended_leaves_a_task_that_can_be_ticked(
+    stubs, settings, client, open_incident, vs, va
+):
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    StubMode.objects.create(channel="driftinfo", mode="fail")
+    incident = open_incident(scenario="telephony_fault")
+    incident_services.cancel(va, incident.pk, reason="Falsklarm: växeln var bara långsam")
+    request = incident.notifications.filter(channel="driftinfo").order_by("id").first()
+    services.deliver(request.pk)
+    task = Task.objects.get(incident=incident, scenario="manual")
+    assert task.role == "verksamhetsspecialist"
+
+    client.force_login(vs)
+    response = client.post(reverse("incidents:task_done", args=[incident.pk, task.pk]))
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.done_at is not None and task.done_by == vs
+    # The routine's own steps end with the incident.
+    routine_task = Task.objects.filter(incident=incident, done_at__isnull=True).exclude(scenario="manual").first()
+    with pytest.raises(incident_services.ActionRefused):
+        incident_services.complete_task(va, routine_task.pk)
