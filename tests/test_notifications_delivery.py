@@ -97,6 +97,12 @@ def test_a_4xx_is_not_retried_and_becomes_a_task_with_a_red_mark(stubs, settings
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert 'id="notify-alert"' in page and "badge-failed" in page
     assert reverse("notifications:resend", args=[notice.pk]) in page
+    # The live list, where Kundservice and the specialists look first, carries the mark too.
+    other = open_incident(scenario="telephony_fault")
+    live = client.get(reverse("incidents:live")).content.decode()
+    mark = f'href="{reverse("incidents:detail", args=[incident.pk])}#meddelanden">1 meddelande kunde inte skickas'
+    assert live.count("meddelande kunde inte skickas") == 1 and mark in live
+    assert f'id="live-incident-{other.pk}"' in live
 
 
 def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, settings, client, open_incident, va):

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from django import template
+from django.db.models import Count
 
 from ..models import Channel, Notification
 from ..services import may_resend, may_view_rules
@@ -42,3 +43,21 @@ def incident_notifications(context, incident):
 def incident_notification_alert(incident):
     """The red mark: messages that finally failed and need a person."""
     return {"failed": sum(1 for n in _notifications(incident) if n.status == Notification.Status.FAILED)}
+
+
+@register.simple_tag
+def failed_notices(incidents):
+    """For the live list: how many messages finally failed, per incident id (one query)."""
+    ids = [incident.pk for incident in incidents]
+    if not ids:
+        return {}
+    rows = (
+        Notification.objects.filter(incident_id__in=ids, status=Notification.Status.FAILED)
+        .values("incident_id").annotate(n=Count("id")).values_list("incident_id", "n")
+    )
+    return dict(rows)
+
+
+@register.filter
+def failed_count(failed, incident):
+    return failed.get(incident.pk, 0)
