@@ -156,6 +156,16 @@ def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(st
     assert httpx.post(f"{stubs}/stubs/vardgivare_skane/", json={}, headers={"Idempotency-Key": "k"}).status_code == 503
 
 
+def test_driftinfo_stub_shows_times_in_swedish_time_and_leads_back_to_the_app(stubs, open_incident):
+    incident = open_incident(scenario="telephony_fault")
+    services.sweep()
+    page = httpx.get(f"{stubs}/stubs/driftinfo/").text
+    began = timezone.localtime(incident.began_at).strftime("%Y-%m-%d %H:%M")
+    assert f"<dd>{began}</dd>" in page
+    assert incident.began_at.isoformat() not in page
+    assert f'href="{reverse("incidents:live")}">Tillbaka till Pågående störningar' in page
+
+
 def test_stubs_are_off_unless_enabled(settings, client):
     settings.STUBS_ENABLED = False
     assert client.get("/stubs/driftinfo/").status_code == 404

@@ -2,6 +2,8 @@ from collections import Counter
 
 from django import template
 from django.db.models import Count
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ..models import Channel, Notification
 from ..services import may_resend, may_view_rules
@@ -61,3 +63,12 @@ def failed_notices(incidents):
 @register.filter
 def failed_count(failed, incident):
     return failed.get(incident.pk, 0)
+
+
+@register.filter
+def local_time(value):
+    """An ISO 8601 time from a payload as "2026-11-26 09:15" in Stockholm time; else as given."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        return value
+    return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
