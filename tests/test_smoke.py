@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -15,3 +17,20 @@ def test_kundservice_sees_live_list_in_swedish(client, ks):
     response = client.get(reverse("incidents:live"))
     assert response.status_code == 200
     assert "Pågående störningar" in response.content.decode()
+
+
+def test_demo_users_have_addresses_so_that_role_mail_has_recipients(settings, tmp_path, db, role_permissions):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from incidents import services
+    from notifications.models import Notification
+
+    settings.DEMO_MODE, settings.DATA_DIR = True, tmp_path
+    call_command("seed_demo", stdout=io.StringIO())
+    ks = get_user_model().objects.get(username="kundservice")
+    assert ks.email == "kundservice@demo.invalid"
+    incident = services.open_incident(ks, scenario="sesam_unreachable", summary="Sesam LMN svarar inte")
+    mails = Notification.objects.filter(incident=incident, channel="email")
+    assert mails.exists()
+    assert set(mails.values_list("recipient", flat=True)) >= {"verksamhetsansvarig@demo.invalid"}

@@ -36,6 +36,9 @@ class Command(BaseCommand):
             password = known.get(role) or secrets.token_urlsafe(9)
             user, _ = User.objects.get_or_create(username=role, defaults={"first_name": first, "last_name": last})
             user.set_password(password)
+            if not user.email:
+                # .invalid is reserved (RFC 2606): the demo's mail goes to the e-mail stub.
+                user.email = f"{role}@demo.invalid"
             user.save()
             user.groups.add(Group.objects.get(name=role))
             known[role] = password
