@@ -116,6 +116,7 @@ def _detail(user, incident_id):
             {"name": name, "label": services.transition_label(name)}
             for name in services.available_transitions(user, incident)
         ],
+        "actions": services.available_actions(user, incident),
     }
 
 
