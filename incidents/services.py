@@ -153,8 +153,10 @@ def _refusal_for_state(incident, name):
     if name == "close":
         blockers = incident.close_blockers()
         if incident.state == State.RESOLVED and blockers:
-            reasons = " ".join(str(b) for b in blockers)
-            return lambda: _("Kan inte avslutas än: %(reasons)s") % {"reasons": reasons}
+            # Worked out again when read: the reasons are worded in the reader's language.
+            return lambda: _("Kan inte avslutas än: %(reasons)s") % {
+                "reasons": " ".join(str(b) for b in incident.close_blockers())
+            }
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
             incident.events.filter(kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge")

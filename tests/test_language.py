@@ -64,3 +64,21 @@ def test_refusal_is_shown_in_the_readers_language(client, ks, open_incident):
 
     assert response.status_code == 403
     assert "You do not have permission to do this." in response.content.decode()
+
+
+def test_why_an_incident_cannot_be_closed_is_given_in_the_readers_language(client, va, open_incident):
+    from incidents import services
+
+    incident = open_incident(scenario="telephony_fault")
+    services.resolve(va, incident.pk)
+    client.force_login(va)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    response = client.post(
+        reverse("incidents:transition", args=[incident.pk, "close"]), {"what_happened": "Kabelfel i växeln."}
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Cannot be closed yet:" in page and "task(s) not done:" in page
+    assert "uppgift(er) är inte klara" not in page
