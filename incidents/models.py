@@ -409,12 +409,77 @@ class IncidentMetrics(models.Model):
                 name="metrics_period_filters",
             ),
             models.Index(fields=["scenario", "reported_at"], name="metrics_scenario_period"),
+            # The figures' percentiles over a period, read from the index alone on PostgreSQL
+            # (SQLite has no INCLUDE and makes a plain index on reported_at).
+            models.Index(
+                fields=["reported_at"],
+                include=[
+                    "final_state",
+                    "secs_to_escalated",
+                    "secs_to_acknowledged",
+                    "secs_to_prognosis",
+                    "secs_to_reserve",
+                    "secs_to_resolved",
+                    "secs_to_closed",
+                ],
+                name="metrics_period_durations",
+            ),
         ]
         permissions = [("export_figures", "Se nyckeltal och exportera CSV")]
 
     @property
     def followed_routine(self):
         return self.steps_late == 0 and self.steps_skipped == 0
+
+
+class FiguresMonth(models.Model):
+    """Nyckeltal per månad: the figures page's counts for one Stockholm month and scenario.
+
+    Only counts that add up over months are kept (percentiles do not; the page computes them
+    from ``IncidentMetrics``). Each row is recounted from the month's ``IncidentMetrics`` rows
+    in the transaction that writes one of them (``services.refresh_figures_months``), never
+    incremented, and the whole table is recounted by ``rebuild_incident_metrics``. A month
+    with no incidents of a scenario has no row.
+    """
+
+    # The first day of the month in Stockholm.
+    month = models.DateField()
+    scenario = models.CharField(max_length=40)
+
+    # All incidents reported in the month, by final state and reserve routine.
+    incidents = models.PositiveIntegerField(default=0)  # not cancelled
+    cancelled = models.PositiveIntegerField(default=0)
+    reserve_all = models.PositiveIntegerField(default=0)  # reserve routine, cancelled ones too
+
+    # Of the incidents not cancelled:
+    escalations = models.PositiveIntegerField(default=0)
+    acknowledged_in_time = models.PositiveIntegerField(default=0)
+    reserve = models.PositiveIntegerField(default=0)
+    reserve_by_hand = models.PositiveIntegerField(default=0)
+    reserve_early = models.PositiveIntegerField(default=0)
+    followed = models.PositiveIntegerField(default=0)  # no step late or skipped
+    # How many have each duration (its column not null).
+    n_escalated = models.PositiveIntegerField(default=0)
+    n_acknowledged = models.PositiveIntegerField(default=0)
+    n_prognosis = models.PositiveIntegerField(default=0)
+    n_reserve = models.PositiveIntegerField(default=0)
+    n_resolved = models.PositiveIntegerField(default=0)
+    n_closed = models.PositiveIntegerField(default=0)
+
+    # ACK_TIMEOUT in seconds when ``acknowledged_in_time`` was counted: a row counted under
+    # another setting is not used (the page counts that month from IncidentMetrics instead).
+    ack_timeout_secs = models.PositiveIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("nyckeltal per månad")
+        verbose_name_plural = _("nyckeltal per månad")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "scenario"], name="figures_month_scenario"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.scenario}"
 
 
 class TimerQuerySet(models.QuerySet):

@@ -6,19 +6,20 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from runbook.scenarios import Role
 
-from . import reports
+from . import monthly, reports
 from .models import (
     Contact,
     DutyHours,
+    FiguresMonth,
     Incident,
     IncidentMetrics,
     State,
@@ -213,65 +214,77 @@ def history(*, scenario="", start=None, end=None, state="", reserve="", q="", so
 
 
 class PercentileCont(Aggregate):
-    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
+    """PostgreSQL's ``percentile_cont(ARRAY[f, ...]) WITHIN GROUP (ORDER BY x)``: one sort of
+    the column for all the fractions; a list of them, or None when no row has a value."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
 
-    def __init__(self, expression, fraction, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression, fractions, **extra):
+        super().__init__(expression, fractions=", ".join(repr(float(f)) for f in fractions), **extra)
 
 
-DURATION_COLUMNS = {
-    "escalated": "secs_to_escalated",
-    "acknowledged": "secs_to_acknowledged",
-    "prognosis": "secs_to_prognosis",
-    "reserve": "secs_to_reserve",
-    "resolved": "secs_to_resolved",
-    "closed": "secs_to_closed",
-}
+DURATION_COLUMNS = monthly.DURATION_COLUMNS
 
 
 def figures(start, end):
     """Nyckeltal for incidents reported in [start, end): three queries whatever the history.
 
+    Whole months come from ``FiguresMonth``; the partial months at the edges are counted
+    from ``IncidentMetrics`` (as is a month counted under another ACK_TIMEOUT); the totals
+    add them up. Percentiles do not add up, so they are taken over the period's rows.
     Cancelled incidents (false alarms) are counted apart and left out of the durations.
     """
-    period = IncidentMetrics.objects.filter(reported_at__gte=start, reported_at__lt=end)
-    cancelled = Q(final_state=State.CANCELLED)
-    monthly = list(
-        period.annotate(month=TruncMonth("reported_at", tzinfo=timezone.get_current_timezone()))
-        .values("month", "scenario")
-        .annotate(
-            incidents=Count("pk", filter=~cancelled),
-            cancelled=Count("pk", filter=cancelled),
-            reserve=Count("pk", filter=Q(had_reserve_routine=True)),
-        )
-        .order_by("month", "scenario")
+    ack_timeout = monthly.ack_timeout_secs()
+    # Whole months: from the first month starting at or after ``start`` up to the month
+    # ``end`` lies in. When there are none, the edges below cover the whole period.
+    first = monthly.month_of(start)
+    if monthly.month_start(first) < start:
+        first = monthly.next_month(first)
+    last = monthly.month_of(end)
+    whole_start, whole_end = monthly.month_start(first), monthly.month_start(last)
+    summary = list(
+        FiguresMonth.objects.filter(month__gte=first, month__lt=last)
+        .values("month", "scenario", "ack_timeout_secs", *monthly.COUNT_FIELDS)
     )
-    closed = period.exclude(cancelled)
-    ack_target = int(settings.ACK_TIMEOUT.total_seconds())
-    totals = closed.aggregate(
-        incidents=Count("pk"),
-        escalations=Count("pk", filter=Q(escalated_at__isnull=False)),
-        acknowledged_in_time=Count("pk", filter=Q(secs_escalated_to_acknowledged__lte=ack_target)),
-        reserve=Count("pk", filter=Q(had_reserve_routine=True)),
-        reserve_by_hand=Count("pk", filter=Q(had_reserve_routine=True, reserve_by_hand=True)),
-        reserve_early=Count("pk", filter=Q(reserve_early=True)),
-        followed=Count("pk", filter=Q(steps_late=0, steps_skipped=0)),
-        **{f"n_{key}": Count(column) for key, column in DURATION_COLUMNS.items()},
+    stale = {row["month"] for row in summary if row["ack_timeout_secs"] != ack_timeout}
+    raw = Q(reported_at__gte=start, reported_at__lt=min(whole_start, end)) | Q(
+        reported_at__gte=max(whole_end, start), reported_at__lt=end
     )
+    for month in sorted(stale):
+        raw |= monthly.month_range(month)
+    counted = {
+        (row["month"], row["scenario"]): row for row in summary if row["month"] not in stale
+    }
+    counted.update(monthly.count_by_month(IncidentMetrics.objects.filter(raw), ack_timeout))
+
+    monthly_rows = [
+        {
+            "month": monthly.month_start(month),
+            "scenario": scenario,
+            "incidents": row["incidents"],
+            "cancelled": row["cancelled"],
+            "reserve": row["reserve_all"],
+        }
+        for (month, scenario), row in sorted(counted.items())
+    ]
+    totals = {field: sum(row[field] for row in counted.values()) for field in monthly.TOTAL_FIELDS}
+
+    closed = IncidentMetrics.objects.filter(reported_at__gte=start, reported_at__lt=end).exclude(
+        final_state=State.CANCELLED
+    )
+    percentiles = {}
     if connection.vendor == "postgresql":
-        aggregates = {}
-        for key, column in DURATION_COLUMNS.items():
-            aggregates[f"p50_{key}"] = PercentileCont(column, 0.5)
-            aggregates[f"p90_{key}"] = PercentileCont(column, 0.9)
-        percentiles = closed.aggregate(**aggregates)
+        # Read from the index metrics_period_durations alone.
+        values = closed.aggregate(
+            **{f"p_{key}": PercentileCont(column, (0.5, 0.9)) for key, column in DURATION_COLUMNS.items()}
+        )
+        for key in DURATION_COLUMNS:
+            percentiles[f"p50_{key}"], percentiles[f"p90_{key}"] = values[f"p_{key}"] or (None, None)
     else:
         # SQLite has no percentile_cont: one query for the columns, percentiles in Python.
         values = list(closed.values_list(*DURATION_COLUMNS.values()))
-        percentiles = {}
         for i, key in enumerate(DURATION_COLUMNS):
             column = [row[i] for row in values]
             percentiles[f"p50_{key}"] = reports.percentile(column, 0.5)
@@ -287,7 +300,7 @@ def figures(start, end):
         for key, label in reports.DURATIONS
     ]
     return {
-        "monthly": monthly,
+        "monthly": monthly_rows,
         "totals": totals,
         "durations": durations,
         "ack_target": settings.ACK_TIMEOUT,

@@ -11,7 +11,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
@@ -21,8 +22,17 @@ from django_fsm import ConcurrentTransition, can_proceed
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import flows, metrics, permissions
-from .models import Incident, IncidentMetrics, ReserveOrder, State, Task, TimelineEvent, Timer
+from . import flows, metrics, monthly, permissions
+from .models import (
+    FiguresMonth,
+    Incident,
+    IncidentMetrics,
+    ReserveOrder,
+    State,
+    Task,
+    TimelineEvent,
+    Timer,
+)
 from .timeline import log_event
 
 logger = logging.getLogger(__name__)
@@ -303,15 +313,20 @@ def available_transitions(user, incident):
 # --- metrics -----------------------------------------------------------------------------
 
 def record_metrics(incident):
-    """Write (or rewrite) the ended incident's metrics row from its timeline."""
+    """Write (or rewrite) the ended incident's metrics row from its timeline, and recount
+    its month's figures (and the old row's, should the rewrite move it)."""
     row = metrics.row_for(incident, list(incident.events.all()))
+    old = IncidentMetrics.objects.filter(pk=incident.pk).values_list("reported_at", "scenario")
+    keys = {(monthly.month_of(at), scenario) for at, scenario in old}
     IncidentMetrics.objects.filter(pk=incident.pk).delete()
     row.save(force_insert=True)
+    refresh_figures_months(keys | {figures_key(row)})
     return row
 
 
 def rebuild_metrics(batch_size=2000):
-    """Rewrite every ended incident's metrics row from the timeline; returns how many."""
+    """Rewrite every ended incident's metrics row from the timeline, then recount every
+    month's figures; returns how many incidents."""
     done = 0
     ids = list(Incident.objects.ended().order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
@@ -324,10 +339,95 @@ def rebuild_metrics(batch_size=2000):
             for incident in Incident.objects.filter(pk__in=chunk)
         ]
         with transaction.atomic():
+            old = IncidentMetrics.objects.filter(pk__in=chunk).values_list("reported_at", "scenario")
+            keys = {(monthly.month_of(at), scenario) for at, scenario in old}
             IncidentMetrics.objects.filter(pk__in=chunk).delete()
             IncidentMetrics.objects.bulk_create(rows)
+            refresh_figures_months(keys | {figures_key(row) for row in rows})
         done += len(rows)
+    rebuild_figures_months()
     return done
+
+
+def figures_key(row):
+    """The (month, scenario) of FiguresMonth that a metrics row is counted in."""
+    return monthly.month_of(row.reported_at), row.scenario
+
+
+@transaction.atomic
+def refresh_figures_months(keys):
+    """Recount the FiguresMonth rows of these (month, scenario) keys from IncidentMetrics.
+
+    Called in the transaction that writes the metrics rows. Each summary row is made if
+    missing and locked *before* its month is counted: a second transaction ending an incident
+    of the same month then waits for this one and, reading what committed before its own
+    count (READ COMMITTED), counts both. Rows are locked in (month, scenario) order so that
+    two of these cannot deadlock. A row whose month has nothing left is deleted.
+    """
+    keys = set(keys)
+    if not keys:
+        return
+    months = sorted({month for month, _s in keys})
+    scenarios = sorted({scenario for _m, scenario in keys})
+    ack_timeout = monthly.ack_timeout_secs()
+    locked = {}
+    # A row deleted by another transaction (its month emptied) between our insert and our
+    # lock is missing from what we locked: insert it again.
+    while missing := keys - locked.keys():
+        FiguresMonth.objects.bulk_create(
+            [FiguresMonth(month=m, scenario=s, ack_timeout_secs=ack_timeout) for m, s in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        rows = (
+            FiguresMonth.objects.select_for_update()
+            .filter(month__in=months, scenario__in=scenarios)
+            .order_by("month", "scenario")
+        )
+        locked.update({(row.month, row.scenario): row for row in rows})
+
+    ranges = Q()
+    for month in months:
+        ranges |= monthly.month_range(month)
+    counted = monthly.count_by_month(
+        IncidentMetrics.objects.filter(ranges, scenario__in=scenarios), ack_timeout
+    )
+    now = timezone.now()
+    changed, emptied = [], []
+    for key, row in locked.items():
+        if key not in counted:
+            emptied.append(row.pk)
+            continue
+        for field, value in counted[key].items():
+            setattr(row, field, value)
+        row.ack_timeout_secs, row.computed_at = ack_timeout, now
+        changed.append(row)
+    if emptied:
+        FiguresMonth.objects.filter(pk__in=emptied).delete()
+    FiguresMonth.objects.bulk_update(
+        changed, [*monthly.COUNT_FIELDS, "ack_timeout_secs", "computed_at"]
+    )
+
+
+@transaction.atomic
+def rebuild_figures_months():
+    """Recount the whole FiguresMonth table from IncidentMetrics; returns how many rows."""
+    if connection.vendor == "postgresql":
+        # Waits for transactions recounting a month and holds new ones back until this
+        # commits (the figures page still reads), so that none is counted from a stale view.
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(FiguresMonth._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    ack_timeout = monthly.ack_timeout_secs()
+    counted = monthly.count_by_month(IncidentMetrics.objects.all(), ack_timeout)
+    FiguresMonth.objects.all().delete()
+    FiguresMonth.objects.bulk_create(
+        [
+            FiguresMonth(month=month, scenario=scenario, ack_timeout_secs=ack_timeout, **values)
+            for (month, scenario), values in sorted(counted.items())
+        ],
+        batch_size=1000,
+    )
+    return len(counted)
 
 
 # --- prognosis, notes, contacts -------------------------------------------------------

@@ -1,9 +1,9 @@
 """Fill the database with plausible ended incidents and their timelines (for demos and benchmarks).
 
 Each incident gets about twenty timeline events, its tasks and its metrics row, written with
-``bulk_create`` in batches. New incidents are placed *before* the oldest one already there, at
-``--per-day`` incidents a day, so running the command again makes the history longer, not the
-recent months denser.
+``bulk_create`` in batches; each batch recounts the figures of the months it added to. New
+incidents are placed *before* the oldest one already there, at ``--per-day`` incidents a day,
+so running the command again makes the history longer, not the recent months denser.
 """
 
 import json
@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import JSONField
 from django.utils import timezone
 
-from incidents import metrics
+from incidents import metrics, services
 from incidents.models import Incident, IncidentMetrics, Task, TimelineEvent
 from runbook import scenarios
 from runbook.scenarios import Role
@@ -88,9 +88,10 @@ class Command(BaseCommand):
         # tasks and events need no ids back and go in with COPY on PostgreSQL.
         bulk_insert(Task, [t for p in plans for t in p.task_objects()])
         bulk_insert(TimelineEvent, [e for p in plans for e in p.event_objects()])
-        IncidentMetrics.objects.bulk_create(
+        rows = IncidentMetrics.objects.bulk_create(
             [metrics.row_for(p.incident_obj, p.events_made) for p in plans], batch_size=2000
         )
+        services.refresh_figures_months({services.figures_key(row) for row in rows})
 
 
 def bulk_insert(model, objs):

@@ -1,0 +1,106 @@
+"""Nyckeltal per månad: how the figures page's counts are made and which month a time is in.
+
+The counts add up over months, so ``FiguresMonth`` keeps them per Stockholm month and
+scenario, and ``selectors.figures`` adds whole months from there to the partial months at a
+period's edges, counted here the same way from ``IncidentMetrics``. Functions take querysets,
+so that migration 0009 can pass its historical models.
+"""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+# Months are Swedish calendar months whatever the server's zone is.
+MONTH_TIME_ZONE = ZoneInfo("Europe/Stockholm")
+
+DURATION_COLUMNS = {
+    "escalated": "secs_to_escalated",
+    "acknowledged": "secs_to_acknowledged",
+    "prognosis": "secs_to_prognosis",
+    "reserve": "secs_to_reserve",
+    "resolved": "secs_to_resolved",
+    "closed": "secs_to_closed",
+}
+
+# IncidentMetrics.final_state of a false alarm (State.CANCELLED; models are not imported here).
+CANCELLED = "cancelled"
+
+# The counts of one month and scenario, as FiguresMonth's columns. The monthly table reads
+# the first three; the totals add up the rest (all of them over incidents not cancelled).
+MONTHLY_FIELDS = ("incidents", "cancelled", "reserve_all")
+TOTAL_FIELDS = (
+    "incidents",
+    "escalations",
+    "acknowledged_in_time",
+    "reserve",
+    "reserve_by_hand",
+    "reserve_early",
+    "followed",
+    *(f"n_{key}" for key in DURATION_COLUMNS),
+)
+COUNT_FIELDS = tuple(dict.fromkeys(MONTHLY_FIELDS + TOTAL_FIELDS))
+
+
+def ack_timeout_secs():
+    """ACK_TIMEOUT in whole seconds: "acknowledged in time" is at most this long."""
+    return int(settings.ACK_TIMEOUT.total_seconds())
+
+
+def counts(ack_timeout):
+    """The aggregate expressions of COUNT_FIELDS over IncidentMetrics rows."""
+    cancelled = Q(final_state=CANCELLED)
+    kept = ~cancelled
+    return {
+        "incidents": Count("pk", filter=kept),
+        "cancelled": Count("pk", filter=cancelled),
+        "reserve_all": Count("pk", filter=Q(had_reserve_routine=True)),
+        "escalations": Count("pk", filter=kept & Q(escalated_at__isnull=False)),
+        "acknowledged_in_time": Count(
+            "pk", filter=kept & Q(secs_escalated_to_acknowledged__lte=ack_timeout)
+        ),
+        "reserve": Count("pk", filter=kept & Q(had_reserve_routine=True)),
+        "reserve_by_hand": Count("pk", filter=kept & Q(had_reserve_routine=True, reserve_by_hand=True)),
+        "reserve_early": Count("pk", filter=kept & Q(reserve_early=True)),
+        "followed": Count("pk", filter=kept & Q(steps_late=0, steps_skipped=0)),
+        **{f"n_{key}": Count(column, filter=kept) for key, column in DURATION_COLUMNS.items()},
+    }
+
+
+def count_by_month(metrics, ack_timeout):
+    """{(month, scenario): {field: count}} for the IncidentMetrics rows of ``metrics``.
+
+    One grouped query; a (month, scenario) without rows is absent.
+    """
+    rows = (
+        metrics.annotate(month_start=TruncMonth("reported_at", tzinfo=MONTH_TIME_ZONE))
+        .values("month_start", "scenario")
+        .annotate(**counts(ack_timeout))
+        .order_by()
+    )
+    return {
+        (month_of(row.pop("month_start")), row.pop("scenario")): row
+        for row in rows
+    }
+
+
+def month_of(moment):
+    """The first day of the Stockholm month that ``moment`` (aware) lies in."""
+    return timezone.localtime(moment, MONTH_TIME_ZONE).date().replace(day=1)
+
+
+def next_month(month):
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_start(month):
+    """Midnight in Stockholm at the start of ``month`` (a date)."""
+    return datetime.combine(month, time.min, tzinfo=MONTH_TIME_ZONE)
+
+
+def month_range(month):
+    """The month as a filter on ``reported_at``: [its first midnight, the next month's)."""
+    return Q(reported_at__gte=month_start(month), reported_at__lt=month_start(next_month(month)))
