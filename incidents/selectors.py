@@ -229,7 +229,7 @@ DURATION_COLUMNS = monthly.DURATION_COLUMNS
 
 
 def figures(start, end):
-    """Nyckeltal for incidents reported in [start, end): three queries whatever the history.
+    """Nyckeltal for incidents reported in [start, end): at most three queries whatever the history.
 
     Whole months come from ``FiguresMonth``; the partial months at the edges are counted
     from ``IncidentMetrics`` (as is a month counted under another ACK_TIMEOUT); the totals
@@ -243,21 +243,27 @@ def figures(start, end):
     if monthly.month_start(first) < start:
         first = monthly.next_month(first)
     last = monthly.month_of(end)
+    if start <= monthly.month_start(last) < end and timezone.now() < end:
+        # The month ``end`` lies in is whole too while ``end`` is still to come (as in the
+        # default period, up to today): nothing that has ended was reported after now.
+        last = monthly.next_month(last)
     whole_start, whole_end = monthly.month_start(first), monthly.month_start(last)
     summary = list(
         FiguresMonth.objects.filter(month__gte=first, month__lt=last)
         .values("month", "scenario", "ack_timeout_secs", *monthly.COUNT_FIELDS)
     )
     stale = {row["month"] for row in summary if row["ack_timeout_secs"] != ack_timeout}
-    raw = Q(reported_at__gte=start, reported_at__lt=min(whole_start, end)) | Q(
-        reported_at__gte=max(whole_end, start), reported_at__lt=end
-    )
-    for month in sorted(stale):
-        raw |= monthly.month_range(month)
+    edges = [(lo, hi) for lo, hi in ((start, min(whole_start, end)), (max(whole_end, start), end)) if lo < hi]
     counted = {
         (row["month"], row["scenario"]): row for row in summary if row["month"] not in stale
     }
-    counted.update(monthly.count_by_month(IncidentMetrics.objects.filter(raw), ack_timeout))
+    if edges or stale:
+        raw = Q(pk__in=[])
+        for lo, hi in edges:
+            raw |= Q(reported_at__gte=lo, reported_at__lt=hi)
+        for month in sorted(stale):
+            raw |= monthly.month_range(month)
+        counted.update(monthly.count_by_month(IncidentMetrics.objects.filter(raw), ack_timeout))
 
     monthly_rows = [
         {

@@ -130,11 +130,27 @@ def test_figures_equal_a_count_of_the_incidents_themselves(history, period):
         assert figures["totals"]["incidents"] > 0
 
 
-def test_figures_for_any_period_take_three_queries(history):
+def test_figures_for_any_period_take_at_most_three_queries(history):
     for start, end in PERIODS.values():
         with CaptureQueriesContext(connection) as ctx:
             selectors.figures(start, end)
-        assert len(ctx.captured_queries) == 3, (start, end)
+        assert len(ctx.captured_queries) <= 3, (start, end)
+
+
+def test_a_period_of_whole_months_up_to_today_reads_no_incident_for_its_counts(history):
+    """The default period: from the first of a month to today. The current month has begun
+    and the period's end is still to come, so the summary holds all of it."""
+    start, end = PERIODS["the page's default, up to today"]
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.figures(start, end)
+    assert len(ctx.captured_queries) == 2  # the summary and the percentiles
+    june = FiguresMonth.objects.filter(month=date(2026, 6, 1)).order_by("scenario").first()
+    FiguresMonth.objects.filter(pk=june.pk).update(incidents=999)
+    shown = sum(
+        row["incidents"] for row in selectors.figures(start, end)["monthly"]
+        if row["scenario"] == june.scenario and row["month"].month == 6
+    )
+    assert shown == 999  # read from the summary, not counted from the incidents
 
 
 def test_whole_months_are_read_from_the_summary_and_part_months_from_the_incidents(history):
@@ -157,7 +173,7 @@ def test_a_month_counted_under_another_ack_timeout_is_counted_from_the_incidents
         assert_figures_match_the_incidents(start, end)
         with CaptureQueriesContext(connection) as ctx:
             selectors.figures(start, end)
-        assert len(ctx.captured_queries) == 3
+        assert len(ctx.captured_queries) <= 3  # stale months are counted with the edges, in one query
     call_command("rebuild_incident_metrics", stdout=io.StringIO())
     assert set(FiguresMonth.objects.values_list("ack_timeout_secs", flat=True)) == {300}
     assert_figures_match_the_incidents(*PERIODS["whole months"])

@@ -297,7 +297,7 @@ def _pages(open_incident, vs):
 # point is that none grows. incident: +1 for the Meddelanden section (notifications app); a
 # live one also reads its deadlines; reserve orders are read only when the timeline has one.
 # live: +1 for the failed-notice marks (notifications app).
-EXPECTED_QUERIES = {"live": 8, "incident": 9, "live incident": 10, "report": 6, "history": 6, "figures": 7}
+EXPECTED_QUERIES = {"live": 8, "incident": 9, "live incident": 10, "report": 6, "history": 6, "figures": 6}
 
 
 def test_pages_run_a_fixed_number_of_queries_whatever_the_history(client, va, vs, open_incident):
