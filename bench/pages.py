@@ -113,8 +113,19 @@ def prepare(size, reuse):
         "Historik, filter": reverse("incidents:history") + "?scenario=sesam_unreachable&reservrutin=ja",
         "Historik, free text": reverse("incidents:history") + "?q=leverant%C3%B6ren",
         "figures (12 months)": reverse("incidents:figures"),
+        # Twelve months that start and end mid-month: two part months counted from the incidents.
+        "figures, mid-month": reverse("incidents:figures") + f"?fran={mid_month(-380)}&till={mid_month(-15)}",
     }
     return client, pages
+
+
+def mid_month(days):
+    """The 15th of the month ``days`` from today (Stockholm), as the date form field wants it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.localdate() + timedelta(days=days)).replace(day=15).isoformat()
 
 
 def count_queries(client, url):
@@ -123,6 +134,7 @@ def count_queries(client, url):
     from runbook import health
 
     health.beat()  # as in sample()
+    assert client.get(url).status_code == 200, url  # warmed up as in sample(), then counted
     # Counted with a wrapper: request_started resets connection.queries, so a capture would not.
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *a: (queries.append(sql), execute(sql, *a))[1]):

@@ -263,7 +263,7 @@ def figures(start, end):
             raw |= Q(reported_at__gte=lo, reported_at__lt=hi)
         for month in sorted(stale):
             raw |= monthly.month_range(month)
-        counted.update(monthly.count_by_month(IncidentMetrics.objects.filter(raw), ack_timeout))
+        counted.update(monthly.count_by_month(raw, ack_timeout))
 
     monthly_rows = [
         {

@@ -388,9 +388,7 @@ def refresh_figures_months(keys):
     ranges = Q()
     for month in months:
         ranges |= monthly.month_range(month)
-    counted = monthly.count_by_month(
-        IncidentMetrics.objects.filter(ranges, scenario__in=scenarios), ack_timeout
-    )
+    counted = monthly.count_by_month(ranges & Q(scenario__in=scenarios), ack_timeout)
     now = timezone.now()
     changed, emptied = [], []
     for key, row in locked.items():
@@ -418,7 +416,7 @@ def rebuild_figures_months():
             table = connection.ops.quote_name(FiguresMonth._meta.db_table)
             cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     ack_timeout = monthly.ack_timeout_secs()
-    counted = monthly.count_by_month(IncidentMetrics.objects.all(), ack_timeout)
+    counted = monthly.count_by_month(Q(), ack_timeout)
     FiguresMonth.objects.all().delete()
     FiguresMonth.objects.bulk_create(
         [

@@ -14,7 +14,7 @@ def fill(apps, schema_editor):
     IncidentMetrics = apps.get_model("incidents", "IncidentMetrics")
     FiguresMonth = apps.get_model("incidents", "FiguresMonth")
     ack_timeout = int(settings.ACK_TIMEOUT.total_seconds())
-    counted = count_by_month(IncidentMetrics.objects.all(), ack_timeout)
+    counted = count_by_month(models.Q(), ack_timeout, model=IncidentMetrics)
     FiguresMonth.objects.bulk_create(
         [
             FiguresMonth(month=month, scenario=scenario, ack_timeout_secs=ack_timeout, **values)
