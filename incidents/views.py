@@ -429,7 +429,7 @@ def _figures_context(request):
     start = forms._stockholm_day_start(start_day)
     end = forms._stockholm_day_start(end_day + timedelta(days=1))
     figures = selectors.figures(start, end)
-    series = [(key, s.title) for key, s in scenarios.SCENARIOS.items()]
+    series = [(key, str(s.title)) for key, s in scenarios.SCENARIOS.items()]  # translated once, not per bar
     by_month = {}
     for row in figures["monthly"]:
         label = _month_label(row["month"])
