@@ -33,11 +33,16 @@ DUTY_TIME_ZONE = ZoneInfo("Europe/Stockholm")
 
 
 def live_incidents():
-    """Pågående störningar: not closed or cancelled (resolved ones still await review)."""
+    """Pågående störningar: not closed or cancelled (resolved ones still await review).
+
+    No aggregate over the tasks here: PostgreSQL estimates "not closed or cancelled" as a
+    share of all incidents (about 4%, 2,000 of 50,000, where a few are live), and grouping
+    that many rows made it plan a parallel aggregate costing 10 ms. The open tasks are
+    prefetched and counted instead.
+    """
     return (
         Incident.objects.not_ended()
         .select_related("reported_by")
-        .annotate(open_tasks=Count("tasks", filter=Q(tasks__done_at__isnull=True)))
         .prefetch_related(
             Prefetch("tasks", queryset=Task.objects.filter(done_at__isnull=True), to_attr="open_task_list"),
             Prefetch("timers", queryset=Timer.objects.pending().order_by("due_at"), to_attr="pending_timers"),
