@@ -116,7 +116,6 @@ def _detail(user, incident_id):
             {"name": name, "label": services.transition_label(name)}
             for name in services.available_transitions(user, incident)
         ],
-        "actions": services.available_actions(user, incident),
     }
 
 

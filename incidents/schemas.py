@@ -184,17 +184,6 @@ class TransitionOut(Schema):
     label: str
 
 
-class ActionsOut(Schema):
-    """Which other actions the caller may take on this incident now (``services.available_actions``)."""
-
-    prognosis: bool = Field(description="Record a prognosis (POST .../prognosis).")
-    note: bool = Field(description="Add a note to the timeline.")
-    it_contact: bool = Field(description="Record the Servicedesk/Ritz ticket and vendor contact.")
-    reclassify: bool = Field(description="Change the scenario.")
-    reserve_order: bool = Field(description="Log urgent orders taken under the reserve routine.")
-    caller_report: bool = Field(description="Record what a calling prescriber reports.")
-
-
 class IncidentSummaryOut(Schema):
     id: int
     scenario: ScenarioKey
@@ -219,7 +208,6 @@ class IncidentOut(IncidentSummaryOut):
     timeline: list[EventOut]
     notifications: list[NotificationOut]
     transitions: list[TransitionOut] = Field(description="What the caller may fire now.")
-    actions: ActionsOut
 
 
 class IncidentPage(Schema):

@@ -288,23 +288,6 @@ def test_detail_offers_each_role_the_transitions_it_may_fire(api_client, open_in
     assert offered(ks) == []
 
 
-def test_detail_says_which_other_actions_the_caller_may_take(api_client, open_incident, ks, sa, tel, vs, va):
-    incident = open_incident()
-
-    def actions(user):
-        return api_client(user).get(f"{API}/incidents/{incident.pk}").json()["actions"]
-
-    assert actions(sa) == {
-        "prognosis": True, "note": True, "it_contact": True, "reclassify": False,
-        "reserve_order": False, "caller_report": True,
-    }
-    assert actions(ks)["prognosis"] is False and actions(ks)["caller_report"] is True
-    assert actions(vs)["reclassify"] is True
-    assert actions(tel)["it_contact"] is False
-    services.resolve(vs, incident.pk)
-    assert actions(sa)["prognosis"] is False and actions(sa)["caller_report"] is False
-
-
 def test_detail_shows_prognosis_tasks_and_timeline(api_client, open_incident, vs, sa):
     incident = open_incident()
     services.escalate(vs, incident.pk)
