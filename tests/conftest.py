@@ -35,6 +35,16 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _heartbeat_read_afresh():
+    """Pages keep the last heartbeat read for a few seconds; each test starts without it."""
+    from runbook import health
+
+    health.forget_last_read()
+    yield
+    health.forget_last_read()
+
+
 @pytest.fixture
 def require_postgres(django_db_blocker):
     from django.db import connection

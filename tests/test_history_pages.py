@@ -58,6 +58,16 @@ def test_closing_is_refused_with_the_open_tasks_named(open_incident, va):
     assert "inte klara" in refused.value.message and "lavinmeddelande" in refused.value.message.lower()
 
 
+def test_the_reason_closing_was_refused_stays_as_it_was_when_read_later(open_incident, va, everyone):
+    incident = open_incident(scenario="telephony_fault")
+    services.resolve(va, incident.pk)
+    with pytest.raises(services.ActionRefused) as refused:
+        services.close(va, incident.pk, review=REVIEW)
+    for task in Task.objects.filter(incident=incident, done_at__isnull=True):
+        services.complete_task(everyone, task.pk)
+    assert "uppgift(er) är inte klara" in refused.value.message
+
+
 def test_close_writes_review_to_timeline_and_metrics_in_the_same_transaction(closed_incident):
     incident = closed_incident()
     close_event = incident.events.filter(kind="transition", data__name="close").get()
@@ -271,6 +281,9 @@ def test_verksamhetsspecialist_sees_figures(client, vs):
 # --- query counts that do not grow with history ---------------------------------------------
 
 def _count(client, url, params=None):
+    from runbook import health
+
+    health.forget_last_read()  # so that every page counts its heartbeat read
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params or {})
     assert response.status_code == 200, url
