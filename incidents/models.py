@@ -46,7 +46,8 @@ def _is_scenario(*keys):
 
 
 def _nothing_left_open(incident):
-    return not incident.close_blockers()
+    open_tasks, open_orders = incident.close_blocker_facts()
+    return not open_tasks and not open_orders
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -146,22 +147,32 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         now = now or timezone.now()
         return self.prognosis_kind == self.PrognosisKind.AT and self.prognosis_at <= now
 
-    def close_blockers(self):
-        """Why the incident cannot be closed yet, in words for the person who tried."""
+    def close_blockers(self, facts=None):
+        """Why the incident cannot be closed yet, in words for the person who tried.
+
+        ``facts`` are ``close_blocker_facts()`` taken earlier, to word them later (in the
+        reader's language) as they were when closing was refused.
+        """
+        open_tasks, open_orders = facts if facts is not None else self.close_blocker_facts()
         reasons = []
-        open_tasks = [t for t in self.tasks.all() if not t.is_done]
         if open_tasks:
             reasons.append(
                 _("%(n)d uppgift(er) är inte klara: %(titles)s")
-                % {"n": len(open_tasks), "titles": "; ".join(t.short_text() for t in open_tasks)}
+                % {"n": len(open_tasks), "titles": "; ".join(open_tasks)}
             )
-        open_orders = [o for o in self.reserve_orders.all() if not o.entered_in_sesam]
         if open_orders:
             reasons.append(
                 _("%(n)d akut(a) förskrivning(ar) under reservrutinen är inte inlagda i Sesam LMN.")
-                % {"n": len(open_orders)}
+                % {"n": open_orders}
             )
         return reasons
+
+    def close_blocker_facts(self):
+        """The open tasks' short texts and how many urgent orders are not yet in Sesam LMN."""
+        return (
+            [t.short_text() for t in self.tasks.all() if not t.is_done],
+            sum(1 for o in self.reserve_orders.all() if not o.entered_in_sesam),
+        )
 
     # --- transitions (who may fire them is checked in services.py) -----------------------
 

@@ -42,7 +42,7 @@ def has(user, codename):
 
 def user_roles(user):
     """The routine roles a person holds (their groups among the five)."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not user.is_active:
         return set()
     load_access(user)
     return user._group_names & set(Role.ALL)

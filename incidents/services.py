@@ -161,11 +161,11 @@ def transition_label(name):
 def _refusal_for_state(incident, name):
     """Why ``name`` cannot be fired now, as a message worked out in the reader's language."""
     if name == "close":
-        blockers = incident.close_blockers()
-        if incident.state == State.RESOLVED and blockers:
-            # Worked out again when read: the reasons are worded in the reader's language.
+        facts = incident.close_blocker_facts()
+        if incident.state == State.RESOLVED and (facts[0] or facts[1]):
+            # The facts as they are now, worded when read, in the reader's language.
             return lambda: _("Kan inte avslutas än: %(reasons)s") % {
-                "reasons": " ".join(str(b) for b in incident.close_blockers())
+                "reasons": " ".join(str(b) for b in incident.close_blockers(facts))
             }
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
@@ -288,7 +288,8 @@ def available_actions(user, incident):
         "note": permissions.has(user, "report_incident") and not incident.is_ended,
         "it_contact": permissions.has(user, "record_it_contact") and not incident.is_ended,
         "reclassify": permissions.has(user, "reclassify_incident") and incident.is_live,
-        "reserve_order": permissions.has(user, "log_reserve_order"),
+        "reserve_order": permissions.has(user, "log_reserve_order") and incident.state == State.RESERVE_ROUTINE,
+        "order_entered": permissions.has(user, "log_reserve_order") and not incident.is_ended,
         "caller_report": permissions.has(user, "report_incident") and incident.is_live,
     }
 

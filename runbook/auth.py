@@ -42,7 +42,10 @@ def _access_sql():
 
 def load_access(user):
     """Fill the person's group names and permission caches with one query (once per request)."""
-    if hasattr(user, "_group_names"):
+    loaded = hasattr(user, "_group_names") and (
+        user.is_superuser or (hasattr(user, "_user_perm_cache") and hasattr(user, "_group_perm_cache"))
+    )
+    if loaded:  # read earlier in this request, and no cache deleted since to read again
         return
     groups, group_perms, own_perms = set(), set(), set()
     if user.is_authenticated and user.pk is not None:

@@ -192,3 +192,13 @@ def test_a_notice_that_fails_after_the_incident_ended_leaves_a_task_that_can_be_
     routine_task = Task.objects.filter(incident=incident, done_at__isnull=True).exclude(scenario="manual").first()
     with pytest.raises(incident_services.ActionRefused):
         incident_services.complete_task(va, routine_task.pk)
+
+
+def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, settings):
+    settings.STUBS_ENABLED = True
+    StubMessage.objects.create(
+        channel="driftinfo", idempotency_key="odd-time",
+        payload={"system": "Sesam LMN", "status": "Störning", "started_at": "2026-02-30T10:00:00+01:00"},
+    )
+    page = client.get("/stubs/driftinfo/")
+    assert page.status_code == 200 and "2026-02-30T10:00:00+01:00" in page.content.decode()

@@ -271,3 +271,53 @@ def test_a_superuser_may_do_everything(make_user, client_as, django_user_model):
     client = client_as(admin)
     assert client.get(reverse("incidents:figures")).status_code == 200
     assert client.get(reverse("incidents:history_csv")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "state, may_log, may_mark_entered",
+    [("escalated", False, True), ("reserve_routine", True, True), ("resolved", False, True), ("cancelled", False, False)],
+)
+def test_urgent_orders_are_offered_only_while_the_reserve_routine_applies(
+    state, may_log, may_mark_entered, incident_in, ks, client_as
+):
+    incident = incident_in("sesam_unreachable", state)
+    can = services.available_actions(ks, incident)
+    assert (can["reserve_order"], can["order_entered"]) == (may_log, may_mark_entered)
+    page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert (reverse("incidents:reserve_order", args=[incident.pk]) in page) is may_log
+
+
+def test_permissions_are_read_again_when_their_cache_is_cleared(make_user, django_user_model):
+    from django.contrib.auth.models import Group, Permission
+
+    from incidents import permissions
+
+    vs = django_user_model.objects.get(pk=make_user(VS).pk)
+    assert vs.has_perm("incidents.escalate_incident") and permissions.user_roles(vs) == {VS}
+    Group.objects.get(name=VS).permissions.remove(Permission.objects.get(codename="escalate_incident"))
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        delattr(vs, cache)
+    assert not vs.has_perm("incidents.escalate_incident")
+    assert vs.has_perm("incidents.resolve_incident")
+
+
+def test_an_inactive_person_holds_no_role_and_no_permission(make_user, django_user_model):
+    from incidents import permissions
+
+    va = make_user(VA)
+    django_user_model.objects.filter(pk=va.pk).update(is_active=False)
+    va = django_user_model.objects.get(pk=va.pk)
+    assert permissions.user_roles(va) == set()
+    assert not va.has_perm("incidents.close_incident")
+
+
+def test_a_person_no_longer_superuser_keeps_only_their_roles_permissions(make_user, django_user_model):
+    ks = django_user_model.objects.get(pk=make_user(KS).pk)
+    from incidents import permissions
+
+    ks.is_superuser = True
+    assert ks.has_perm("incidents.close_incident")
+    assert permissions.user_roles(ks) == {KS}  # roles read while a superuser
+    ks.is_superuser = False
+    assert not ks.has_perm("incidents.close_incident")
+    assert ks.has_perm("incidents.report_incident")

@@ -68,7 +68,10 @@ def failed_count(failed, incident):
 @register.filter
 def local_time(value):
     """An ISO 8601 time from a payload as "2026-11-26 09:15" in Stockholm time; else as given."""
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but no such time ("2026-02-30T10:00")
+        parsed = None
     if parsed is None or timezone.is_naive(parsed):
         return value
     return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
