@@ -55,7 +55,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(DutyHours)
 class DutyHoursAdmin(admin.ModelAdmin):
-    """SA's weekly hours in Swedish time; Swedish public holidays are always off duty."""
+    """SA's weekly hours in Swedish time; Swedish public holidays and midsommar-, jul- and nyårsafton are always off duty."""
 
     list_display = ["weekday", "start", "end"]
     list_editable = ["start", "end"]

@@ -219,6 +219,8 @@ def test_reserve_deadline_across_october_dst_change_is_four_real_hours(open_inci
         (datetime(2026, 12, 24, 10, 0), False),  # Thursday, julafton
         (datetime(2026, 12, 31, 10, 0), False),  # Thursday, nyårsafton
         (datetime(2026, 12, 23, 10, 0), True),  # Wednesday before julafton
+        (datetime(2026, 1, 5, 10, 0), True),  # Monday, trettondagsafton: a working day
+        (datetime(2026, 4, 30, 10, 0), True),  # Thursday, valborgsmässoafton: a working day
     ],
 )
 def test_sa_duty_hours_are_office_hours_in_swedish_time_without_public_holidays(local, on_duty):
