@@ -584,6 +584,8 @@ def complete_task(user, task_id):
     if incident.is_ended and task.scenario != MANUAL_SCENARIO:
         raise ActionRefused(_("Störningen är avslutad."))
     flows.mark_task_done(task, actor=user)
+    if incident.is_ended:
+        record_metrics(incident)  # its figures were taken when it ended
     return task
 
 
@@ -821,4 +823,6 @@ def add_manual_task(incident, role, text, *, reason="", key):
             data={"task_id": task.pk, "step": task.step_key, "role": role, "manual": True},
             at=now,
         )
+        if incident.is_ended:
+            record_metrics(incident)  # its figures were taken when it ended
     return task

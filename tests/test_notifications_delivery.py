@@ -183,11 +183,24 @@ def test_a_notice_that_fails_after_the_incident_ended_leaves_a_task_that_can_be_
     task = Task.objects.get(incident=incident, scenario="manual")
     assert task.role == "verksamhetsspecialist"
 
+    def figures_agree_with_the_timeline():
+        from incidents import metrics
+        from incidents.models import IncidentMetrics
+
+        stored = IncidentMetrics.objects.get(pk=incident.pk)
+        derived = metrics.row_for(incident, list(incident.events.order_by("at", "id")))
+        fields = ("steps_on_time", "steps_late", "steps_skipped", "notices", "final_state")
+        assert [getattr(stored, f) for f in fields] == [getattr(derived, f) for f in fields]
+
+    figures_agree_with_the_timeline()
     client.force_login(vs)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert page.count("Klar</button>") == 1  # the manual task only; the routine's ended with it
     response = client.post(reverse("incidents:task_done", args=[incident.pk, task.pk]))
     assert response.status_code == 302
     task.refresh_from_db()
     assert task.done_at is not None and task.done_by == vs
+    figures_agree_with_the_timeline()
     # The routine's own steps end with the incident.
     routine_task = Task.objects.filter(incident=incident, done_at__isnull=True).exclude(scenario="manual").first()
     with pytest.raises(incident_services.ActionRefused):
