@@ -7,18 +7,63 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The counts as they were defined when this migration was written (incidents/monthly.py):
+# frozen here, so that later changes to that module cannot change what this one does.
+DURATION_COLUMNS = (
+    ("escalated", "secs_to_escalated"),
+    ("acknowledged", "secs_to_acknowledged"),
+    ("prognosis", "secs_to_prognosis"),
+    ("reserve", "secs_to_reserve"),
+    ("resolved", "secs_to_resolved"),
+    ("closed", "secs_to_closed"),
+)
+
+
+def _counts(ack_timeout):
+    from django.db.models import Count, Q
+
+    cancelled = Q(final_state="cancelled")
+    kept = ~cancelled
+    return {
+        "incidents": Count("pk", filter=kept),
+        "cancelled": Count("pk", filter=cancelled),
+        "reserve_all": Count("pk", filter=Q(had_reserve_routine=True)),
+        "escalations": Count("pk", filter=kept & Q(escalated_at__isnull=False)),
+        "acknowledged_in_time": Count("pk", filter=kept & Q(secs_escalated_to_acknowledged__lte=ack_timeout)),
+        "reserve": Count("pk", filter=kept & Q(had_reserve_routine=True)),
+        "reserve_by_hand": Count("pk", filter=kept & Q(had_reserve_routine=True, reserve_by_hand=True)),
+        "reserve_early": Count("pk", filter=kept & Q(reserve_early=True)),
+        "followed": Count("pk", filter=kept & Q(steps_late=0, steps_skipped=0)),
+        **{f"n_{key}": Count(column, filter=kept) for key, column in DURATION_COLUMNS},
+    }
+
+
 def fill(apps, schema_editor):
     """One row per (month, scenario) of the existing IncidentMetrics rows."""
-    from incidents.monthly import count_by_month
+    from zoneinfo import ZoneInfo
 
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    stockholm = ZoneInfo("Europe/Stockholm")
     IncidentMetrics = apps.get_model("incidents", "IncidentMetrics")
     FiguresMonth = apps.get_model("incidents", "FiguresMonth")
     ack_timeout = int(settings.ACK_TIMEOUT.total_seconds())
-    counted = count_by_month(models.Q(), ack_timeout, model=IncidentMetrics)
+    rows = (
+        IncidentMetrics.objects.annotate(month_start=TruncMonth("reported_at", tzinfo=stockholm))
+        .values("month_start", "scenario")
+        .annotate(**_counts(ack_timeout))
+        .order_by("month_start", "scenario")
+    )
     FiguresMonth.objects.bulk_create(
         [
-            FiguresMonth(month=month, scenario=scenario, ack_timeout_secs=ack_timeout, **values)
-            for (month, scenario), values in sorted(counted.items())
+            FiguresMonth(
+                month=timezone.localtime(row.pop("month_start"), stockholm).date().replace(day=1),
+                scenario=row.pop("scenario"),
+                ack_timeout_secs=ack_timeout,
+                **row,
+            )
+            for row in rows
         ],
         batch_size=1000,
     )
