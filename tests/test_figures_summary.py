@@ -45,6 +45,9 @@ PERIODS = {
     "two part months, none whole": (day(2026, 4, 20), day(2026, 5, 10)),
     "the page's default, up to today": (day(2025, 7, 1), day(2026, 6, 16)),
     "before any incident": (day(2020, 1, 1), day(2020, 3, 1)),
+    "mid-month to a day still to come": (day(2026, 4, 10), day(2026, 7, 20)),
+    "inside the current month, to a day still to come": (day(2026, 6, 3), day(2026, 6, 28)),
+    "the current month from its first day to its last": (day(2026, 6, 1), day(2026, 7, 1)),
 }
 
 

@@ -189,6 +189,14 @@ def test_the_incident_page_shows_the_timeline(incident_in, sa, client_as):
     assert "Tittar på servern" in page
 
 
+def test_the_timeline_shows_markup_in_notes_as_text_and_keeps_their_lines(incident_in, sa, client_as):
+    incident = incident_in("sesam_unreachable", "escalated")
+    services.add_note(sa, incident.pk, '<script>alert("x")</script> & <img src=x onerror=alert(1)>\nRad två')
+    page = client_as(sa).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;<br>Rad två" in page
+
+
 # --- append-only ------------------------------------------------------------------------
 
 @pytest.fixture
