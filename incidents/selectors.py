@@ -11,6 +11,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from runbook.scenarios import Role
@@ -163,7 +164,9 @@ def caller_summary(incident):
         if e.data.get("error_message"):
             errors.append(e.data["error_message"])
         if e.data.get("since"):
-            since.append(e.data["since"])
+            at = parse_datetime(e.data["since"])
+            if at is not None:
+                since.append(at)
     return {
         "calls": len(reports),
         "prescribers": sum(e.data.get("prescribers", 1) for e in reports),

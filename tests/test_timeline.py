@@ -189,6 +189,21 @@ def test_the_incident_page_shows_the_timeline(incident_in, sa, client_as):
     assert "Tittar på servern" in page
 
 
+def test_what_callers_report_is_summed_up_with_since_when(incident_in, ks, sa, client_as):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    stockholm = ZoneInfo("Europe/Stockholm")
+    incident = incident_in("sesam_unreachable", "escalated")
+    services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=2,
+                               since=datetime(2026, 3, 2, 9, 45, tzinfo=stockholm))
+    services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=3,
+                               since=datetime(2026, 3, 2, 8, 50, tzinfo=ZoneInfo("UTC")))  # 09:50 in Stockholm
+    page = client_as(sa).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "2 samtal, 5 förskrivare berörda." in page
+    assert "Problem sedan 2026-03-02 09:45 enligt den tidigaste uppgiften." in page
+
+
 def test_the_timeline_shows_markup_in_notes_as_text_and_keeps_their_lines(incident_in, sa, client_as):
     incident = incident_in("sesam_unreachable", "escalated")
     services.add_note(sa, incident.pk, '<script>alert("x")</script> & <img src=x onerror=alert(1)>\nRad två')
