@@ -401,6 +401,7 @@ def incident_report(request, pk):
             (label, at, reports.format_duration(delta)) for _key, label, at, delta in derived.durations()
         ],
         "escalation_to_ack": reports.format_duration(derived.escalation_to_ack),
+        "reserve_after": reports.format_duration(settings.RESERVE_ROUTINE_AFTER),
         "reclassifications": [
             (at, scenarios.SCENARIOS[a].title if a in scenarios.SCENARIOS else a,
              scenarios.SCENARIOS[b].title if b in scenarios.SCENARIOS else b)

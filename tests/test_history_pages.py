@@ -323,3 +323,17 @@ def test_pages_run_a_fixed_number_of_queries_whatever_the_history(client, va, vs
     large = {name: _count(client, url, params) for name, url, params in _pages(open_incident, vs)}
     assert small == large
     assert large == EXPECTED_QUERIES
+
+
+def test_the_report_names_notices_in_words_and_the_reserve_clock_as_configured(client, va, settings):
+    from datetime import timedelta
+
+    call_command("seed_history", incidents=60, seed=5, stdout=io.StringIO())
+    auto = IncidentMetrics.objects.filter(had_reserve_routine=True, reserve_by_hand=False).first()
+    assert auto is not None
+    settings.RESERVE_ROUTINE_AFTER = timedelta(hours=3, minutes=30)
+    client.force_login(va)
+    page = client.get(reverse("incidents:incident_report", args=[auto.incident_id])).content.decode()
+    assert "Reservrutinen aktiverades automatiskt efter 3 h 30 min utan prognos." in page
+    assert "Vårdgivare Skåne: reservrutin gäller" in page
+    assert "[vardgivare_skane]" not in page and "(sent)" not in page
