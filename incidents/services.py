@@ -798,6 +798,23 @@ MANUAL_SCENARIO = "manual"
 
 
 @transaction.atomic
+def settle_manual_task(incident, *, key):
+    """The app did after all what a manual task asked a person to do (a notice sent again):
+    the task, if still open, is marked done by the system. Returns it, or None."""
+    task = (
+        Task.objects.select_for_update()
+        .filter(incident=incident, scenario=MANUAL_SCENARIO, step_key=key[:60], done_at__isnull=True)
+        .first()
+    )
+    if task is None:
+        return None
+    flows.mark_task_done(task, via="app")
+    if Incident.objects.get(pk=incident.pk).is_ended:
+        record_metrics(incident)  # its figures were taken when it ended
+    return task
+
+
+@transaction.atomic
 def add_manual_task(incident, role, text, *, reason="", key):
     """A task outside the routine's steps, made by the system for a named role.
 

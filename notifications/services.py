@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from incidents import permissions as incident_permissions
 from incidents import services as incident_services
 from incidents.models import TimelineEvent
+from incidents.reports import format_duration
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
 
@@ -181,6 +182,9 @@ def _sent(notification, code):
             data={"notification_id": notification.pk, "status": Status.SENT},
             at=now,
         )
+    if done and notification.resent_at is not None:
+        # Sent on a resend after it had failed: the task of doing it by hand is done.
+        incident_services.settle_manual_task(notification.incident, key=f"notification-{notification.pk}")
     return Status.SENT
 
 
@@ -191,7 +195,7 @@ def _failed(notification, error, code, *, final):
     if not final and now >= deadline:
         final = True
         error = _("%(error)s – gav upp efter %(age)s") % {
-            "error": error, "age": settings.NOTIFY_MAX_AGE}
+            "error": error, "age": format_duration(settings.NOTIFY_MAX_AGE)}
     if not final:
         next_at = min(now + backoff(notification.attempts), deadline)
         Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(

@@ -113,6 +113,7 @@ def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, sett
     services.deliver(request.pk)
     request.refresh_from_db()
     assert request.status == "failed" and "503" in request.last_error
+    assert request.last_error.endswith("gav upp efter 0 min")  # in words, not "0:00:00"
     assert Task.objects.get(incident=incident, scenario="manual").role == "verksamhetsspecialist"
 
     settings.NOTIFY_MAX_AGE = timedelta(hours=1)
@@ -124,6 +125,9 @@ def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, sett
     request.refresh_from_db()
     assert request.status == "sent" and request.attempts == 2
     assert len(stored("driftinfo")) == 1
+    # Sent after all: the task of publishing by hand is done, by the app.
+    task = Task.objects.get(incident=incident, scenario="manual")
+    assert task.done_at is not None and task.done_by is None
 
 
 def test_a_slow_receiver_times_out_and_the_retry_is_deduplicated(stubs, settings, open_incident):
