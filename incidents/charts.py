@@ -20,7 +20,9 @@ P90_COLOUR = "#7a4a00"
 def _svg(width, height, title, desc, body, ident):
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
-        f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        # Drawn at its own size and shrunk to fit a narrow screen (CSS), never stretched:
+        # a chart of three months stretched to a wide page had letters a centimetre high.
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(desc)}</desc>'
         f"{''.join(body)}</svg>"
@@ -39,7 +41,9 @@ def _nice_max(value):
 def monthly_stacked(months, series, title, ident="chart-monthly"):
     """Stacked bars: ``months`` is [(label, {series_key: n})], ``series`` [(key, label)]."""
     left, top, bar_w, gap, plot_h = 44, 16, 28, 10, 200
-    width = left + max(len(months), 1) * (bar_w + gap) + 16
+    # Wide enough for the bars and for the longest legend label (about 7 units a letter).
+    legend_w = left + 20 + 7 * max((len(label) for _key, label in series), default=0) + 8
+    width = max(left + max(len(months), 1) * (bar_w + gap) + 16, legend_w)
     legend_y = top + plot_h + 44
     height = legend_y + 20 * len(series) + 8
     peak = _nice_max(max((sum(c.values()) for _label, c in months), default=0))
