@@ -9,7 +9,8 @@ from . import health
 def app(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"demo_mode": settings.DEMO_MODE}
+        demo = {"demo_passwords_file": settings.DATA_DIR / "demo-passwords.txt"} if settings.DEMO_MODE else {}
+        return {"demo_mode": settings.DEMO_MODE, **demo}
     roles = permissions.user_roles(user)
     return {
         "demo_mode": settings.DEMO_MODE,

@@ -34,3 +34,11 @@ def test_demo_users_have_addresses_so_that_role_mail_has_recipients(settings, tm
     mails = Notification.objects.filter(incident=incident, channel="email")
     assert mails.exists()
     assert set(mails.values_list("recipient", flat=True)) >= {"verksamhetsansvarig@demo.invalid"}
+
+
+def test_the_demo_login_page_says_where_the_passwords_are(client, settings, tmp_path):
+    settings.DEMO_MODE, settings.DATA_DIR = True, tmp_path
+    page = client.get(reverse("login")).content.decode()
+    assert f"(och finns i {tmp_path / 'demo-passwords.txt'})" in page
+    settings.DEMO_MODE = False
+    assert "demo-passwords.txt" not in client.get(reverse("login")).content.decode()
