@@ -427,6 +427,8 @@ def _month_label(month):
 def _figures_context(request):
     form = forms.FiguresPeriodForm(request.GET or None)
     start_day, end_day = form.chosen_period()
+    if not form.is_bound:
+        form.initial = {"fran": start_day, "till": end_day}  # the default period, shown in the form
     start = forms._stockholm_day_start(start_day)
     end = forms._stockholm_day_start(end_day + timedelta(days=1))
     figures = selectors.figures(start, end)

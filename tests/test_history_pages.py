@@ -337,3 +337,13 @@ def test_the_report_names_notices_in_words_and_the_reserve_clock_as_configured(c
     assert "Reservrutinen aktiverades automatiskt efter 3 h 30 min utan prognos." in page
     assert "Vårdgivare Skåne: reservrutin gäller" in page
     assert "[vardgivare_skane]" not in page and "(sent)" not in page
+
+
+def test_the_figures_form_shows_the_default_period_it_uses(client, va):
+    from django.utils import timezone
+
+    client.force_login(va)
+    page = client.get(reverse("incidents:figures")).content.decode()
+    today = timezone.localdate()
+    assert f'name="till" value="{today.isoformat()}"' in page
+    assert 'name="fran" value="' in page
