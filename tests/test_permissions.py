@@ -285,6 +285,11 @@ def test_urgent_orders_are_offered_only_while_the_reserve_routine_applies(
     assert (can["reserve_order"], can["order_entered"]) == (may_log, may_mark_entered)
     page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert (reverse("incidents:reserve_order", args=[incident.pk]) in page) is may_log
+    if may_log:
+        services.log_reserve_order(ks, incident.pk, reference="LMN-0042", product_area="diabetes",
+                                   prescriber_unit="Vårdcentralen Väster")
+        page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+        assert "LMN-0042" in page and "Ej inlagd i Sesam LMN" in page
 
 
 def test_permissions_are_read_again_when_their_cache_is_cleared(make_user, django_user_model):
