@@ -219,3 +219,9 @@ def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, setting
     )
     page = client.get("/stubs/driftinfo/")
     assert page.status_code == 200 and "2026-02-30T10:00:00+01:00" in page.content.decode()
+
+
+def test_an_empty_stub_page_says_nothing_has_arrived(client, settings):
+    settings.STUBS_ENABLED = True
+    page = client.get("/stubs/telephony/").content.decode()
+    assert "<p>Inget har kommit än.</p>" in page and "<ol" not in page
