@@ -225,3 +225,21 @@ def test_an_empty_stub_page_says_nothing_has_arrived(client, settings):
     settings.STUBS_ENABLED = True
     page = client.get("/stubs/telephony/").content.decode()
     assert "<p>Inget har kommit än.</p>" in page and "<ol" not in page
+
+
+def test_telefoniansvarig_may_resend_the_lavinmeddelande_that_became_their_task(
+    stubs, settings, client, open_incident, tel
+):
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    StubMode.objects.create(channel="telephony", mode="fail")
+    incident = open_incident(scenario="telephony_fault")
+    lavin = incident.notifications.get(channel="telephony")
+    services.deliver(lavin.pk)
+    assert Task.objects.get(incident=incident, scenario="manual").role == "telefoniansvarig"
+
+    client.force_login(tel)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert reverse("notifications:resend", args=[lavin.pk]) in page
+    assert client.post(reverse("notifications:resend", args=[lavin.pk])).status_code == 302
+    lavin.refresh_from_db()
+    assert lavin.status == "pending"
