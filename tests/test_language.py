@@ -82,3 +82,10 @@ def test_why_an_incident_cannot_be_closed_is_given_in_the_readers_language(clien
     page = response.content.decode()
     assert "Cannot be closed yet:" in page and "task(s) not done:" in page
     assert "uppgift(er) är inte klara" not in page
+
+
+def test_each_language_is_offered_in_its_own_name(client, ks):
+    client.force_login(ks)
+    page = client.get(reverse("incidents:live")).content.decode()
+    assert 'lang="en">English</option>' in page and 'lang="sv">Svenska</option>' in page
+    assert "Engelska" not in page
