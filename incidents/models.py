@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from runbook import scenarios
@@ -157,12 +158,19 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         reasons = []
         if open_tasks:
             reasons.append(
-                _("%(n)d uppgift(er) är inte klara: %(titles)s")
+                ngettext(
+                    "%(n)d uppgift är inte klar: %(titles)s", "%(n)d uppgifter är inte klara: %(titles)s",
+                    len(open_tasks),
+                )
                 % {"n": len(open_tasks), "titles": "; ".join(open_tasks)}
             )
         if open_orders:
             reasons.append(
-                _("%(n)d akut(a) förskrivning(ar) under reservrutinen är inte inlagda i Sesam LMN.")
+                ngettext(
+                    "%(n)d akut förskrivning under reservrutinen är inte inlagd i Sesam LMN.",
+                    "%(n)d akuta förskrivningar under reservrutinen är inte inlagda i Sesam LMN.",
+                    open_orders,
+                )
                 % {"n": open_orders}
             )
         return reasons

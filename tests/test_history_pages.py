@@ -65,7 +65,7 @@ def test_the_reason_closing_was_refused_stays_as_it_was_when_read_later(open_inc
         services.close(va, incident.pk, review=REVIEW)
     for task in Task.objects.filter(incident=incident, done_at__isnull=True):
         services.complete_task(everyone, task.pk)
-    assert "uppgift(er) är inte klara" in refused.value.message
+    assert "uppgifter är inte klara" in refused.value.message
 
 
 def test_close_writes_review_to_timeline_and_metrics_in_the_same_transaction(closed_incident):

@@ -108,7 +108,7 @@ def test_close_is_refused_while_tasks_are_open_and_says_which(incident_in, va, s
     with pytest.raises(ActionRefused) as refused:
         services.close(va, incident.pk, review="Genomgången.")
     assert refused.value.code == "conflict"
-    assert refused.value.message.startswith("Kan inte avslutas än: 5 uppgift(er) är inte klara:")
+    assert refused.value.message.startswith("Kan inte avslutas än: 5 uppgifter är inte klara:")
     assert "Lavinmeddelande läggs in på telefonslingan." in refused.value.message
     assert snapshot(incident) == before
 
@@ -129,7 +129,7 @@ def test_close_is_refused_while_reserve_orders_are_not_entered_in_sesam(
         services.close(va, incident.pk, review="Genomgången.")
     assert refused.value.code == "conflict"
     assert refused.value.message == (
-        "Kan inte avslutas än: 1 akut(a) förskrivning(ar) under reservrutinen är inte inlagda "
+        "Kan inte avslutas än: 1 akut förskrivning under reservrutinen är inte inlagd "
         "i Sesam LMN."
     )
     assert snapshot(incident) == before
@@ -324,7 +324,7 @@ def test_pressing_avsluta_with_open_tasks_shows_what_is_left(incident_in, va, cl
     )
     page = response.content.decode()
     assert response.status_code == 409
-    assert "Kan inte avslutas än: 3 uppgift(er) är inte klara:" in page
+    assert "Kan inte avslutas än: 3 uppgifter är inte klara:" in page
     assert "Driften är återställd: ta bort lavinmeddelandet från telefonslingan." in page
     assert snapshot(incident) == before
 
