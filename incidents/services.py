@@ -584,8 +584,7 @@ def complete_task(user, task_id):
     if incident.is_ended and task.scenario != MANUAL_SCENARIO:
         raise ActionRefused(_("Störningen är avslutad."))
     flows.mark_task_done(task, actor=user)
-    if incident.is_ended:
-        record_metrics(incident)  # its figures were taken when it ended
+    _refigure_if_ended(incident)
     return task
 
 
@@ -809,8 +808,7 @@ def settle_manual_task(incident, *, key):
     if task is None:
         return None
     flows.mark_task_done(task, via="app")
-    if Incident.objects.get(pk=incident.pk).is_ended:
-        record_metrics(incident)  # its figures were taken when it ended
+    _refigure_if_ended(_locked(incident.pk))
     return task
 
 
@@ -840,6 +838,12 @@ def add_manual_task(incident, role, text, *, reason="", key):
             data={"task_id": task.pk, "step": task.step_key, "role": role, "manual": True},
             at=now,
         )
-        if incident.is_ended:
-            record_metrics(incident)  # its figures were taken when it ended
+        _refigure_if_ended(_locked(incident.pk))
     return task
+
+
+def _refigure_if_ended(incident):
+    """A task made or done after the incident ended: its figures, taken when it ended, are
+    taken again. ``incident`` is read (locked) in this transaction, not a copy from before."""
+    if incident.is_ended:
+        record_metrics(incident)
