@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import selectors
+from . import selectors, stamps
 from .models import Contact, Incident, State, Task, TimelineEvent, Timer
 from .timeline import log_event
 
@@ -71,6 +71,7 @@ def on_reclassified(incident, previous_scenario, *, actor=None):
 # --- deadlines (DESIGN section 4) -------------------------------------------------------
 
 def arm_timer(incident, kind, due_at):
+    stamps.touch(incident)
     return Timer.objects.create(incident=incident, kind=kind, due_at=due_at)
 
 
@@ -78,7 +79,10 @@ def cancel_timers(incident, kinds, reason):
     pending = Timer.objects.pending().filter(incident=incident)
     if kinds is not None:
         pending = pending.filter(kind__in=kinds)
-    return pending.update(state=Timer.State.CANCELLED, cancelled_at=timezone.now(), outcome=str(reason)[:40])
+    cancelled = pending.update(state=Timer.State.CANCELLED, cancelled_at=timezone.now(), outcome=str(reason)[:40])
+    if cancelled:
+        stamps.touch(incident)
+    return cancelled
 
 
 def ensure_reserve_timer(incident, now=None):

@@ -93,6 +93,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Raised by ``stamps.touch`` with every change a page shows (state, tasks, prognosis,
+    # timeline, deadlines, notices), in the transaction of the change; never written by save().
+    version = models.PositiveBigIntegerField(default=1, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -105,6 +108,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             # The live list: a handful of rows among all of history, found without a scan.
             models.Index(
                 fields=["-reported_at"], condition=~models.Q(state__in=ENDED_STATES), name="incident_live",
+            ),
+            # The live list's stamp (stamps.live_stamp) read from the index alone.
+            models.Index(
+                fields=["id", "version"], condition=~models.Q(state__in=ENDED_STATES), name="incident_live_stamp",
             ),
         ]
         permissions = [
@@ -126,6 +133,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.get_scenario_display()}"
+
+    def save(self, *args, **kwargs):
+        # The version belongs to stamps.touch alone: a copy read before a touch and saved
+        # after it must not put the old number back.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "version"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def scenario_def(self):

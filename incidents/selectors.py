@@ -52,6 +52,21 @@ def live_incidents():
     )
 
 
+def next_change_of(incidents, now):
+    """When these incidents' pages would next read differently with nothing changed: a
+    deadline or a prognosis passing, an open task falling overdue. None when never."""
+    moments = []
+    for incident in incidents:
+        if incident.prognosis_kind == Incident.PrognosisKind.AT and incident.prognosis_at:
+            moments.append(incident.prognosis_at)
+        moments += [timer.due_at for timer in pending_timers(incident)]
+        tasks = getattr(incident, "open_task_list", None)
+        if tasks is None:
+            tasks = [t for t in incident.tasks.all() if not t.is_done]
+        moments += [task.due_at for task in tasks if task.due_at is not None]
+    return min((m for m in moments if m > now), default=None)
+
+
 def ended_incidents():
     return Incident.objects.ended().select_related("reported_by").order_by("-reported_at", "-id")
 

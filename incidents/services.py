@@ -22,7 +22,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import flows, metrics, monthly, permissions
+from . import flows, metrics, monthly, permissions, stamps
 from .models import (
     FiguresMonth,
     Incident,
@@ -707,6 +707,7 @@ def fire_timer(timer_id, incident_id, now=None):
     timer.state = Timer.State.FIRED
     timer.fired_at = timezone.now()
     timer.save(update_fields=["state", "fired_at"])
+    stamps.touch(incident)  # its clock goes from the page, whatever firing does
     outcome = _FIRINGS[timer.kind](incident, timer, now)
     timer.outcome = outcome
     timer.save(update_fields=["outcome"])

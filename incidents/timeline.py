@@ -5,7 +5,7 @@ from django.utils import timezone, translation
 
 from runbook.scenarios import Role
 
-from . import permissions
+from . import permissions, stamps
 from .models import TimelineEvent
 from .signals import timeline_event_logged
 
@@ -34,6 +34,7 @@ def log_event(incident, kind, message, *, actor=None, note="", data=None, at=Non
         note=note or "",
         data=data or {},
     )
+    stamps.touch(incident)
     # Receivers run inside the same transaction, so what they write commits with the event.
     timeline_event_logged.send(sender=TimelineEvent, event=event)
     return event

@@ -13,6 +13,7 @@ urlpatterns = [
     path("historik/nyckeltal.csv", views.figures_csv, name="figures_csv"),
     path("storning/<int:pk>/rapport/", views.incident_report, name="incident_report"),
     path("storning/<int:pk>/", views.detail, name="detail"),
+    path("storning/<int:pk>/del/<slug:name>/", views.part, name="part"),
     path("storning/<int:pk>/atgard/<slug:name>/", views.transition, name="transition"),
     path("storning/<int:pk>/prognos/", views.prognosis, name="prognosis"),
     path("storning/<int:pk>/anteckning/", views.note, name="note"),

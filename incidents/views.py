@@ -15,10 +15,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from runbook import scenarios
+from runbook import polling, scenarios
 from runbook.scenarios import Role
 
-from . import charts, exports, forms, permissions, reports, selectors, services
+from . import charts, exports, forms, permissions, reports, selectors, services, stamps
 from .models import Incident, State
 from .pagination import BoundedPaginator
 from .services import ActionRefused
@@ -40,20 +40,27 @@ def _forbidden(request):
 
 @require_GET
 def live(request):
-    """Pågående störningar."""
+    """Pågående störningar. A poll (htmx) is answered from the live list's stamp."""
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
+    if request.htmx:
+        return polling.respond(
+            request, key="live", stamp=stamps.live_stamp(), template="incidents/_live_table.html",
+            build=_live_context,
+        )
+    context, next_change_at = _live_context()
+    context["poll"] = polling.token("live", stamps.live_stamp_of(context["incidents"]), next_change_at)
+    return render(request, "incidents/live.html", context)
+
+
+def _live_context():
+    """The live list and the first moment it would read differently with nothing changed."""
+    now = timezone.now()
     incidents = list(selectors.live_incidents())
     for incident in incidents:
         incident.waiting_on = selectors.whose_move(incident)
-    context = {
-        "incidents": incidents,
-        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
-        "now": timezone.now(),
-    }
-    if request.htmx:
-        return render(request, "incidents/_live_table.html", context)
-    return render(request, "incidents/live.html", context)
+    context = {"incidents": incidents, "refresh_seconds": settings.LIVE_REFRESH_SECONDS, "now": now}
+    return context, selectors.next_change_of(incidents, now)
 
 
 @require_http_methods(["GET", "POST"])
@@ -109,6 +116,54 @@ def detail(request, pk):
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
+# Parts of the incident page that refresh themselves (runbook.polling), by their name in the
+# URL: the template of each, rendered from ``_part_context``. Each gets its ``poll`` token
+# on the page from ``polls`` (``{% include ... with poll=polls.lage %}``).
+INCIDENT_PARTS = {"lage": "incidents/_incident_facts.html"}
+
+
+@require_GET
+def part(request, pk, name):
+    """One part of the incident page, polled: 204 while unchanged, rendered once per change."""
+    template = INCIDENT_PARTS.get(name)
+    if template is None:
+        raise Http404
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    stamp = stamps.incident_stamp(pk)
+    if stamp is None:
+        raise Http404
+    return polling.respond(
+        request, key=f"incident-{pk}-{name}", stamp=stamp, template=template, build=lambda: _part_context(pk)
+    )
+
+
+def _part_context(pk):
+    """What every part of the incident page may show (the same for every viewer)."""
+    try:
+        incident = selectors.incident_for_page(pk)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    now = timezone.now()
+    incident.pending_timers = selectors.pending_timers(incident)
+    context = {
+        "incident": incident,
+        "waiting_on": selectors.whose_move(incident),
+        "clocks": incident.pending_timers,
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "now": now,
+    }
+    return context, selectors.next_change_of([incident], now)
+
+
+def _part_tokens(incident, now):
+    next_change_at = selectors.next_change_of([incident], now)
+    return {
+        name: polling.token(f"incident-{incident.pk}-{name}", str(incident.version), next_change_at)
+        for name in INCIDENT_PARTS
+    }
+
+
 def _detail_context(request, incident, **forms_with_errors):
     user = request.user
     roles = permissions.user_roles(user)
@@ -154,7 +209,10 @@ def _detail_context(request, incident, **forms_with_errors):
         "clocks": selectors.pending_timers(incident),
         "contacts": selectors.contacts_for_page(),
         "now": timezone.now(),
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
     }
+    incident.pending_timers = context["clocks"]
+    context["polls"] = _part_tokens(incident, context["now"])
     context.update(forms_with_errors)
     return context
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from incidents import permissions as incident_permissions
 from incidents import services as incident_services
+from incidents import stamps
 from incidents.models import TimelineEvent
 from incidents.reports import format_duration
 from incidents.services import ActionRefused
@@ -156,6 +157,7 @@ def deliver(notification_id, *, mail_connection=None):
     if not _claim(notification_id, now):
         return None
     notification = Notification.objects.select_related("incident").get(pk=notification_id)
+    stamps.touch(notification.incident_id)  # its attempts are shown
     try:
         code = channels.get(notification.channel).send(notification, mail_connection=mail_connection)
     except channels.PermanentError as exc:
@@ -174,6 +176,8 @@ def _sent(notification, code):
     done = Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
         status=Status.SENT, sent_at=now, claimed_until=None, last_status_code=code, last_error="",
     )
+    if done:
+        stamps.touch(notification.incident_id)
     if done and notification.channel != Channel.EMAIL:
         log_event(
             notification.incident, TimelineEvent.Kind.NOTIFICATION,
@@ -201,6 +205,7 @@ def _failed(notification, error, code, *, final):
         Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
             claimed_until=None, next_attempt_at=next_at, last_error=error[:500], last_status_code=code,
         )
+        stamps.touch(notification.incident_id)
         delay = max((next_at - now).total_seconds(), 0)
         transaction.on_commit(lambda: _retry_later(notification.pk, delay))
         return Status.PENDING
@@ -209,6 +214,7 @@ def _failed(notification, error, code, *, final):
         last_status_code=code,
     )
     if updated:
+        stamps.touch(notification.incident_id)
         _hand_to_a_person(notification, error)
     return Status.FAILED
 

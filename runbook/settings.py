@@ -230,6 +230,31 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# Rendered fragments that polling pages share (runbook.polling): in Redis when there is one
+# (CACHE_URL, else the broker's Redis), so every web process renders a change once; in the
+# process's own memory in the embedded default. Losing it costs a render, never a change.
+CACHE_URL = os.environ.get("CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "runbook",
+            "TIMEOUT": 600,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": 600,
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
 # Timers (DESIGN section 4). Durations are settings so tests and demos can run in seconds.
 RESERVE_ROUTINE_AFTER = env_seconds("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
 ACK_TIMEOUT = env_seconds("ACK_TIMEOUT_SECONDS", 15 * 60)

@@ -48,6 +48,60 @@ document.addEventListener("DOMContentLoaded", function () {
   announceCount();
   document.body.addEventListener("htmx:afterSettle", announceCount);
 
+  // Relative times ("om 3 min", "2 h 05 min") beside absolute ones: a refreshed part may
+  // come from the server's cache, rendered minutes ago, so the words are worked out here
+  // from data-until / data-since and the page's own words on <body> (runbook.polling).
+  var words = document.body.dataset;
+  function fill(template, values) {
+    return template.replace(/%\((\w)\)d/g, function (_all, key) { return String(values[key]); });
+  }
+  function untilText(seconds) {
+    if (seconds <= 0) { return words.relDue; }
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    if (h) { return fill(words.relUntilHm, { h: h, m: m }); }
+    if (m) { return fill(words.relUntilM, { m: m }); }
+    return fill(words.relUntilS, { s: s });
+  }
+  function sinceText(seconds) {
+    // As incidents.reports.format_duration: "1 d 2 h 05 min", "2 h 05 min", "14 min", "30 s".
+    var minutesTotal = Math.floor((seconds + 30) / 60);
+    var d = Math.floor(minutesTotal / 1440), h = Math.floor((minutesTotal % 1440) / 60), m = minutesTotal % 60;
+    var mm = (m < 10 ? "0" : "") + m;
+    if (d) { return d + " d " + h + " h " + mm + " min"; }
+    if (h) { return h + " h " + mm + " min"; }
+    if (minutesTotal === 0 && seconds) { return seconds + " s"; }
+    return m + " min";
+  }
+  function refreshRelativeTimes() {
+    var now = Date.now();
+    if (words.relDue) {
+      document.querySelectorAll("[data-until]").forEach(function (el) {
+        el.textContent = untilText(Math.floor((Date.parse(el.dataset.until) - now) / 1000));
+      });
+    }
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      el.textContent = sinceText(Math.max(0, Math.floor((now - Date.parse(el.dataset.since)) / 1000)));
+    });
+  }
+  function markChecked(root) {
+    var stamp = new Date().toLocaleTimeString("sv-SE");
+    (root || document).querySelectorAll("[data-poll-checked]").forEach(function (el) {
+      el.textContent = stamp;
+    });
+  }
+  refreshRelativeTimes();
+  window.setInterval(refreshRelativeTimes, 15000);
+  document.body.addEventListener("htmx:afterSettle", function () {
+    refreshRelativeTimes();
+    markChecked(null);
+  });
+  // An unchanged part is answered with an empty 204 and not swapped: it was still current.
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 204) {
+      markChecked(event.detail.elt);
+    }
+  });
+
   // A refresh that was sent to the login page (the session ended) must not put the login
   // form inside the list: load the whole page again, which shows the login.
   document.body.addEventListener("htmx:beforeSwap", function (event) {

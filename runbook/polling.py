@@ -1,0 +1,152 @@
+"""Cheap polling: a fragment is rendered once per change and an unchanged one costs no render.
+
+A page part that refreshes itself (the live list, a part of the incident page) is keyed by a
+*stamp*, a short text that changes whenever anything the part shows changes (for incidents:
+``incidents.stamps``). Its ETag is made from the part's key, the stamp, the language, a
+*variant* (what differs between viewers, "" when all see the same) and the moment the part
+would read differently with nothing changed (a prognosis passing, a task falling overdue).
+
+- A poll that brings back the current ETag costs the stamp's query and nothing else: htmx
+  gets an empty 204, which it does not swap, any other client a 304.
+- A changed part is rendered once, without the request (nothing of one viewer can leak into
+  it), kept in the shared cache (Redis in production, the process's memory in the embedded
+  default) and served from there to every other poller of the same key, stamp, language and
+  variant. ``{% csrf_token %}`` in it renders a placeholder replaced per response.
+- Texts that tick ("om 3 min", "2 h 05 min") are not a reason to render again: the part
+  renders absolute times in ``<time>`` elements and ``static/js/app.js`` keeps the relative
+  words beside them current (``data-until`` / ``data-since``, see ``relative_time_attrs``).
+
+A view uses it in three lines (see ``incidents.views.live`` and ``incidents.views.part``)::
+
+    return polling.respond(request, key="live", stamp=stamps.live_stamp(),
+                           template="incidents/_live_table.html", build=build)
+
+where ``build()`` returns ``(context, next_change_at)``. The part's root element carries
+``hx-get``, ``hx-trigger="every Ns"``, ``hx-swap="outerHTML"`` and
+``hx-headers="{{ poll.headers }}"`` (the ETag it was rendered with).
+"""
+
+import hashlib
+import json
+import logging
+import math
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+log = logging.getLogger(__name__)
+
+# What ``{% csrf_token %}`` renders inside a shared fragment; each response puts the
+# viewer's own token in its place.
+CSRF_PLACEHOLDER = "csrf-placeholder-5f0c1e"
+
+
+@lru_cache(maxsize=1)
+def release():
+    """A digest of the templates this code renders: a new release never serves old HTML."""
+    digest = hashlib.blake2b(digest_size=6)
+    roots = [Path(d) for d in settings.TEMPLATES[0]["DIRS"]]
+    roots += sorted(p for p in Path(settings.BASE_DIR).glob("*/templates") if p.is_dir())
+    for root in roots:
+        for path in sorted(root.rglob("*.html")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(key, stamp, variant, language):
+    raw = f"{key}|{stamp}|{variant}|{language}|{release()}"
+    return hashlib.blake2b(raw.encode(), digest_size=10).hexdigest()
+
+
+def _epoch(moment):
+    return 0 if moment is None else math.ceil(moment.timestamp())
+
+
+def token(key, stamp, next_change_at=None, variant=""):
+    """The ``poll`` context of a part rendered now: its ETag and the htmx header carrying it."""
+    etag = f'"{_digest(key, stamp, variant, get_language())}.{_epoch(next_change_at)}"'
+    return {"etag": etag, "headers": json.dumps({"If-None-Match": etag})}
+
+
+def _held(request, digest):
+    """The client's ETag when it holds the part as it reads now (same digest, and no time
+    threshold passed since it was rendered), else None."""
+    for candidate in request.headers.get("If-None-Match", "").split(","):
+        candidate = candidate.strip().removeprefix("W/")
+        found, _dot, until = candidate.strip('"').partition(".")
+        if found == digest and until.isdigit():
+            return candidate if int(until) == 0 or time.time() < int(until) else None
+    return None
+
+
+def _unchanged(request, etag):
+    response = HttpResponse(status=204 if getattr(request, "htmx", False) else 304)
+    response["ETag"] = etag
+    _no_store(response)
+    return response
+
+
+def _no_store(response):
+    # Conditional requests are made by the page itself (hx-headers); the browser's own cache
+    # must not answer a poll with an old copy.
+    response["Cache-Control"] = "private, no-cache"
+    response["Vary"] = "Cookie, HX-Request, Accept-Language"
+
+
+def respond(request, *, key, stamp, template, build, variant=""):
+    """Answer one poll of a part: 204/304 when unchanged, else the part (rendered once per change).
+
+    ``key`` names the part (and its object: ``f"incident-{pk}-facts"``); ``stamp`` changes with
+    every change the part shows; ``build()`` returns ``(context, next_change_at)``, where
+    ``next_change_at`` is the first moment the part would read differently with no change
+    (or None); ``variant`` tells apart viewers who see different content.
+    """
+    language = get_language()
+    digest = _digest(key, stamp, variant, language)
+    held = _held(request, digest)
+    if held:
+        return _unchanged(request, held)
+    cache_key = f"poll:{digest}"
+    entry = _cache_get(cache_key)
+    now = time.time()
+    if entry is None or (entry[1] and now >= entry[1]):
+        context, next_change_at = build()
+        until = _epoch(next_change_at)
+        etag = f'"{digest}.{until}"'
+        context = dict(context, poll={"etag": etag, "headers": json.dumps({"If-None-Match": etag})})
+        context.setdefault("LANGUAGE_CODE", language)
+        context["csrf_token"] = CSRF_PLACEHOLDER
+        html = render_to_string(template, context)
+        entry = (html, until)
+        timeout = 600 if not until else max(1, min(600, until - int(now)))
+        _cache_set(cache_key, entry, timeout)
+    html, until = entry
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    response = HttpResponse(html)
+    response["ETag"] = f'"{digest}.{until}"'
+    _no_store(response)
+    return response
+
+
+def _cache_get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - without the cache every poll renders; none fails
+        log.warning("Fragment cache unreachable; rendering", exc_info=True)
+        return None
+
+
+def _cache_set(key, value, timeout):
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        log.warning("Fragment cache unreachable; not kept", exc_info=True)
