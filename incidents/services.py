@@ -108,14 +108,18 @@ def _clean_text(value, field_label, max_length, required=True):
 # --- reporting -------------------------------------------------------------------------
 
 @transaction.atomic
-def open_incident(user, *, scenario, summary, began_at=None, triage=None, note=""):
-    """Anmäl störning. Kundservice's report is itself the routine's internal escalation."""
+def open_incident(user, *, scenario, summary, began_at=None, triage=None, note="", reported_at=None):
+    """Anmäl störning. Kundservice's report is itself the routine's internal escalation.
+
+    ``reported_at`` is when the report was made, if not now: a report kept on a device while
+    the network was down (``offline.services``, which checks that time's bounds).
+    """
     _require(user, "report_incident")
     if scenario not in scenarios.SCENARIOS:
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
-    now = timezone.now()
+    now = reported_at or timezone.now()
     began_at = began_at or now
     if began_at > now + timedelta(minutes=1):
         raise ActionRefused(_("Störningen kan inte ha börjat i framtiden."), code="invalid")
@@ -478,8 +482,11 @@ def add_note(user, incident_id, text):
 
 
 @transaction.atomic
-def log_caller_report(user, incident_id, *, functions, error_message="", prescribers=1, since=None):
-    """What a calling prescriber reports, gathered for SA (routine section 1)."""
+def log_caller_report(user, incident_id, *, functions, error_message="", prescribers=1, since=None, at=None):
+    """What a calling prescriber reports, gathered for SA (routine section 1).
+
+    ``at`` is when the call was registered, if not now (a report kept on a device offline).
+    """
     _require(user, "report_incident")
     functions = _clean_text(functions, _("Vad fungerar inte"), 500)
     error_message = _clean_text(error_message, _("Felmeddelande"), 500, required=False)
@@ -501,6 +508,7 @@ def log_caller_report(user, incident_id, *, functions, error_message="", prescri
         actor=user,
         note=error_message,
         data=data,
+        at=at,
     )
 
 

@@ -359,14 +359,14 @@ class Triage:
         ("phones_work", _("Fungerar telefonerna?")),
     )
 
+    # A "no" to the question points to the scenario; the first that applies wins.
+    RULES = (
+        ("rest_of_it_up", FULL_IT_OUTAGE.key),
+        ("prescribers_reach_sesam", SESAM_UNREACHABLE.key),
+        ("kundservice_reaches_sesam", KUNDSERVICE_LINK_LOSS.key),
+        ("phones_work", TELEPHONY_FAULT.key),
+    )
+
     def proposal(self):
         """The scenario the answers point to, or None when they point nowhere."""
-        if self.rest_of_it_up is False:
-            return FULL_IT_OUTAGE.key
-        if self.prescribers_reach_sesam is False:
-            return SESAM_UNREACHABLE.key
-        if self.kundservice_reaches_sesam is False:
-            return KUNDSERVICE_LINK_LOSS.key
-        if self.phones_work is False:
-            return TELEPHONY_FAULT.key
-        return None
+        return next((key for name, key in self.RULES if getattr(self, name) is False), None)

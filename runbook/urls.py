@@ -32,6 +32,7 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("", include("notifications.urls")),
+    path("", include("offline.urls")),
     path("", include("incidents.urls")),
 ]
 

@@ -34,9 +34,17 @@ def plain_static_storage(settings):
 class PageWatch:
     """What went wrong in the browser while a test ran, checked at the end."""
 
+    # What a browser says about a request while a test has switched the network off.
+    OFFLINE_FAILURES = ("ERR_INTERNET_DISCONNECTED",)
+
     def __init__(self, origin):
         self.origin = origin
         self.problems = []
+        # Set by a test while its context is offline: requests failing for that are expected.
+        self.offline = False
+
+    def _offline_failure(self, text):
+        return self.offline and any(failure in (text or "") for failure in self.OFFLINE_FAILURES)
 
     def attach(self, context):
         context.add_init_script(
@@ -63,6 +71,8 @@ class PageWatch:
 
     def _console(self, message):
         text = message.text
+        if self._offline_failure(text):
+            return
         if message.type == "error" or "Content Security Policy" in text:
             self.problems.append(f"console {message.type}: {text} ({message.location.get('url', '')})")
 
@@ -70,6 +80,8 @@ class PageWatch:
         if urlparse(request.url).netloc == urlparse(self.origin).netloc:
             # Navigations away from a page that is still polling cancel its request.
             if request.failure and "ERR_ABORTED" in request.failure:
+                return
+            if self._offline_failure(request.failure):
                 return
             self.problems.append(f"request failed: {request.url} {request.failure}")
 
