@@ -2,7 +2,7 @@
 // routine pack on the device), keeps a report or a call made while the network is down in
 // IndexedDB and sends it when the network is back, keeps what is typed offline, and says how
 // old a kept page is. Every page works without it; its words come from the server
-// (the "offline-texts" JSON on each page).
+// (data-texts on its script tag, in the reader's language).
 (function () {
   "use strict";
 
@@ -371,8 +371,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var catalogue = document.getElementById("offline-texts");
-    texts = catalogue ? JSON.parse(catalogue.textContent) : {};
+    texts = JSON.parse(config.texts || "{}");
     register();
     showAge();
     showOffline();
