@@ -25,9 +25,10 @@ def offline_head(context):
     username = user.get_username() if user is not None and user.is_authenticated else ""
     return format_html(
         '<link rel="manifest" href="{}">\n  <meta name="theme-color" content="{}">\n'
-        '  <script src="{}" data-sw="{}" data-submit="{}" data-user="{}" data-tz="{}" data-texts="{}" defer></script>',
+        '  <script src="{}" data-sw="{}" data-submit="{}" data-user="{}" data-tz="{}" data-health="{}" data-texts="{}" defer></script>',
         reverse("offline:manifest"), THEME_COLOR, static("js/offline.js"),
         reverse("offline:service_worker"), reverse("offline:submit"), username, settings.TIME_ZONE,
+        reverse("healthz"),
         json.dumps(texts(), ensure_ascii=False),
     )
 

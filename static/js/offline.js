@@ -12,6 +12,8 @@
   var DRAFTS = "drafts";
   var REFRESH_EVERY_MS = 10 * 60 * 1000;
   var RETRY_EVERY_MS = 20 * 1000;
+  // How long a form waits for the server to answer before it keeps what was typed on the device.
+  var REACH_TIMEOUT_MS = 4000;
   var texts = {};
   var sent = [];
   var loginNeeded = false;
@@ -140,15 +142,26 @@
     }
   }
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.dataset || !form.dataset.offline) { return; }
-    if (navigator.onLine) {
-      store(DRAFTS, "readwrite", function (s) { return s.delete(draftKey(form)); }).catch(function () {});
-      return;
-    }
-    event.preventDefault();
-    if (event.submitter && event.submitter.value === "propose") {
+  // A form that works offline is sent as usual when the server answers; when it does not (no
+  // network, or the network is up but the region's servers are not), what was typed is kept.
+  var checking = [];
+  var passing = null;
+
+  function reachable() {
+    if (!navigator.onLine) { return Promise.resolve(false); }
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () { controller.abort(); }, REACH_TIMEOUT_MS);
+    return fetch(config.health, { cache: "no-store", signal: controller.signal }).then(
+      function (response) { return response.ok; },
+      function () { return false; }
+    ).then(function (up) {
+      window.clearTimeout(timer);
+      return up;
+    });
+  }
+
+  function keepOffline(form, submitter) {
+    if (submitter && submitter.value === "propose") {
       proposeHere(form);
       return;
     }
@@ -169,6 +182,29 @@
       form.reset();
       say(form, t("saved", { time: clock(now) }));
       show();
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.offline || event.defaultPrevented) { return; }
+    if (passing === form) {
+      passing = null;
+      store(DRAFTS, "readwrite", function (s) { return s.delete(draftKey(form)); }).catch(function () {});
+      return;
+    }
+    event.preventDefault();
+    if (checking.indexOf(form) !== -1) { return; }  // pressed twice while asking the server
+    checking.push(form);
+    var submitter = event.submitter;
+    reachable().then(function (up) {
+      checking.splice(checking.indexOf(form), 1);
+      if (up) {
+        passing = form;
+        form.requestSubmit(submitter || undefined);
+      } else {
+        keepOffline(form, submitter);
+      }
     });
   });
 
@@ -270,7 +306,9 @@
 
   function csrfToken() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+    if (match) { return decodeURIComponent(match[1]); }
+    var input = document.querySelector("input[name='csrfmiddlewaretoken']");
+    return input ? input.value : "";
   }
 
   // Send what waits, oldest first. The server knows each entry by its id, so an entry sent

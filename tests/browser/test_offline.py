@@ -137,3 +137,42 @@ def test_a_copy_kept_on_the_device_says_how_old_it_is(make_user, new_page, log_i
     page.goto("/storning/1/")
     expect(page.locator(".offline-banner")).to_contain_text("Sidan du bad om behöver nätet")
     expect(page.locator("#kontakter")).to_contain_text("040-33 44 55")
+
+
+def test_call_typed_while_the_server_is_out_of_reach_is_kept_and_sent_once_it_answers(
+    make_user, new_page, log_in, watch
+):
+    from incidents import services
+
+    karin = make_user("kundservice", username="karin")
+    incident = services.open_incident(karin, scenario="sesam_unreachable", summary="Sesam LMN svarar inte")
+    page = new_page()
+    log_in(page, "karin")
+    page.goto(f"/storning/{incident.pk}/#registrera-samtal")
+
+    # The phone has a network, but the region's servers do not answer.
+    def unreachable(route):
+        route.abort("internetdisconnected")
+
+    watch.offline = True
+    page.route("**/healthz", unreachable)
+    page.route("**/pa-enheten/skicka/", unreachable)
+    page.get_by_label("Vad fungerar inte?").fill("Kan inte skicka förskrivningar")
+    page.get_by_label("Antal förskrivare").fill("4")
+    page.get_by_role("button", name="Spara samtal").click()
+    expect(page.locator(".offline-note")).to_contain_text("Sparad på enheten kl.")
+    expect(page.locator("#offline-outbox")).to_contain_text(
+        f"Samtal till störning {incident.pk}: Kan inte skicka förskrivningar"
+    )
+    assert not incident.events.filter(kind="caller_report").exists()
+
+    page.unroute("**/healthz")
+    page.unroute("**/pa-enheten/skicka/")
+    watch.offline = False
+    page.reload()
+    expect(page.locator("#offline-outbox .offline-sent")).to_contain_text("Skickad: Samtal till störning")
+    page.reload()
+    call = incident.events.get(kind="caller_report")
+    assert call.data["prescribers"] == 4
+    assert incident.events.filter(message__startswith="Samtal registrerat offline på enhet kl.").count() == 1
+    expect(page.locator("#samtal")).to_contain_text("1 samtal, 4 förskrivare berörda.")
