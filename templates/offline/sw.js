@@ -24,6 +24,18 @@ function keep(cache, url) {
   });
 }
 
+// Any page that opens (signed in, say, after the worker was installed from the login page)
+// is a chance to store a kept page the device does not have yet.
+function keepMissing() {
+  return caches.open(CACHE).then(function (cache) {
+    return Promise.all(PAGES.map(function (url) {
+      return cache.match(url).then(function (hit) {
+        return hit || keep(cache, url);
+      });
+    }));
+  });
+}
+
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
     var files = STATIC.map(function (url) {
@@ -78,6 +90,8 @@ self.addEventListener("fetch", function (event) {
       event.waitUntil(caches.open(CACHE).then(function (cache) {
         return cache.put(url.pathname, copy);
       }));
+    } else if (response.ok && !response.redirected) {
+      event.waitUntil(keepMissing());
     }
     return response;
   }).catch(function () {
