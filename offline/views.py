@@ -38,7 +38,7 @@ KEPT_STATIC = (
     "img/icon-192.png",
     "img/icon-512.png",
 )
-STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409}
+STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409, "rate_limited": 429}
 
 
 def kept_pages():

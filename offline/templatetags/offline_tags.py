@@ -61,6 +61,7 @@ def texts():
         "refused": _("Kunde inte skickas: {message}"),
         "login": _("Logga in för att skicka det som sparats på enheten."),
         "remove": _("Ta bort från enheten"),
+        "confirm": _("Bekräfta och skicka"),
         "other_user": _("Sparat på enheten av en annan användare: {n}. Det skickas när den personen loggar in här."),
         "age": _("Sparad på enheten {time}, {age} gammal."),
         "age_new": _("mindre än en minut"),

@@ -275,9 +275,28 @@
         var list = document.createElement("ul");
         mine.forEach(function (entry) {
           var li = line(describe(entry));
-          if (entry.state === "refused") {
+          if (entry.state === "confirm") {
+            // The server asks the person to confirm (a start so early that the reserve
+            // routine begins at once, a text that looks like a personnummer).
             li.appendChild(document.createElement("br"));
-            li.appendChild(document.createTextNode(t("refused", { message: entry.message })));
+            li.appendChild(document.createTextNode(entry.message));
+            var confirm = document.createElement("button");
+            confirm.type = "button";
+            confirm.className = "button-small";
+            confirm.textContent = t("confirm");
+            confirm.addEventListener("click", function () {
+              entry.confirmed = (entry.confirmed || []).concat(entry.warnings || []);
+              entry.state = "waiting";
+              keep(entry).then(flush);
+            });
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(confirm);
+          }
+          if (entry.state === "refused" || entry.state === "confirm") {
+            if (entry.state === "refused") {
+              li.appendChild(document.createElement("br"));
+              li.appendChild(document.createTextNode(t("refused", { message: entry.message })));
+            }
             var remove = document.createElement("button");
             remove.type = "button";
             remove.className = "button-small";
@@ -336,7 +355,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify({
         client_id: entry.id, kind: entry.kind, made_at: entry.made_at,
-        incident: entry.incident, fields: entry.fields
+        incident: entry.incident, fields: entry.fields, confirmed: entry.confirmed || []
       })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
@@ -350,8 +369,9 @@
           return false;
         }
         if (response.status === 429 || response.status >= 500) { return false; }
-        entry.state = "refused";
+        entry.state = body.code === "needs_confirmation" ? "confirm" : "refused";
         entry.message = body.message;
+        entry.warnings = (body.warnings || []).map(function (w) { return w.key; });
         return keep(entry).then(function () { return true; });
       });
     }, function () {
