@@ -21,4 +21,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
 USER runbook
 
 EXPOSE 8000
-CMD ["gunicorn", "runbook.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "runbook.wsgi:application", "--bind", "0.0.0.0:8000", "--preload", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--access-logfile", "-"]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import selectors, stamps
+from . import doorbell, selectors, stamps
 from .models import Contact, Incident, State, Task, TimelineEvent, Timer
 from .timeline import log_event
 
@@ -72,7 +72,9 @@ def on_reclassified(incident, previous_scenario, *, actor=None):
 
 def arm_timer(incident, kind, due_at):
     stamps.touch(incident)
-    return Timer.objects.create(incident=incident, kind=kind, due_at=due_at)
+    timer = Timer.objects.create(incident=incident, kind=kind, due_at=due_at)
+    doorbell.ring_after_commit(timer)  # due soon: fired at its moment, not at the next sweep
+    return timer
 
 
 def cancel_timers(incident, kinds, reason):

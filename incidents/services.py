@@ -697,11 +697,13 @@ def fire_due_timers(now=None):
 
 
 @transaction.atomic
-def fire_timer(timer_id, incident_id, now=None):
+def fire_timer(timer_id, incident_id, now=None, only_if_due=False):
     """Fire one deadline under row locks, in one transaction with whatever it causes.
 
     The incident is locked before the timer, in the same order as a person's action (which
-    locks the incident, then cancels its timers), so the two cannot deadlock.
+    locks the incident, then cancels its timers), so the two cannot deadlock. The sweep and
+    the doorbell (``only_if_due``: the seconds still to wait when it came early) both fire
+    through here, so a deadline fires once whichever comes first.
     """
     incident = Incident.objects.select_for_update(skip_locked=True).filter(pk=incident_id).first()
     if incident is None:
@@ -711,6 +713,8 @@ def fire_timer(timer_id, incident_id, now=None):
     ).first()
     if timer is None:
         return "gone"
+    if only_if_due and timer.due_at > (now or timezone.now()):
+        return (timer.due_at - (now or timezone.now())).total_seconds()
     now = now or timezone.now()
     timer.state = Timer.State.FIRED
     timer.fired_at = timezone.now()

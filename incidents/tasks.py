@@ -11,5 +11,23 @@ def sweep():
 
     from . import services
 
+    from . import doorbell
+
     health.beat()
     services.fire_due_timers()
+    doorbell.ring_due_soon()
+
+
+@shared_task(ignore_result=True, bind=True, max_retries=40)
+def fire_timer(self, timer_id, incident_id):
+    """The doorbell of one deadline (incidents.doorbell): fire it at its moment if still pending.
+
+    Someone holding the incident for a moment, or a ring that came early, rings again shortly;
+    a deadline further off than the doorbell's horizon is left to the sweep, which rings it."""
+    from . import doorbell, services
+
+    outcome = services.fire_timer(timer_id, incident_id, only_if_due=True)
+    if outcome == "busy":
+        raise self.retry(countdown=0.2)
+    if isinstance(outcome, float) and outcome <= doorbell.horizon().total_seconds():
+        raise self.retry(countdown=outcome)

@@ -264,3 +264,39 @@ def test_worker_killed_and_restarted_still_activates(celery_procs, report):
     assert wait_until(all_activated([incident]), timeout=60), celery_procs.logs()
     time.sleep(1.5)
     assert_activated_once([incident], celery_procs)
+
+
+@pytest.fixture
+def broker_here(own_redis):
+    """This process rings the private Redis too (as web and worker do in production)."""
+    from runbook.celery import app
+
+    def point(url):
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    point(own_redis[0])
+    yield
+    point(previous)
+
+
+def test_a_deadline_due_soon_fires_at_its_moment_not_at_the_next_sweep(
+    require_postgres, own_redis, broker_here, report, settings, tmp_path
+):
+    procs = Celery(tmp_path, own_redis[0])
+    procs.env["TIMER_SWEEP_SECONDS"] = "3600"  # and no beat: no sweep comes in time
+    procs.worker("worker-doorbell")
+    try:
+        assert wait_until(lambda: "ready." in procs.logs(), timeout=60), procs.logs()
+        settings.RESERVE_ROUTINE_AFTER = timedelta(seconds=3)
+        [incident] = report()  # its deadline, due in 3 s, is rung through the broker on commit
+        assert wait_until(all_activated([incident]), timeout=20), procs.logs()
+        time.sleep(1)
+        assert_activated_once([incident], procs)
+        timer = incident.timers.get(kind=Timer.Kind.RESERVE_ROUTINE)
+        assert timer.fired_at - timer.due_at < timedelta(seconds=1), timer.fired_at - timer.due_at
+    finally:
+        procs.stop_all()
+        connection.close()
