@@ -282,3 +282,15 @@ def test_call_for_an_incident_that_does_not_exist_is_refused(ks, client_as, serv
     fields = {"functions": "Kan inte förskriva", "error_message": "", "prescribers": "1", "since": ""}
     response = send(client_as(ks), kind="caller_report", fields=fields, incident=99999)
     assert response.status_code == 404
+
+
+def test_administrators_see_what_arrived_from_devices_read_only(admin_client, ks, server_clock):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(ks, backend="runbook.auth.ModelBackend")
+    send(client)
+    page = admin_client.get(reverse("admin:offline_offlinesubmission_changelist"))
+    assert page.status_code == 200
+    assert "2026-12-03" in page.content.decode() or "3 december 2026" in page.content.decode()
+    assert admin_client.get(reverse("admin:offline_offlinesubmission_add")).status_code == 403
