@@ -129,6 +129,7 @@ def open_incident(request: HttpRequest, data: IncidentIn):
             summary=data.summary,
             began_at=data.began_at,
             note=data.note,
+            confirmed=data.confirm,
         )
     return Status(201, _detail(request.auth, incident.pk))
 
@@ -209,8 +210,6 @@ def complete_task(
     task_id: int = Path(..., ge=1, le=MAX_ID),
 ):
     """Klarmarkera: a task of your role (Verksamhetsansvarig and -specialist: any task)."""
-    if not selectors.task_belongs_to(task_id, incident_id):
-        raise ActionRefused(_("Uppgiften finns inte."), code="not_found")
     with in_record_language():
-        task = services.complete_task(request.auth, task_id)
+        task = services.complete_task(request.auth, task_id, incident_id=incident_id)
     return _task(task)

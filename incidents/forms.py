@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from runbook import scenarios
 
+from . import times
 from .models import Incident, ReserveOrder
 
 YES_NO_UNKNOWN = [("yes", _("Ja")), ("no", _("Nej")), ("unknown", _("Vet inte"))]
@@ -66,10 +67,15 @@ class ReportForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name, _label in scenarios.Triage.QUESTIONS}
 
     def clean_began_at(self):
-        value = self.cleaned_data.get("began_at")
-        if value and value > timezone.now() + timedelta(minutes=1):
-            raise forms.ValidationError(_("Störningen kan inte ha börjat i framtiden."))
-        return value
+        return _bounded(times.began_at, self.cleaned_data.get("began_at"))
+
+
+def _bounded(check, value, *args):
+    """A value through its bounds in ``times``; its refusal as the field's error."""
+    try:
+        return check(value, *args)
+    except times.OutOfBounds as exc:
+        raise forms.ValidationError(str(exc.message)) from None
 
 
 class NoteForm(forms.Form):
@@ -95,6 +101,11 @@ class PrognosisForm(forms.Form):
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
     )
     note = forms.CharField(label=_("Anteckning (valfritt)"), required=False, max_length=4000)
+
+    def clean_expected_at(self):
+        if self.cleaned_data.get("kind") == "none":
+            return None
+        return _bounded(times.prognosis, self.cleaned_data.get("expected_at"))
 
     def clean(self):
         data = super().clean()
@@ -122,6 +133,10 @@ class CallerReportForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
     )
+
+    def clean_since(self):
+        # The earliest allowed depends on the incident: the service checks that.
+        return _bounded(times.caller_since, self.cleaned_data.get("since"), timezone.now() - timedelta(days=3650))
 
 
 class ItContactForm(forms.Form):
@@ -209,6 +224,12 @@ class FilterTextInput(RenderedOnceMixin, forms.TextInput):
 
 
 class PeriodMixin:
+    def clean_fran(self):
+        return _bounded(times.filter_date, self.cleaned_data.get("fran"))
+
+    def clean_till(self):
+        return _bounded(times.filter_date, self.cleaned_data.get("till"))
+
     def period(self):
         """The chosen dates as [start, end) in local time (end date inclusive for the user)."""
         data = getattr(self, "cleaned_data", {}) or {}

@@ -13,23 +13,14 @@ from pydantic import AfterValidator, AwareDatetime
 
 from runbook import scenarios
 
-from . import permissions
+from . import permissions, times
 from .models import Incident, State, TimelineEvent
 
-# Times far outside an incident's life are typing mistakes; refusing them also keeps every
-# accepted time representable in UTC and in the database.
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2200
-
-
 def _in_utc(value: datetime) -> datetime:
-    try:
-        value = value.astimezone(dt_timezone.utc)
-    except (OverflowError, ValueError):
-        raise ValueError("time out of range") from None
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"time must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return value
+    # The outer bounds every stored time keeps (incidents/times.py); the rule of each
+    # field (not in the future, at most so many days ahead) is the service's.
+    times.stored(value)
+    return value.astimezone(dt_timezone.utc)
 
 
 ApiDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
@@ -41,7 +32,9 @@ TransitionName = Literal[tuple(permissions.TRANSITION_ORDER)]
 PrognosisKind = Literal[tuple(Incident.PrognosisKind.values)]
 EventKind = Literal[tuple(TimelineEvent.Kind.values)]
 Phase = Literal["live", "ended"]
-ErrorCode = Literal["unauthorized", "forbidden", "not_found", "conflict", "invalid"]
+ErrorCode = Literal[
+    "unauthorized", "forbidden", "not_found", "conflict", "invalid", "rate_limited", "unavailable", "error"
+]
 
 # Ids are PostgreSQL bigints; a larger number names nothing.
 MAX_ID = 2**63 - 1
@@ -64,8 +57,8 @@ class Error(Schema):
     errors: list[FieldError] = Field(default_factory=list, description="Per-field detail for `invalid`.")
 
 
-ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
-READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error}
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
+READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
 
 
 # --- the routine ----------------------------------------------------------------------------
@@ -100,6 +93,15 @@ class IncidentIn(Schema):
         None, description="When the disruption began, if earlier than now (the 4-hour clock runs from it)."
     )
     note: str = Field("", max_length=NOTE_MAX)
+    confirm: list[Literal["reservrutin-direkt", "personnummer"]] = Field(
+        default_factory=list, max_length=2,
+        description=(
+            "Warnings you confirm. Without them a report whose start puts the 4-hour deadline "
+            "in the past (`reservrutin-direkt`: the reserve routine and its public notice start "
+            "at once), or whose text looks like it holds a personnummer (`personnummer`), is "
+            "refused with `invalid` and the keys to confirm in `errors`."
+        ),
+    )
 
 
 class ReviewIn(Schema):

@@ -6,7 +6,6 @@ all call these; none of them carries a rule of its own.
 """
 
 import logging
-import re
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -16,13 +15,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
 
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import flows, metrics, monthly, permissions, stamps
+from . import flows, metrics, monthly, permissions, personal_data, stamps, times
 from .models import (
     FiguresMonth,
     Incident,
@@ -42,8 +41,9 @@ NOTE_MAX = 4000
 REVIEW_MAX = 4000
 # Uppföljning: what Verksamhetsansvarig writes before closing (what happened is required).
 REVIEW_FIELDS = ("what_happened", "deviations", "actions")
-# No personal data about patients is kept: a reference that looks like one is refused.
-PERSONNUMMER = re.compile(r"(19|20)?\d{6}[-+]?\d{4}")
+# What a person may be asked to confirm before an action is done (NeedsConfirmation.key).
+CONFIRM_RESERVE_NOW = "reservrutin-direkt"
+CONFIRM_PERSONNUMMER = "personnummer"
 
 
 class ActionRefused(Exception):
@@ -70,6 +70,65 @@ class ActionRefused(Exception):
 
     def __str__(self):
         return self.message
+
+
+class NeedsConfirmation(ActionRefused):
+    """Not done until the person confirms: ``warnings`` are (key, message) pairs; the same
+    call with those keys in ``confirmed`` does it. Nothing is changed before that."""
+
+    def __init__(self, warnings):
+        self._warnings = list(warnings)
+        super().__init__(lambda: " ".join(m for _k, m in self.warnings), code="invalid")
+
+    @property
+    def warnings(self):
+        """(key, message) pairs, the messages in the reader's language."""
+        return [(key, str(m() if callable(m) else m)) for key, m in self._warnings]
+
+    @property
+    def keys(self):
+        return [key for key, _m in self._warnings]
+
+
+def _confirm(warnings, confirmed):
+    """Refuse with the warnings the person has not confirmed yet, if any."""
+    unconfirmed = [(key, message) for key, message in warnings if key not in set(confirmed or ())]
+    if unconfirmed:
+        raise NeedsConfirmation(unconfirmed)
+
+
+def _personnummer_warning(*texts):
+    if any(personal_data.looks_like_personnummer(t) for t in texts):
+        return [(CONFIRM_PERSONNUMMER, gettext_lazy(
+            "Texten ser ut att innehålla ett personnummer. Personuppgifter om patienter ska inte "
+            "skrivas här: texten visas i rapporter och exporter. Ta bort personnumret, eller "
+            "bekräfta att det inte är ett."
+        ))]
+    return []
+
+
+def _check_open_rate(user, now):
+    """One person opens at most OPEN_INCIDENT_LIMIT incidents in OPEN_INCIDENT_WINDOW."""
+    limit, window = settings.OPEN_INCIDENT_LIMIT, settings.OPEN_INCIDENT_WINDOW
+    if not limit or user is None or user.pk is None:
+        return
+    recent = Incident.objects.filter(reported_by=user, reported_at__gte=now - window).count()
+    if recent >= limit:
+        raise ActionRefused(
+            lambda: _("Du har anmält %(n)d störningar de senaste %(minutes)d minuterna. Vänta en "
+                      "stund, eller skriv i en pågående störning i stället.")
+            % {"n": recent, "minutes": round(window.total_seconds() / 60)},
+            code="rate_limited",
+        )
+
+
+def _time(check, *args, **kwargs):
+    """A time through its bounds (``times``), refused with the person's message."""
+    try:
+        return check(*args, **kwargs)
+    except times.OutOfBounds as exc:
+        refusal = exc
+    raise ActionRefused(lambda: refusal.message, code="invalid")
 
 
 def _require(user, codename):
@@ -108,21 +167,35 @@ def _clean_text(value, field_label, max_length, required=True):
 # --- reporting -------------------------------------------------------------------------
 
 @transaction.atomic
-def open_incident(user, *, scenario, summary, began_at=None, triage=None, note="", reported_at=None):
+def open_incident(
+    user, *, scenario, summary, began_at=None, triage=None, note="", reported_at=None, confirmed=()
+):
     """Anmäl störning. Kundservice's report is itself the routine's internal escalation.
 
     ``reported_at`` is when the report was made, if not now: a report kept on a device while
     the network was down (``offline.services``, which checks that time's bounds).
+
+    A start so early that the reserve routine's deadline has passed starts the reserve
+    routine, and its public notice, at once: the person is told and must confirm
+    (``confirmed``), as for a summary that looks like it holds a personnummer.
     """
     _require(user, "report_incident")
     if scenario not in scenarios.SCENARIOS:
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
-    now = reported_at or timezone.now()
-    began_at = began_at or now
-    if began_at > now + timedelta(minutes=1):
-        raise ActionRefused(_("Störningen kan inte ha börjat i framtiden."), code="invalid")
+    real_now = timezone.now()
+    now = _time(times.recorded_at, reported_at, real_now) or real_now
+    began_at = _time(times.began_at, began_at, now) or now
+    _check_open_rate(user, real_now)
+    warnings = _personnummer_warning(summary, note)
+    if times.reserve_deadline_passed(scenario, began_at, real_now):
+        warnings.append((CONFIRM_RESERVE_NOW, lambda: _(
+            "Störningen började för mer än %(after)s sedan. Reservrutinen för akuta förskrivningar "
+            "och dess notis på Vårdgivare Skåne startar direkt när du anmäler. Bekräfta att "
+            "starttiden stämmer."
+        ) % {"after": _duration_words(settings.RESERVE_ROUTINE_AFTER)}))
+    _confirm(warnings, confirmed)
 
     incident = Incident.objects.create(
         scenario=scenario,
@@ -444,8 +517,7 @@ def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
     if not incident.is_live:
         raise ActionRefused(_("Prognos kan bara anges medan störningen pågår."))
     now = timezone.now()
-    if expected_at is not None and expected_at <= now:
-        raise ActionRefused(_("Prognosen måste ligga i framtiden."), code="invalid")
+    expected_at = _time(times.prognosis, expected_at, now)
 
     if expected_at is None:
         incident.prognosis_kind = Incident.PrognosisKind.NONE
@@ -472,9 +544,10 @@ def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
 
 
 @transaction.atomic
-def add_note(user, incident_id, text):
+def add_note(user, incident_id, text, confirmed=()):
     _require(user, "report_incident")
     text = _clean_text(text, _("Anteckning"), NOTE_MAX)
+    _confirm(_personnummer_warning(text), confirmed)
     incident = _locked(incident_id)
     if incident.is_ended:
         raise ActionRefused(_("Störningen är avslutad; tidslinjen kan inte längre ändras."))
@@ -482,7 +555,9 @@ def add_note(user, incident_id, text):
 
 
 @transaction.atomic
-def log_caller_report(user, incident_id, *, functions, error_message="", prescribers=1, since=None, at=None):
+def log_caller_report(
+    user, incident_id, *, functions, error_message="", prescribers=1, since=None, at=None, confirmed=()
+):
     """What a calling prescriber reports, gathered for SA (routine section 1).
 
     ``at`` is when the call was registered, if not now (a report kept on a device offline).
@@ -490,11 +565,14 @@ def log_caller_report(user, incident_id, *, functions, error_message="", prescri
     _require(user, "report_incident")
     functions = _clean_text(functions, _("Vad fungerar inte"), 500)
     error_message = _clean_text(error_message, _("Felmeddelande"), 500, required=False)
-    if not isinstance(prescribers, int) or not 1 <= prescribers <= 10000:
+    if isinstance(prescribers, bool) or not isinstance(prescribers, int) or not 1 <= prescribers <= 10000:
         raise ActionRefused(_("Antal förskrivare måste vara ett heltal från 1."), code="invalid")
     incident = _locked(incident_id)
     if not incident.is_live:
         raise ActionRefused(_("Samtal kan bara registreras medan störningen pågår."))
+    at = _time(times.recorded_at, at)
+    since = _time(times.caller_since, since, incident.began_at, at)
+    _confirm(_personnummer_warning(functions, error_message), confirmed)
     data = {
         "functions": functions,
         "error_message": error_message,
@@ -572,11 +650,15 @@ def reclassify(user, incident_id, scenario, note=""):
 # --- tasks -----------------------------------------------------------------------------
 
 @transaction.atomic
-def complete_task(user, task_id):
+def complete_task(user, task_id, incident_id=None):
+    """Klarmarkera. Given ``incident_id`` (the page or API path it was asked through), a task
+    of another incident is not found, so that no id from elsewhere can be ticked."""
     try:
         task = Task.objects.select_related("incident").get(pk=task_id)
     except Task.DoesNotExist:
         raise ActionRefused(_("Uppgiften finns inte."), code="not_found") from None
+    if incident_id is not None and task.incident_id != incident_id:
+        raise ActionRefused(_("Uppgiften finns inte."), code="not_found")
     incident = _locked(task.incident_id)
     task = Task.objects.select_for_update().get(pk=task_id)
     if not permissions.may_complete_task(user, task):
@@ -603,7 +685,7 @@ def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_
     """Registrera en akut förskrivning som tagits under reservrutinen (no patient data)."""
     _require(user, "log_reserve_order")
     reference = _clean_text(reference, _("Blankettens referens"), 60)
-    if PERSONNUMMER.search(reference.replace(" ", "")):
+    if personal_data.looks_like_personnummer(reference, checksum=False):
         raise ActionRefused(
             _("Referensen ser ut som ett personnummer. Ange blankettens löpnummer i stället."),
             code="invalid",
@@ -633,13 +715,16 @@ def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_
 
 
 @transaction.atomic
-def mark_order_entered(user, order_id):
-    """The urgent order has been entered into Sesam LMN after service came back."""
+def mark_order_entered(user, order_id, incident_id=None):
+    """The urgent order has been entered into Sesam LMN after service came back.
+    Given ``incident_id``, an order of another incident is not found."""
     _require(user, "log_reserve_order")
     try:
         order = ReserveOrder.objects.get(pk=order_id)
     except ReserveOrder.DoesNotExist:
         raise ActionRefused(_("Förskrivningen finns inte."), code="not_found") from None
+    if incident_id is not None and order.incident_id != incident_id:
+        raise ActionRefused(_("Förskrivningen finns inte."), code="not_found")
     incident = _locked(order.incident_id)
     order = ReserveOrder.objects.select_for_update().get(pk=order_id)
     if order.entered_in_sesam:

@@ -21,7 +21,7 @@ from runbook.scenarios import Role
 from . import charts, exports, forms, permissions, reports, selectors, services, stamps
 from .models import Incident, State
 from .pagination import BoundedPaginator
-from .services import ActionRefused
+from .services import ActionRefused, NeedsConfirmation
 from .timeline import in_record_language
 
 HISTORY_PAGE_SIZE = 25
@@ -32,10 +32,42 @@ HISTORY_PAGE_FIELDS = (
 )
 # Historik counts its rows this far and says "more than" beyond (see BoundedPaginator).
 HISTORY_COUNT_LIMIT = 1000
+# Nobody pages this far; a larger page number is a 404, not a query for millions of rows.
+MAX_PAGE = 100_000
+
+
+def _page_number(request):
+    """The page asked for (``sida``); a number out of range is a 404 with its page."""
+    number = request.GET.get("sida")
+    if number is None or number == "":
+        return None
+    if not (number.isdigit() and len(number) <= 6 and 1 <= int(number) <= MAX_PAGE):
+        if number.lstrip("-").isdigit():
+            raise Http404
+        return None  # not a number at all: the first page, as Django's paginator does
+    return number
+
+
+def _bad_filter(form):
+    """A 400 for a CSV whose filters were refused, with the reasons as text."""
+    reasons = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    return HttpResponse(reasons, status=400, content_type="text/plain; charset=utf-8")
 
 
 def _forbidden(request):
     return render(request, "403.html", status=403)
+
+
+# The checkboxes a person ticks to confirm a warning (services.NeedsConfirmation).
+CONFIRM_PARAM = "bekrafta"
+
+
+def _confirmed(request):
+    return request.POST.getlist(CONFIRM_PARAM)
+
+
+def _status_of(refused):
+    return {"forbidden": 403, "conflict": 409, "rate_limited": 429}.get(refused.code, 400)
 
 
 @require_GET
@@ -89,9 +121,16 @@ def report(request):
                         summary=form.cleaned_data["summary"],
                         began_at=form.cleaned_data.get("began_at"),
                         triage=form.triage_answers(),
+                        confirmed=_confirmed(request),
                     )
+            except NeedsConfirmation as refused:
+                form.confirmations = refused.warnings
             except ActionRefused as refused:
                 form.add_error(None, refused.message)
+                if refused.code == "rate_limited":
+                    return render(request, "incidents/report.html", {
+                        "form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS,
+                    }, status=429)
             else:
                 messages.success(request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu."))
                 return redirect("incidents:detail", incident.pk)
@@ -229,13 +268,16 @@ def _act(request, pk, form_class, form_name, call, success, anchor=""):
     try:
         with in_record_language():
             call(form.cleaned_data if form is not None else {})
+    except NeedsConfirmation as refused:
+        # Nothing is saved: the form comes back as typed, with what to confirm in it.
+        form.confirmations = refused.warnings
+        return _rerender(request, pk, {form_name: form}, status=400)
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None
         # The reason is shown once, at the top of the page; the form keeps what was typed.
         messages.error(request, refused.message)
-        status = 403 if refused.code == "forbidden" else 409 if refused.code == "conflict" else 400
-        return _rerender(request, pk, {form_name: form} if form is not None else {}, status=status)
+        return _rerender(request, pk, {form_name: form} if form is not None else {}, status=_status_of(refused))
     messages.success(request, success)
     return _back(pk, anchor)
 
@@ -289,7 +331,7 @@ def prognosis(request, pk):
 def note(request, pk):
     return _act(
         request, pk, forms.CommentForm, "comment_form",
-        lambda d: services.add_note(request.user, pk, d["text"]),
+        lambda d: services.add_note(request.user, pk, d["text"], confirmed=_confirmed(request)),
         _("Anteckningen är sparad."), "tidslinje",
     )
 
@@ -300,7 +342,7 @@ def caller_report(request, pk):
         request, pk, forms.CallerReportForm, "caller_form",
         lambda d: services.log_caller_report(
             request.user, pk, functions=d["functions"], error_message=d["error_message"],
-            prescribers=d["prescribers"], since=d.get("since"),
+            prescribers=d["prescribers"], since=d.get("since"), confirmed=_confirmed(request),
         ),
         _("Samtalet är registrerat."), "samtal",
     )
@@ -330,7 +372,7 @@ def reclassify(request, pk):
 def task_done(request, pk, task_id):
     return _act(
         request, pk, None, None,
-        lambda d: services.complete_task(request.user, task_id),
+        lambda d: services.complete_task(request.user, task_id, incident_id=pk),
         _("Uppgiften är klarmarkerad."), "uppgifter",
     )
 
@@ -348,7 +390,7 @@ def reserve_order(request, pk):
 def order_entered(request, pk, order_id):
     return _act(
         request, pk, None, None,
-        lambda d: services.mark_order_entered(request.user, order_id),
+        lambda d: services.mark_order_entered(request.user, order_id, incident_id=pk),
         _("Förskrivningen är markerad som inlagd i Sesam LMN."), "reservrutin",
     )
 
@@ -399,7 +441,7 @@ def history(request):
     rows = selectors.history(**form.filters()).select_related(None).select_related("incident").only(
         *HISTORY_PAGE_FIELDS
     )
-    number = request.GET.get("sida")
+    number = _page_number(request)
     paginator = BoundedPaginator(rows, HISTORY_PAGE_SIZE, count_limit=HISTORY_COUNT_LIMIT, page_number=number)
     page = paginator.get_page(number)
     params = request.GET.copy()
@@ -414,6 +456,7 @@ def history(request):
             "query": params.urlencode(),
             "may_export": _may_export(request.user),
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 
@@ -423,6 +466,8 @@ def history_csv(request):
     if not (permissions.has(request.user, "view_incident") and _may_export(request.user)):
         return _forbidden(request)
     form = forms.HistoryFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return _bad_filter(form)
     rows = selectors.history(**form.filters()).iterator(chunk_size=2000)
     response = StreamingHttpResponse(
         exports.rows_to_lines(exports.history_header(), exports.history_rows(rows)),
@@ -538,14 +583,16 @@ def figures(request):
         ),
         "query": request.GET.urlencode(),
     }
-    return render(request, "incidents/figures.html", context)
+    return render(request, "incidents/figures.html", context, status=400 if form.errors else 200)
 
 
 @require_GET
 def figures_csv(request):
     if not (permissions.has(request.user, "view_incident") and _may_export(request.user)):
         return _forbidden(request)
-    _form, start_day, end_day, figures, series, months = _figures_context(request)
+    form, start_day, end_day, figures, series, months = _figures_context(request)
+    if form.errors:
+        return _bad_filter(form)
     response = HttpResponse(
         exports.figures_text(figures, months, series), content_type="text/csv; charset=utf-8"
     )

@@ -20,12 +20,15 @@ from ninja.utils import check_csrf
 
 from incidents.api import router as incidents_router
 from incidents.schemas import ScenarioOut, READ_ERRORS
-from incidents.services import ActionRefused
+from incidents.services import ActionRefused, NeedsConfirmation
 
 from . import scenarios
 from . import services as token_services
 
-STATUS_OF_CODE = {"invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409}
+STATUS_OF_CODE = {
+    "invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
+    "rate_limited": 429, "error": 500, "unavailable": 503,
+}
 CODE_OF_STATUS = {status: code for code, status in STATUS_OF_CODE.items()}
 
 
@@ -110,7 +113,12 @@ def error_response(request, code, message, errors=None, status=None):
 @api.exception_handler(ActionRefused)
 def refused(request, exc):
     # Services run in the record language; ActionRefused.message is in the reader's.
-    return error_response(request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message)
+    errors = None
+    if isinstance(exc, NeedsConfirmation):
+        errors = [{"field": f"confirm.{key}", "message": message} for key, message in exc.warnings]
+    return error_response(
+        request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message, errors
+    )
 
 
 @api.exception_handler(AuthenticationError)

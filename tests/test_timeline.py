@@ -190,18 +190,21 @@ def test_the_incident_page_shows_the_timeline(incident_in, sa, client_as):
 
 
 def test_what_callers_report_is_summed_up_with_since_when(incident_in, ks, sa, client_as):
-    from datetime import datetime
+    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    stockholm = ZoneInfo("Europe/Stockholm")
+    from django.utils import timezone
+
     incident = incident_in("sesam_unreachable", "escalated")
+    earliest = (incident.began_at - timedelta(minutes=15)).replace(second=0, microsecond=0)
     services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=2,
-                               since=datetime(2026, 3, 2, 9, 45, tzinfo=stockholm))
+                               since=timezone.localtime(earliest))
     services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=3,
-                               since=datetime(2026, 3, 2, 8, 50, tzinfo=ZoneInfo("UTC")))  # 09:50 in Stockholm
+                               since=(earliest + timedelta(minutes=5)).astimezone(ZoneInfo("UTC")))
     page = client_as(sa).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "2 samtal, 5 förskrivare berörda." in page
-    assert "Problem sedan 2026-03-02 09:45 enligt den tidigaste uppgiften." in page
+    shown = timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")
+    assert f"Problem sedan {shown} enligt den tidigaste uppgiften." in page
 
 
 def test_the_timeline_shows_markup_in_notes_as_text_and_keeps_their_lines(incident_in, sa, client_as):

@@ -146,7 +146,9 @@ def test_deadline_runs_from_when_the_disruption_began(clock, open_incident):
 
 
 def test_incident_reported_after_four_hours_activates_at_next_sweep(clock, open_incident):
-    incident = open_incident(began_at=timezone.now() - timedelta(hours=5))
+    incident = open_incident(
+        began_at=timezone.now() - timedelta(hours=5), confirmed=[services.CONFIRM_RESERVE_NOW]
+    )
     assert incident.timers.get().due_at <= timezone.now()
     services.fire_due_timers()
     assert fresh(incident).state == State.RESERVE_ROUTINE
