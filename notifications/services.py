@@ -11,7 +11,7 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from incidents import permissions as incident_permissions
 from incidents import services as incident_services
 from incidents import stamps
-from incidents.models import TimelineEvent
+from incidents.models import Incident, TimelineEvent
 from incidents.reports import format_duration
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
@@ -333,10 +333,19 @@ def acknowledge_from_link(user, token):
     """The POST from the confirmation page: the link is used up in the same transaction."""
     from .models import AckLinkUse
 
-    with transaction.atomic():
-        incident_id, nonce = ack.read_token(token, user)
-        AckLinkUse.objects.create(nonce=nonce, user=user, incident_id=incident_id)
-        incident = incident_services.acknowledge(user, incident_id, note=_("Kvitterad via länk i e-post"))
+    incident_id, nonce = ack.read_token(token, user)
+    try:
+        with transaction.atomic():
+            # Posts of one link at once (a double click, a resubmitted page) queue here on the
+            # incident's row; each then sees whether the one before used the link.
+            Incident.objects.select_for_update().filter(pk=incident_id).first()
+            if AckLinkUse.objects.filter(nonce=nonce).exists():
+                raise ack.LinkRefused("used")
+            AckLinkUse.objects.create(nonce=nonce, user=user, incident_id=incident_id)
+            incident = incident_services.acknowledge(user, incident_id, note=_("Kvitterad via länk i e-post"))
+    except IntegrityError:
+        # The unique nonce: another post used the link between our check and our write.
+        raise ack.LinkRefused("used") from None
     return incident
 
 

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class RunbookConfig(AppConfig):
     name = "runbook"
     verbose_name = "Driftstörningsrutin Sesam LMN"
+
+    def ready(self):
+        from . import checks, signals  # noqa: F401 - registers the receivers and system checks

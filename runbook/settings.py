@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "runbook.middleware.IdleSessionMiddleware",
+    "runbook.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -146,6 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A session ends after this many minutes without activity (runbook/middleware.py).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "480"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incidents:live"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,6 +158,11 @@ LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy the client's address is read from X-Forwarded-For, and only when
+# the request comes from one of TRUSTED_PROXIES (addresses or networks; runbook/client.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "runbook.client.axes_client_ip"
+AXES_USERNAME_CALLABLE = "runbook.client.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -277,6 +286,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Bounds of the times people give (incidents/times.py): a disruption began at most this many
+# days ago; a prognosis lies at most this many days ahead.
+BEGAN_AT_MAX_AGE_DAYS = int(os.environ.get("BEGAN_AT_MAX_AGE_DAYS", "30"))
+PROGNOSIS_MAX_DAYS = int(os.environ.get("PROGNOSIS_MAX_DAYS", "14"))
+# One person opens at most this many incidents in this window (0: no limit).
+OPEN_INCIDENT_LIMIT = int(os.environ.get("OPEN_INCIDENT_LIMIT", "20"))
+OPEN_INCIDENT_WINDOW = timedelta(minutes=int(os.environ.get("OPEN_INCIDENT_WINDOW_MINUTES", "10")))
+
 # The live list refreshes itself this often.
 LIVE_REFRESH_SECONDS = int(os.environ.get("LIVE_REFRESH_SECONDS", "5"))
 
@@ -331,6 +348,10 @@ NOTIFY_SWEEP_THREADS = int(os.environ.get(
 ACK_LINK_MAX_AGE = env_seconds("ACK_LINK_MAX_AGE_SECONDS", 8 * 3600)
 # Driftinfo requests state when the next update comes, this long ahead unless a prognosis says.
 DRIFTINFO_NEXT_UPDATE = env_seconds("DRIFTINFO_NEXT_UPDATE_SECONDS", 3600)
+# The stubs' shared secret (notifications/stubs.py); derived from SECRET_KEY when empty.
+STUB_SECRET = os.environ.get("STUB_SECRET", "")
+# /readyz tells what is down only with this token (Authorization: Bearer) or to people signed in.
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
 # A stub in "slow" mode answers after this long (longer than NOTIFY_READ_TIMEOUT by default).
 STUB_SLOW_SECONDS = float(os.environ.get("STUB_SLOW_SECONDS", "15"))
 
