@@ -38,3 +38,4 @@ urlpatterns = [
 
 handler403 = "runbook.views.forbidden"
 handler404 = "runbook.views.not_found"
+handler500 = "runbook.views.server_error"

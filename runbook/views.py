@@ -1,14 +1,19 @@
+import json
+import sys
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from incidents.services import ActionRefused
@@ -53,7 +58,59 @@ def readyz(request):
     else:
         checks["scheduler"] = "unknown"
     ready = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    body = {"status": "ok" if ready else "unavailable"}
+    if may_read_health_detail(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+def may_read_health_detail(request):
+    """What is down, and since when, is for monitoring (``Authorization: Bearer`` with
+    READYZ_TOKEN) and for people signed in; a stranger learns only ok or not ok."""
+    token = settings.READYZ_TOKEN
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and constant_time_compare(given.strip(), token):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def _database_down(exc):
+    """Whether an unhandled error is the database not answering (as opposed to a bug)."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+@requires_csrf_token
+def server_error(request, *args, **kwargs):
+    """500, and 503 when the database cannot be reached: the API answers in its own shape,
+    pages with a Swedish page that needs neither the database nor the session."""
+    from django.template import loader
+
+    exc = sys.exc_info()[1]
+    down = _database_down(exc)
+    status = 503 if down else 500
+    if request.path.startswith("/api/"):
+        body = {
+            "code": "unavailable" if down else "error",
+            "message": str(
+                _("Tjänsten kan inte nå sin databas. Inget har sparats; försök igen om en stund.")
+                if down
+                else _("Ett oväntat fel inträffade. Försök igen; kontrollera först om något redan sparats.")
+            ),
+            "errors": [],
+        }
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8"
+        )
+    else:
+        html = loader.get_template("500.html").render({"database_down": down})
+        response = HttpResponse(html, status=status)
+    if down:
+        response["Retry-After"] = "30"
+    add_never_cache_headers(response)
+    return response
 
 
 def forbidden(request, exception=None):
