@@ -14,6 +14,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from . import stubs
 from .models import Channel
 
 
@@ -79,7 +80,7 @@ class HttpChannel:
             response = http_client().post(
                 url,
                 json=self.body(notification),
-                headers={"Idempotency-Key": notification.idempotency_key},
+                headers={"Idempotency-Key": notification.idempotency_key, **stubs.headers_for(url)},
                 timeout=_timeout(),  # per request: the settings may change while a worker runs
             )
         except httpx.TransportError as exc:

@@ -121,6 +121,7 @@ class StubMessage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "idempotency_key"], name="stub_once_per_key")
         ]
+        permissions = [("use_stubs", "Se stubbmottagarna och byta deras läge (demo)")]
 
 
 class StubMode(models.Model):

@@ -22,7 +22,7 @@ from incidents.services import ActionRefused
 from incidents.timeline import in_record_language
 from runbook import scenarios
 
-from . import ack, rules, services
+from . import ack, rules, services, stubs
 from .models import Channel, Notification, StubMessage, StubMode
 
 # Lazy: read in the language of whoever opens the link, not the one at import.
@@ -122,12 +122,20 @@ def _mode(channel):
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def stub(request, channel):
-    """A stand-in for the real receiver: stores what arrives, once per idempotency key."""
+    """A stand-in for the real receiver: stores what arrives, once per idempotency key.
+
+    Receiving takes the shared secret (``stubs``); reading takes a signed-in person with
+    the permission, or the secret for the JSON list."""
     _stub_channel(channel)
     if request.method == "POST":
+        if not stubs.has_secret(request):
+            return JsonResponse({"error": "stubbens hemlighet saknas eller är fel"}, status=403)
         return _stub_receive(request, channel)
+    as_json = request.GET.get("format") == "json"
+    if not (stubs.may_view(request.user) or (as_json and stubs.has_secret(request))):
+        return _stub_refused(request)
     received = list(StubMessage.objects.filter(channel=channel))
-    if request.GET.get("format") == "json":
+    if as_json:
         return JsonResponse({
             "channel": channel,
             "mode": _mode(channel),
@@ -176,10 +184,19 @@ def _stub_receive(request, channel):
     return JsonResponse({"id": message.pk, "duplicate": not created}, status=201 if created else 200)
 
 
-@login_not_required
+def _stub_refused(request):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    return render(request, "403.html", status=403)
+
+
 @require_POST
 def stub_mode(request, channel):
     _stub_channel(channel)
+    if not stubs.may_view(request.user):
+        return _stub_refused(request)
     mode = request.POST.get("mode")
     if mode not in StubMode.Mode.values:
         return JsonResponse({"error": "okänt läge"}, status=400)

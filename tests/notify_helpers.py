@@ -36,3 +36,19 @@ def worker_env(base_url, database_name, broker_url, **extra):
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def stub_headers(**extra):
+    """What the app's own deliveries send to a stub: the shared secret (notifications/stubs.py)."""
+    from notifications import stubs
+
+    return {stubs.HEADER: stubs.secret(), **extra}
+
+
+def stub_viewer(make_user):
+    """A signed-in person allowed to read the stubs and switch their mode."""
+    from django.contrib.auth.models import Permission
+
+    user = make_user(username="stubbvisare")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="notifications", codename="use_stubs"))
+    return user

@@ -12,7 +12,7 @@ from incidents.models import Task
 from notifications import services
 from notifications.models import Notification, StubMessage, StubMode
 
-from notify_helpers import point_at_stubs
+from notify_helpers import point_at_stubs, stub_headers, stub_viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,18 +42,18 @@ def test_telephony_fault_reaches_phone_queue_and_driftinfo_stubs(stubs, open_inc
         assert n.status == "sent" and n.attempts == 1 and n.last_status_code == 201
     (lavin,) = stored("telephony")
     assert lavin.payload["action"] == "on" and "telefonin" in lavin.payload["text"]
-    listing = httpx.get(f"{stubs}/stubs/telephony/?format=json").json()
+    listing = httpx.get(f"{stubs}/stubs/telephony/?format=json", headers=stub_headers()).json()
     assert listing["messages"][0]["idempotency_key"] == lavin.idempotency_key
 
 
 def test_stub_stores_a_repeated_key_once(stubs):
     for _ in range(3):
         response = httpx.post(f"{stubs}/stubs/driftinfo/", json={"action": "publish"},
-                              headers={"Idempotency-Key": "same-key"})
+                              headers=stub_headers(**{"Idempotency-Key": "same-key"}))
     assert response.status_code == 200 and response.json()["duplicate"] is True
     (message,) = stored("driftinfo")
     assert message.duplicates == 2
-    assert httpx.post(f"{stubs}/stubs/driftinfo/", json={}).status_code == 400
+    assert httpx.post(f"{stubs}/stubs/driftinfo/", json={}, headers=stub_headers()).status_code == 400
 
 
 def test_failure_then_recovery_retries_with_backoff_and_arrives_once(stubs, settings, open_incident):
@@ -148,22 +148,30 @@ def test_a_slow_receiver_times_out_and_the_retry_is_deduplicated(stubs, settings
     assert message.duplicates == 1
 
 
-def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(stubs, client, open_incident, vs):
+def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(
+    stubs, client, open_incident, vs, make_user
+):
     incident = open_incident()
     incident_services.escalate(vs, incident.pk)
     incident_services.activate_reserve_routine(vs, incident.pk)
     services.sweep()
-    page = httpx.get(f"{stubs}/stubs/vardgivare_skane/").text
+    client.force_login(stub_viewer(make_user))
+    page = client.get("/stubs/vardgivare_skane/").content.decode()
     assert "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice" in page
     client.post(reverse("notifications:stub_mode", args=["vardgivare_skane"]), {"mode": "fail"})
     assert StubMode.objects.get(channel="vardgivare_skane").mode == "fail"
-    assert httpx.post(f"{stubs}/stubs/vardgivare_skane/", json={}, headers={"Idempotency-Key": "k"}).status_code == 503
+    assert httpx.post(
+        f"{stubs}/stubs/vardgivare_skane/", json={}, headers=stub_headers(**{"Idempotency-Key": "k"})
+    ).status_code == 503
 
 
-def test_driftinfo_stub_shows_times_in_swedish_time_and_leads_back_to_the_app(stubs, open_incident):
+def test_driftinfo_stub_shows_times_in_swedish_time_and_leads_back_to_the_app(
+    stubs, open_incident, client, make_user
+):
     incident = open_incident(scenario="telephony_fault")
     services.sweep()
-    page = httpx.get(f"{stubs}/stubs/driftinfo/").text
+    client.force_login(stub_viewer(make_user))
+    page = client.get("/stubs/driftinfo/").content.decode()
     began = timezone.localtime(incident.began_at).strftime("%Y-%m-%d %H:%M")
     assert f"<dd>{began}</dd>" in page
     assert incident.began_at.isoformat() not in page
@@ -211,8 +219,9 @@ def test_a_notice_that_fails_after_the_incident_ended_leaves_a_task_that_can_be_
         incident_services.complete_task(va, routine_task.pk)
 
 
-def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, settings):
+def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, settings, make_user):
     settings.STUBS_ENABLED = True
+    client.force_login(stub_viewer(make_user))
     StubMessage.objects.create(
         channel="driftinfo", idempotency_key="odd-time",
         payload={"system": "Sesam LMN", "status": "Störning", "started_at": "2026-02-30T10:00:00+01:00"},
@@ -221,8 +230,9 @@ def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, setting
     assert page.status_code == 200 and "2026-02-30T10:00:00+01:00" in page.content.decode()
 
 
-def test_an_empty_stub_page_says_nothing_has_arrived(client, settings):
+def test_an_empty_stub_page_says_nothing_has_arrived(client, settings, make_user):
     settings.STUBS_ENABLED = True
+    client.force_login(stub_viewer(make_user))
     page = client.get("/stubs/telephony/").content.decode()
     assert "<p>Inget har kommit än.</p>" in page and "<ol" not in page
 

@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 
 from runbook.scenarios import Role
@@ -35,12 +35,16 @@ class Command(BaseCommand):
         for role, (first, last) in DEMO_PEOPLE.items():
             password = known.get(role) or secrets.token_urlsafe(9)
             user, _ = User.objects.get_or_create(username=role, defaults={"first_name": first, "last_name": last})
-            user.set_password(password)
+            if not user.check_password(password):
+                # Only when it differs: a changed password revokes the person's API tokens.
+                user.set_password(password)
             if not user.email:
                 # .invalid is reserved (RFC 2606): the demo's mail goes to the e-mail stub.
                 user.email = f"{role}@demo.invalid"
             user.save()
             user.groups.add(Group.objects.get(name=role))
+            # The demo shows its stub receivers to everyone signed in (notifications/stubs.py).
+            user.user_permissions.add(Permission.objects.get(content_type__app_label="notifications", codename="use_stubs"))
             known[role] = password
         path.write_text("".join(f"{u}: {p}\n" for u, p in known.items()))
         path.chmod(0o600)
