@@ -36,3 +36,33 @@ class ApiTokenAdmin(admin.ModelAdmin):
             ngettext("%(n)d API-nyckel återkallad.", "%(n)d API-nycklar återkallade.", revoked) % {"n": revoked},
             messages.SUCCESS,
         )
+
+
+# --- login lock-outs: the administrator's way to let a locked person in ----------------------
+
+@admin.action(description=_("Häv inloggningsspärren (för alla adresser)"), permissions=["change"])
+def unlock_login(modeladmin, request, queryset):
+    """A person locked out by repeated failed logins (django-axes) may log in again at once."""
+    from axes.utils import reset
+
+    cleared = sum(reset(username=user.get_username()) or 0 for user in queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Inloggningsspärren är hävd för %(n)d person (%(a)d misslyckade försök rensade).",
+            "Inloggningsspärren är hävd för %(n)d personer (%(a)d misslyckade försök rensade).",
+            queryset.count(),
+        ) % {"n": queryset.count(), "a": cleared},
+        messages.SUCCESS,
+    )
+
+
+def _add_unlock_action():
+    from django.contrib.auth import get_user_model
+
+    user_admin = admin.site._registry.get(get_user_model())
+    if user_admin is not None and unlock_login not in (user_admin.actions or []):
+        user_admin.actions = [*(user_admin.actions or []), unlock_login]
+
+
+_add_unlock_action()
