@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +33,8 @@ HISTORY_PAGE_FIELDS = (
 )
 # Historik counts its rows this far and says "more than" beyond (see BoundedPaginator).
 HISTORY_COUNT_LIMIT = 1000
+# The live list shows this many incidents a page.
+LIVE_PAGE_SIZE = 50
 # Nobody pages this far; a larger page number is a 404, not a query for millions of rows.
 MAX_PAGE = 100_000
 
@@ -75,23 +78,32 @@ def live(request):
     """Pågående störningar. A poll (htmx) is answered from the live list's stamp."""
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
+    number = _page_number(request)
+    key = f"live-{number or 1}"
     if request.htmx:
         return polling.respond(
-            request, key="live", stamp=stamps.live_stamp(), template="incidents/_live_table.html",
-            build=_live_context,
+            request, key=key, stamp=stamps.live_stamp(), template="incidents/_live_table.html",
+            build=lambda: _live_context(number),
         )
-    context, next_change_at = _live_context()
-    context["poll"] = polling.token("live", stamps.live_stamp_of(context["incidents"]), next_change_at)
+    # The stamp is read before the list: a change in between makes the next poll render anew.
+    stamp = stamps.live_stamp()
+    context, next_change_at = _live_context(number)
+    context["poll"] = polling.token(key, stamp, next_change_at)
     return render(request, "incidents/live.html", context)
 
 
-def _live_context():
-    """The live list and the first moment it would read differently with nothing changed."""
+def _live_context(number=None):
+    """The live list (a page of it when long: every open browser re-fetches it every few
+    seconds) and the first moment it would read differently with nothing changed."""
     now = timezone.now()
-    incidents = list(selectors.live_incidents())
+    page = Paginator(selectors.live_incidents(), LIVE_PAGE_SIZE).get_page(number)
+    incidents = list(page.object_list)
     for incident in incidents:
         incident.waiting_on = selectors.whose_move(incident)
-    context = {"incidents": incidents, "refresh_seconds": settings.LIVE_REFRESH_SECONDS, "now": now}
+    context = {
+        "incidents": incidents, "page": page, "total": page.paginator.count,
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS, "now": now,
+    }
     return context, selectors.next_change_of(incidents, now)
 
 

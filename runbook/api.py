@@ -7,9 +7,12 @@ the session (and CSRF). Every refusal has one shape, ``{code, message, errors}``
 message in the request's language (``Accept-Language``; Swedish by default).
 """
 
+import logging
+
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django_ratelimit.core import _split_rate, is_ratelimited
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
@@ -24,6 +27,10 @@ from incidents.services import ActionRefused, NeedsConfirmation
 
 from . import scenarios
 from . import services as token_services
+from .client import client_ip
+from .models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 STATUS_OF_CODE = {
     "invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
@@ -42,18 +49,46 @@ class CsrfFailed(HttpError):
         super().__init__(403, "CSRF")
 
 
+class RateLimited(Exception):
+    def __init__(self, retry_after):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _limit(request, group, key, rate):
+    """Count this request against ``rate`` (django-ratelimit, "120/m") for ``key``; refuse
+    it with 429 once the window is full. The counts live in the ``ratelimit`` cache."""
+    if not rate:
+        return
+    try:
+        limited = is_ratelimited(request, group=group, key=lambda _g, _r: key, rate=rate, increment=True)
+    except Exception:  # noqa: BLE001 - a cache that does not answer must not take the API down
+        logger.warning("Rate-limit cache unreachable; request let through", exc_info=True)
+        return
+    if limited:
+        _count, seconds = _split_rate(rate)
+        raise RateLimited(seconds)
+
+
 class BearerToken(HttpBearer):
     """``Authorization: Bearer <token>``. A token that is given but not valid is a 401 at once,
-    even with a session cookie alongside: a script must learn its token is wrong."""
+    even with a session cookie alongside: a script must learn its token is wrong.
+
+    Every API request counts against the caller's address (API_RATE_PER_ADDRESS), and a
+    request with a token against that token (API_RATE_PER_TOKEN), before anything else."""
 
     def __call__(self, request):
+        _limit(request, "api-address", client_ip(request), settings.API_RATE_PER_ADDRESS)
         header = request.headers.get("Authorization")
         if not header:
             return None
         scheme, _sep, key = header.partition(" ")
         if scheme.lower() != "bearer":
             raise AuthenticationError()
-        user = token_services.user_for_token(key.strip())
+        key = key.strip()
+        if key:
+            _limit(request, "api-token", ApiToken.digest(key), settings.API_RATE_PER_TOKEN)
+        user = token_services.user_for_token(key)
         if user is None:
             raise AuthenticationError()
         return user
@@ -128,6 +163,16 @@ def unauthenticated(request, exc):
         "unauthorized",
         _("Ange en giltig API-nyckel: Authorization: Bearer <nyckel>."),
     )
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request, exc):
+    response = error_response(
+        request, "rate_limited",
+        _("För många förfrågningar. Vänta %(s)d sekunder och försök igen.") % {"s": exc.retry_after},
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(CsrfFailed)

@@ -294,6 +294,25 @@ PROGNOSIS_MAX_DAYS = int(os.environ.get("PROGNOSIS_MAX_DAYS", "14"))
 OPEN_INCIDENT_LIMIT = int(os.environ.get("OPEN_INCIDENT_LIMIT", "20"))
 OPEN_INCIDENT_WINDOW = timedelta(minutes=int(os.environ.get("OPEN_INCIDENT_WINDOW_MINUTES", "10")))
 
+# The API's rate limits (django-ratelimit): requests per token and per client address, as
+# "count/period" (s, m, h); empty: no limit. Counted in the "ratelimit" cache: Redis when the
+# broker is Redis (shared by every process), else this process's memory (the embedded default).
+API_RATE_PER_TOKEN = os.environ.get("API_RATE_PER_TOKEN", "120/m")
+API_RATE_PER_ADDRESS = os.environ.get("API_RATE_PER_ADDRESS", "600/m")
+RATELIMIT_CACHE_URL = os.environ.get(
+    "RATELIMIT_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": RATELIMIT_CACHE_URL,
+         "KEY_PREFIX": "ratelimit"}
+        if RATELIMIT_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+    ),
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+
 # The live list refreshes itself this often.
 LIVE_REFRESH_SECONDS = int(os.environ.get("LIVE_REFRESH_SECONDS", "5"))
 

@@ -45,6 +45,15 @@ def _heartbeat_read_afresh():
     health.forget_last_read()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_counted_afresh():
+    """The API's rate-limit counts (a cache) start from nothing in each test."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+    yield
+
+
 @pytest.fixture
 def require_postgres(django_db_blocker):
     from django.db import connection
