@@ -97,7 +97,7 @@ def _unchanged(request, etag):
 def _no_store(response):
     # Conditional requests are made by the page itself (hx-headers); the browser's own cache
     # must not answer a poll with an old copy.
-    response["Cache-Control"] = "private, no-cache"
+    response["Cache-Control"] = "private, no-cache, no-store"
     response["Vary"] = "Cookie, HX-Request, Accept-Language"
 
 

@@ -167,3 +167,5 @@ def test_pages_and_csvs_with_incident_data_are_not_stored(incident_in, va, clien
         response = client.get(url)
         assert response.status_code == 200, url
         assert "no-store" in response.headers.get("Cache-Control", ""), url
+    poll = client.get(reverse("incidents:live"), headers={"HX-Request": "true"})
+    assert "no-store" in poll.headers.get("Cache-Control", "")
