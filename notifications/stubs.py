@@ -36,7 +36,7 @@ def is_stub_url(url):
 
 def headers_for(url):
     """The header to send with a delivery to ``url``: the secret, only to a stub."""
-    return {HEADER: secret()} if settings.STUBS_ENABLED and is_stub_url(url) else {}
+    return {HEADER: secret()} if is_stub_url(url) else {}
 
 
 def has_secret(request):

@@ -46,6 +46,13 @@ def _heartbeat_read_afresh():
 
 
 @pytest.fixture(autouse=True)
+def _one_person_may_open_any_number(settings):
+    """Tests open many incidents as one person; the per-person limit (OPEN_INCIDENT_LIMIT) is
+    tested on its own (tests/test_abuse_bounded.py), where it is set again."""
+    settings.OPEN_INCIDENT_LIMIT = 0
+
+
+@pytest.fixture(autouse=True)
 def _rate_limits_counted_afresh():
     """The API's rate-limit counts (a cache) start from nothing in each test."""
     from django.core.cache import caches

@@ -57,6 +57,7 @@ def test_a_link_opened_by_someone_else_is_refused(client, escalated, make_user):
 
 def test_an_expired_link_is_refused(client, escalated, settings):
     incident, sa, path = escalated
+    settings.SESSION_IDLE_MINUTES = 24 * 60  # SA is still signed in when the link expires
     client.force_login(sa)
     with time_machine.travel(timezone.now() + settings.ACK_LINK_MAX_AGE + timedelta(minutes=1)):
         response = client.post(path)
