@@ -66,6 +66,8 @@ def environment():
         "EMAIL_URL": "", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(SMTP_PORT),
         "NOTIFY_SWEEP_SECONDS": str(SWEEP_SECONDS), "TIMER_SWEEP_SECONDS": "30",
         "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING",
+        # One bench user opens every incident: the per-person limit would stop it.
+        "OPEN_INCIDENT_LIMIT": "0",
     }
 
 
