@@ -5,14 +5,12 @@ it was made on the device, one timeline entry that says it was registered offlin
 arrived, and the ``OfflineSubmission`` row that makes a resend harmless.
 """
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import services as incident_services
+from incidents import times
 from incidents.models import Incident, TimelineEvent
 from incidents.services import ActionRefused
 from incidents.timeline import log_event
@@ -21,8 +19,6 @@ from .models import OfflineSubmission
 
 # The timeline entry's data key, read by whoever asks whether an incident came offline.
 OFFLINE_DATA_KEY = "offline"
-# A device clock a little ahead of the server's is taken as now, not refused.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def received(client_id):
@@ -31,21 +27,15 @@ def received(client_id):
 
 
 def _device_time(made_at, now):
-    """When it was made on the device, within the bounds every date the app takes has."""
-    if made_at is None or timezone.is_naive(made_at):
-        raise ActionRefused(_("Tiden från enheten saknas eller saknar tidszon."), code="invalid")
-    if made_at > now + CLOCK_SKEW:
-        raise ActionRefused(
-            _("Enhetens klocka går före: registreringen säger att den gjordes i framtiden."), code="invalid"
-        )
-    oldest = now - timedelta(days=settings.OFFLINE_MAX_AGE_DAYS)
-    if made_at < oldest:
-        raise ActionRefused(
-            lambda: _("Registreringen är äldre än %(days)d dagar och tas inte emot.")
-            % {"days": settings.OFFLINE_MAX_AGE_DAYS},
-            code="invalid",
-        )
-    return min(made_at, now)
+    """When it was made on the device, through the bounds every time the app takes has
+    (``incidents.times.recorded_at``). A clock a little ahead of the server's counts as now."""
+    try:
+        at = times.recorded_at(made_at, now)
+    except times.OutOfBounds as exc:
+        refusal = exc
+    else:
+        return min(at, now)
+    raise ActionRefused(lambda: refusal.message, code="invalid")
 
 
 def _clock(at, beside):
@@ -96,14 +86,18 @@ def _once(client_id, make):
         return existing, False
 
 
-def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None, triage=None):
-    """A disruption reported on the device while offline: an incident reported at that time."""
+def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None, triage=None, confirmed=()):
+    """A disruption reported on the device while offline: an incident reported at that time.
+
+    ``confirmed``: the warnings the person confirmed on the device (``NeedsConfirmation``).
+    """
 
     def make():
         now = timezone.now()
         at = _device_time(made_at, now)
         incident = incident_services.open_incident(
-            user, scenario=scenario, summary=summary, began_at=began_at or at, triage=triage, reported_at=at
+            user, scenario=scenario, summary=summary, began_at=began_at or at, triage=triage,
+            reported_at=at, confirmed=confirmed,
         )
         _log_offline(incident, user, OfflineSubmission.Kind.INCIDENT, at, now, client_id)
         return OfflineSubmission.objects.create(
@@ -114,7 +108,9 @@ def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None,
     return _once(client_id, make)
 
 
-def submit_caller_report(user, incident_id, *, client_id, made_at, functions, error_message="", prescribers=1, since=None):
+def submit_caller_report(
+    user, incident_id, *, client_id, made_at, functions, error_message="", prescribers=1, since=None, confirmed=()
+):
     """A call registered on the device while offline, on an incident whose page was open."""
 
     def make():
@@ -124,7 +120,7 @@ def submit_caller_report(user, incident_id, *, client_id, made_at, functions, er
             raise ActionRefused(_("Störningen finns inte."), code="not_found")
         incident_services.log_caller_report(
             user, incident_id, functions=functions, error_message=error_message,
-            prescribers=prescribers, since=since, at=at,
+            prescribers=prescribers, since=since, at=at, confirmed=confirmed,
         )
         incident = Incident.objects.get(pk=incident_id)
         _log_offline(incident, user, OfflineSubmission.Kind.CALLER_REPORT, at, now, client_id)

@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents import forms as incident_forms
 from incidents import permissions
-from incidents.services import ActionRefused
+from incidents.services import ActionRefused, NeedsConfirmation
 from incidents.timeline import in_record_language
 from runbook import scenarios
 
@@ -145,9 +146,13 @@ def submit(request):
         if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
             raise ValueError("fields")
         incident_id = int(payload["incident"]) if kind == "caller_report" else None
+        confirmed = payload.get("confirmed") or []
+        if not isinstance(confirmed, list) or not all(isinstance(k, str) for k in confirmed):
+            raise ValueError("confirmed")
     except (ValueError, KeyError, TypeError):
         return _error(400, "invalid", _("Registreringen från enheten kunde inte läsas."))
-    if made_at is None:
+    # The device says when in UTC (toISOString): a time without its offset is not its own.
+    if made_at is None or timezone.is_naive(made_at):
         return _error(400, "invalid", _("Tiden från enheten saknas eller saknar tidszon."))
 
     existing = services.received(client_id)
@@ -163,6 +168,7 @@ def submit(request):
                     request.user, client_id=client_id, made_at=made_at,
                     scenario=form.cleaned_data["scenario"], summary=form.cleaned_data["summary"],
                     began_at=form.cleaned_data.get("began_at"), triage=form.triage_answers(),
+                    confirmed=confirmed,
                 )
             elif kind == "caller_report":
                 form = incident_forms.CallerReportForm(fields)
@@ -172,9 +178,21 @@ def submit(request):
                     request.user, incident_id, client_id=client_id, made_at=made_at,
                     functions=form.cleaned_data["functions"], error_message=form.cleaned_data["error_message"],
                     prescribers=form.cleaned_data["prescribers"], since=form.cleaned_data.get("since"),
+                    confirmed=confirmed,
                 )
             else:
                 return _error(400, "invalid", _("Okänd sorts registrering."))
+    except NeedsConfirmation as refused:
+        # Nothing was made: the device shows the warnings and sends again once confirmed.
+        return JsonResponse(
+            {
+                "code": "needs_confirmation",
+                "message": refused.message,
+                "warnings": [{"key": key, "message": message} for key, message in refused.warnings],
+                "errors": [],
+            },
+            status=400,
+        )
     except ActionRefused as refused:
         return _error(STATUS.get(refused.code, 409), refused.code, refused.message)
     return _answer(submission, created)

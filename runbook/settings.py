@@ -316,9 +316,6 @@ RATELIMIT_USE_CACHE = "ratelimit"
 # The live list refreshes itself this often.
 LIVE_REFRESH_SECONDS = int(os.environ.get("LIVE_REFRESH_SECONDS", "5"))
 
-# A report or call kept on a device offline is taken if it was made at most this long ago.
-OFFLINE_MAX_AGE_DAYS = int(os.environ.get("OFFLINE_MAX_AGE_DAYS", "7"))
-
 # Where the caller script points prescribers for information and prognosis.
 DRIFTINFO_PUBLIC_URL = os.environ.get("DRIFTINFO_PUBLIC_URL", "https://vardgivare.skane.se/")
 SERVICEDESK_PHONE = os.environ.get("SERVICEDESK_PHONE", "30 000")

@@ -177,10 +177,10 @@ def test_the_same_report_sent_from_two_tabs_at_once_makes_one_incident(make_user
 @pytest.mark.parametrize(
     "made_at, message",
     [
-        (SERVER_NOW + timedelta(minutes=30), "Enhetens klocka går före"),
-        (SERVER_NOW - timedelta(days=8), "äldre än 7 dagar"),
+        (SERVER_NOW + timedelta(minutes=30), "Tidpunkten kan inte ligga i framtiden."),
+        (SERVER_NOW - timedelta(days=31), "Tidpunkten kan ligga högst 30 dagar bakåt i tiden."),
         ("2026-12-03T08:02:00", "saknar tidszon"),
-        ("0001-01-01T00:00:00+00:00", "äldre än 7 dagar"),
+        ("0001-01-01T00:00:00+00:00", "Ange en tidpunkt mellan år 2000 och 2199."),
         ("i morgon", "saknar tidszon"),
     ],
 )
@@ -195,7 +195,7 @@ def test_a_device_time_out_of_bounds_is_refused_with_a_reason_and_changes_nothin
 
 
 def test_a_clock_a_little_ahead_is_taken_as_now(ks, client_as, server_clock):
-    response = send(client_as(ks), made_at=SERVER_NOW + timedelta(minutes=2))
+    response = send(client_as(ks), made_at=SERVER_NOW + timedelta(seconds=40))
     assert response.status_code == 201
     assert Incident.objects.get().reported_at == SERVER_NOW
 
@@ -294,3 +294,34 @@ def test_administrators_see_what_arrived_from_devices_read_only(admin_client, ks
     assert page.status_code == 200
     assert "2026-12-03" in page.content.decode() or "3 december 2026" in page.content.decode()
     assert admin_client.get(reverse("admin:offline_offlinesubmission_add")).status_code == 403
+
+
+def test_a_start_that_puts_the_reserve_routine_in_the_past_waits_for_the_persons_confirmation(
+    ks, client_as, server_clock
+):
+    client = client_as(ks)
+    client_id = uuid.uuid4()
+    fields = {**REPORT_FIELDS, "began_at": "2026-12-03T03:30"}
+    asked = send(client, client_id=client_id, fields=fields)
+    assert asked.status_code == 400
+    body = asked.json()
+    assert body["code"] == "needs_confirmation"
+    assert [w["key"] for w in body["warnings"]] == ["reservrutin-direkt"]
+    assert "Reservrutinen för akuta förskrivningar" in body["warnings"][0]["message"]
+    assert not Incident.objects.exists() and not OfflineSubmission.objects.exists()
+
+    payload = {"client_id": str(client_id), "kind": "incident", "made_at": MADE_ON_DEVICE.isoformat(),
+               "fields": fields, "confirmed": ["reservrutin-direkt"]}
+    confirmed = client.post(reverse("offline:submit"), json.dumps(payload), content_type="application/json")
+    assert confirmed.status_code == 201
+    # Its deadline has passed: the next sweep starts the reserve routine.
+    assert Incident.objects.get().timers.get(kind="reserve_routine").due_at <= SERVER_NOW
+
+
+def test_the_per_person_limit_on_opening_incidents_holds_for_reports_sent_from_a_device(
+    ks, client_as, server_clock, settings
+):
+    settings.OPEN_INCIDENT_LIMIT = 2
+    client = client_as(ks)
+    assert [send(client).status_code for _ in range(3)] == [201, 201, 429]
+    assert Incident.objects.count() == 2
