@@ -112,7 +112,8 @@ def _check_open_rate(user, now):
     limit, window = settings.OPEN_INCIDENT_LIMIT, settings.OPEN_INCIDENT_WINDOW
     if not limit or user is None or user.pk is None:
         return
-    recent = Incident.objects.filter(reported_by=user, reported_at__gte=now - window).count()
+    # When they arrived: a report kept on a device offline keeps the earlier time it was made.
+    recent = Incident.objects.filter(reported_by=user, created_at__gte=now - window).count()
     if recent >= limit:
         raise ActionRefused(
             lambda: _("Du har anmält %(n)d störningar de senaste %(minutes)d minuterna. Vänta en "
