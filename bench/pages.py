@@ -35,6 +35,8 @@ os.environ.update(
     DJANGO_SETTINGS_MODULE="runbook.settings",
 )
 WARM_UP = 5
+# A page marked with this is timed with the cache emptied before each request.
+CHANGED = "bench-changed"
 
 
 def database_name(size):
@@ -103,11 +105,16 @@ def prepare(size, reuse):
     client = Client()
     client.force_login(va)
     recent = Incident.objects.ended().order_by("-reported_at").values_list("pk", flat=True).first()
+    live = Incident.objects.live().filter(scenario="sesam_unreachable").values_list("pk", flat=True).first()
     pages = {
         "/healthz": "/healthz",
         "tokens page": reverse("tokens"),
         "live list": reverse("incidents:live"),
         "incident page": reverse("incidents:detail", args=[recent]),
+        # A live incident's page as most requests find it (kept rendered since its last change),
+        # and as the first request after a change finds it (rendered: the cache emptied first).
+        "live incident page": reverse("incidents:detail", args=[live]),
+        "live incident, changed": reverse("incidents:detail", args=[live]) + "?" + CHANGED,
         "incident report": reverse("incidents:incident_report", args=[recent]),
         "Historik": reverse("incidents:history"),
         "Historik, filter": reverse("incidents:history") + "?scenario=sesam_unreachable&reservrutin=ja",
@@ -133,8 +140,12 @@ def count_queries(client, url):
 
     from runbook import health
 
+    from django.core.cache import cache
+
     health.beat()  # as in sample()
     assert client.get(url).status_code == 200, url  # warmed up as in sample(), then counted
+    if url.endswith(CHANGED):
+        cache.clear()
     # Counted with a wrapper: request_started resets connection.queries, so a capture would not.
     queries = []
     with connection.execute_wrapper(lambda execute, sql, *a: (queries.append(sql), execute(sql, *a))[1]):
@@ -151,7 +162,12 @@ def sample(client, url, n):
     for _ in range(WARM_UP):
         assert client.get(url).status_code == 200, url
     samples = []
+    from django.core.cache import cache
+
+    changed = url.endswith(CHANGED)
     for _ in range(n):
+        if changed:
+            cache.clear()
         start = time.perf_counter()
         response = client.get(url)
         samples.append((time.perf_counter() - start) * 1000)

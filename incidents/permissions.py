@@ -4,6 +4,8 @@ The defaults are group permissions created by a migration and editable in the ad
 module only says which permission each action needs.
 """
 
+import hashlib
+
 from runbook.auth import load_access
 from runbook.scenarios import Role
 
@@ -61,3 +63,12 @@ def may_fire(user, incident, name):
 
 def may_complete_task(user, task):
     return has(user, "complete_any_task") or task.role in user_roles(user)
+
+
+def viewer_variant(user, incident):
+    """What tells apart people who see an incident's page differently: their roles and
+    permissions, and whether they reported it (they may cancel their own report)."""
+    load_access(user)
+    perms = "*" if user.is_superuser else ",".join(sorted(user.get_all_permissions()))
+    key = f"{','.join(sorted(user_roles(user)))}|{perms}|{incident.reported_by_id == user.pk}"
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q
+from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -114,16 +114,26 @@ def notifications_of(incident):
     return []
 
 
-def incident_for_page(incident_id):
-    """The incident with its tasks and timeline; its reserve orders via ``reserve_orders_of``."""
-    return (
-        Incident.objects.select_related("reported_by")
-        .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.select_related("done_by")),
-            Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")),
-        )
-        .get(pk=incident_id)
+def incident_head(incident_id):
+    """The incident alone: what its page needs to know whether its kept rendering is current."""
+    return Incident.objects.select_related("reported_by").get(pk=incident_id)
+
+
+def with_page_data(incident):
+    """The incident's tasks and timeline, read into it; its reserve orders via ``reserve_orders_of``."""
+    prefetch_related_objects(
+        [incident],
+        Prefetch("tasks", queryset=Task.objects.select_related("done_by")),
+        Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")),
+        # The notices (notifications app), in the list its page tags read instead of asking.
+        Prefetch("notifications", to_attr="_notification_list"),
     )
+    return incident
+
+
+def incident_for_page(incident_id):
+    """The incident with its tasks and timeline."""
+    return with_page_data(incident_head(incident_id))
 
 
 def incident_for_report(incident_id):

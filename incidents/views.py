@@ -158,13 +158,23 @@ def report(request):
 
 @require_GET
 def detail(request, pk):
+    """The incident page: rendered once per change of the incident, language and kind of viewer
+    (runbook.polling.CachedPart); an unchanged page costs one indexed query and the cache."""
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
     try:
-        incident = selectors.incident_for_page(pk)
+        head = selectors.incident_head(pk)
     except Incident.DoesNotExist:
         raise Http404 from None
-    return render(request, "incidents/detail.html", _detail_context(request, incident))
+    part = polling.CachedPart(
+        f"incident-{pk}-page", str(head.version), permissions.viewer_variant(request.user, head)
+    )
+    if part.hit:
+        return render(request, "incidents/detail.html", {"incident": head, "page_part": part})
+    context = _detail_context(request, selectors.with_page_data(head))
+    part.until = context["next_change_at"]
+    context["page_part"] = part
+    return render(request, "incidents/detail.html", context)
 
 
 # Parts of the incident page that refresh themselves (runbook.polling), by their name in the
@@ -207,8 +217,7 @@ def _part_context(pk):
     return context, selectors.next_change_of([incident], now)
 
 
-def _part_tokens(incident, now):
-    next_change_at = selectors.next_change_of([incident], now)
+def _part_tokens(incident, next_change_at):
     return {
         name: polling.token(f"incident-{incident.pk}-{name}", str(incident.version), next_change_at)
         for name in INCIDENT_PARTS
@@ -246,24 +255,30 @@ def _detail_context(request, incident, **forms_with_errors):
         "close_blockers": incident.close_blockers() if incident.state == State.RESOLVED else [],
         "driftinfo_url": settings.DRIFTINFO_PUBLIC_URL,
         "servicedesk_phone": settings.SERVICEDESK_PHONE,
-        "note_form": forms.NoteForm(),
-        "cancel_form": forms.CancelForm(),
-        "prognosis_form": forms.PrognosisForm(),
-        "comment_form": forms.CommentForm(),
-        "caller_form": forms.CallerReportForm(),
-        "it_contact_form": forms.ItContactForm(
-            initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact}
-        ),
-        "reclassify_form": forms.ReclassifyForm(initial={"scenario": incident.scenario}),
-        "review_form": forms.ReviewForm(),
-        "order_form": forms.ReserveOrderForm(),
         "clocks": selectors.pending_timers(incident),
         "contacts": selectors.contacts_for_page(),
         "now": timezone.now(),
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
     }
     incident.pending_timers = context["clocks"]
-    context["polls"] = _part_tokens(incident, context["now"])
+    context["next_change_at"] = selectors.next_change_of([incident], context["now"])
+    context["polls"] = _part_tokens(incident, context["next_change_at"])
+    # Only the forms of what this person may do now are made (and drawn by the template).
+    names = {name for name, _label in transitions}
+    offered = {
+        "note_form": (bool(names), lambda: forms.NoteForm()),
+        "cancel_form": ("cancel" in names, lambda: forms.CancelForm()),
+        "review_form": ("close" in names, lambda: forms.ReviewForm()),
+        "prognosis_form": (can["prognosis"], lambda: forms.PrognosisForm()),
+        "comment_form": (can["note"], lambda: forms.CommentForm()),
+        "caller_form": (can["caller_report"], lambda: forms.CallerReportForm()),
+        "it_contact_form": (can["it_contact"], lambda: forms.ItContactForm(
+            initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact})),
+        "reclassify_form": (can["reclassify"], lambda: forms.ReclassifyForm(initial={"scenario": incident.scenario})),
+        "order_form": (can["reserve_order"], lambda: forms.ReserveOrderForm()),
+    }
+    for name, (allowed, make) in offered.items():
+        context[name] = make() if allowed else None
     context.update(forms_with_errors)
     return context
 

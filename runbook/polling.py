@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # What ``{% csrf_token %}`` renders inside a shared fragment; each response puts the
 # viewer's own token in its place.
 CSRF_PLACEHOLDER = "csrf-placeholder-5f0c1e"
+# How long a whole page's part (CachedPart) is kept at most.
+PAGE_PART_SECONDS = 60
 
 
 @lru_cache(maxsize=1)
@@ -150,3 +152,38 @@ def _cache_set(key, value, timeout):
         cache.set(key, value, timeout)
     except Exception:  # noqa: BLE001
         log.warning("Fragment cache unreachable; not kept", exc_info=True)
+
+
+class CachedPart:
+    """A part of a full page kept rendered per (key, stamp, language, variant): the incident page.
+
+    The view asks ``hit`` before it reads anything for the part; on a hit it renders the page
+    with only what lies outside the part, and ``{% cached_part %}`` (polling_tags) puts the kept
+    HTML in. On a miss the view builds the whole context, sets ``until`` (the first moment the
+    part reads differently with nothing changed) and the tag renders, keeps and returns it.
+    Kept at most ``PAGE_PART_SECONDS``: what a part shows without a stamp (the contacts) is
+    at most that old.
+    """
+
+    def __init__(self, key, stamp, variant=""):
+        self.digest = _digest(key, stamp, variant, get_language())
+        self.cache_key = f"part:{self.digest}"
+        self.until = None
+        entry = _cache_get(self.cache_key)
+        self.entry = entry if entry is not None and (not entry[1] or time.time() < entry[1]) else None
+
+    @property
+    def hit(self):
+        return self.entry is not None
+
+    def html(self, render, request):
+        """The part's HTML for this response: kept, or ``render()`` now (with the CSRF placeholder)."""
+        if self.entry is None:
+            until = _epoch(self.until)
+            self.entry = (render(), until)
+            timeout = PAGE_PART_SECONDS if not until else max(1, min(PAGE_PART_SECONDS, until - int(time.time())))
+            _cache_set(self.cache_key, self.entry, timeout)
+        html = self.entry[0]
+        if CSRF_PLACEHOLDER in html and request is not None:
+            html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+        return html

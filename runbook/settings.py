@@ -302,15 +302,13 @@ API_RATE_PER_ADDRESS = os.environ.get("API_RATE_PER_ADDRESS", "600/m")
 RATELIMIT_CACHE_URL = os.environ.get(
     "RATELIMIT_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
 )
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "ratelimit": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": RATELIMIT_CACHE_URL,
-         "KEY_PREFIX": "ratelimit"}
-        if RATELIMIT_CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
-    ),
-}
+# (The "default" cache, for rendered page parts, is set above.)
+CACHES["ratelimit"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": RATELIMIT_CACHE_URL,
+     "KEY_PREFIX": "ratelimit"}
+    if RATELIMIT_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+)
 RATELIMIT_USE_CACHE = "ratelimit"
 
 # The live list refreshes itself this often.

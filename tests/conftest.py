@@ -61,6 +61,15 @@ def _rate_limits_counted_afresh():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _rendered_parts_forgotten():
+    """Pages kept rendered per change (runbook.polling) start afresh in each test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def require_postgres(django_db_blocker):
     from django.db import connection

@@ -264,3 +264,48 @@ def test_with_redis_as_the_cache_and_with_redis_gone(client, va, open_incident, 
     assert gone.status_code == 200
     assert "Sesam LMN svarar inte" in gone.content.decode()
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def test_the_incident_page_is_rendered_once_per_change_and_kind_of_viewer(client, make_user, sa, vs, open_incident):
+    reporter = make_user("kundservice", username="ks-anmalare")
+    other_ks = make_user("kundservice", username="ks-annan")
+    incident = open_incident(by=reporter)
+    services.escalate(vs, incident.pk)
+    url = reverse("incidents:detail", args=[incident.pk])
+
+    def page(user):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        return html, len(queries)
+
+    first, rendering = page(sa)
+    again, kept = page(sa)
+    assert again == first or "Kvittera" in again
+    # The session, the person, their permissions, the incident's stamp; nothing of the page.
+    assert kept < rendering and kept <= 5
+    assert 'action="/storning/%d/atgard/acknowledge/"' % incident.pk in again
+    # Another kind of viewer gets a rendering of their own: no acknowledge button for them.
+    theirs, _ = page(vs)
+    assert "/atgard/acknowledge/" not in theirs
+    # Each one's own form token in the kept page.
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', theirs)
+    assert tokens and "csrf-placeholder" not in theirs
+
+    services.acknowledge(sa, incident.pk)
+    after, _ = page(sa)
+    assert "/atgard/acknowledge/" not in after
+    assert "Kvitterad" in after
+
+
+def test_who_reported_it_sees_their_own_cancel_on_the_kept_page(client, make_user, open_incident):
+    reporter = make_user("kundservice", username="ks-anmalare")
+    other_ks = make_user("kundservice", username="ks-annan")
+    incident = open_incident(by=reporter)
+    url = reverse("incidents:detail", args=[incident.pk])
+    client.force_login(reporter)
+    assert "/atgard/cancel/" in client.get(url).content.decode()
+    client.force_login(other_ks)
+    assert "/atgard/cancel/" not in client.get(url).content.decode()
+    client.force_login(reporter)
+    assert "/atgard/cancel/" in client.get(url).content.decode()

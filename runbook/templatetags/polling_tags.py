@@ -10,6 +10,7 @@ from functools import lru_cache
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -54,3 +55,33 @@ def since(moment):
 def checked_at(moment):
     """When the part was last found current: the render time, then each poll's (app.js)."""
     return format_html('<span data-poll-checked>{}</span>', timezone.localtime(moment).strftime("%H:%M:%S"))
+
+
+class CachedPartNode(template.Node):
+    def __init__(self, nodelist, part):
+        self.nodelist, self.part = nodelist, part
+
+    def render(self, context):
+        from runbook import polling
+
+        part = self.part.resolve(context, ignore_failures=True)
+        if part is None:
+            return self.nodelist.render(context)
+
+        def render():
+            with context.push(csrf_token=polling.CSRF_PLACEHOLDER):
+                return self.nodelist.render(context)
+
+        return mark_safe(part.html(render, context.get("request")))
+
+
+@register.tag
+def cached_part(parser, token):
+    """``{% cached_part page_part %}...{% endcached_part %}``: the enclosed HTML is kept per
+    change (``runbook.polling.CachedPart``); without a part it is rendered as usual."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("cached_part takes one argument")
+    nodelist = parser.parse(("endcached_part",))
+    parser.delete_first_token()
+    return CachedPartNode(nodelist, parser.compile_filter(bits[1]))
