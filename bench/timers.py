@@ -165,8 +165,8 @@ def main():
             # What beat's "sweep" entry runs on a worker (incidents.tasks.sweep).
             started = time.perf_counter()
             try:
-                services.fire_due_timers()
                 doorbell.ring_due_soon()
+                services.fire_due_timers()
                 if not broker_up:
                     redis_client.flushall()  # every ring is lost
             finally:
