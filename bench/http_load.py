@@ -232,7 +232,8 @@ def make_users(env):
 def start_embedded(started, tmp):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
-    env.update(DATA_DIR=str(tmp), LOG_LEVEL="WARNING", PORT=str(port))
+    env.update(DATA_DIR=str(tmp), LOG_LEVEL="WARNING", PORT=str(port),
+               OPEN_INCIDENT_LIMIT="0", API_RATE_PER_TOKEN="", API_RATE_PER_ADDRESS="")
     started.start("make-run", ["make", "run", f"PORT={port}"], env)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/healthz", 180)

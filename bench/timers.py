@@ -38,6 +38,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runboo
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "runbook.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("OPEN_INCIDENT_LIMIT", "0")  # one person opens them all
 
 
 def ensure_database(url):
