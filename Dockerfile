@@ -9,6 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/var/lib/runbook
 
 WORKDIR /app
+# WeasyPrint (the emergency pack and report PDFs) draws text with Pango and these fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv==0.13.9"
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project

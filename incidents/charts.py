@@ -120,3 +120,44 @@ def durations_bars(rows, title, labels, ident="chart-durations"):
             f"{labels['p90']} {format_duration(row['p90'])}"
         )
     return _svg(width, height, title, "; ".join(words), body, ident)
+
+
+def milestones(rows, title, marker=None, ident="chart-milestones"):
+    """How long after the report each milestone came: one horizontal bar per milestone.
+
+    ``rows`` is [(label, timedelta or None)] (None: not reached, drawn as a dash); ``marker``
+    an optional (label, timedelta) drawn as a dashed line, e.g. the routine's 4 hours.
+    """
+    label_w, bar_max, row_h, top = 230, 380, 26, 24
+    width = label_w + bar_max + 110
+    height = top + row_h * len(rows) + 12
+    seconds = [d.total_seconds() for _label, d in rows if d is not None]
+    if marker is not None:
+        seconds.append(marker[1].total_seconds())
+    peak = max(seconds, default=0) or 1
+    body = []
+    words = []
+    for i, (label, delta) in enumerate(rows):
+        y = top + i * row_h
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 13}" font-size="12" text-anchor="end" fill="#1a1a1a">{escape(label)}</text>'
+        )
+        if delta is None:
+            body.append(f'<text x="{label_w + 4}" y="{y + 13}" font-size="11" fill="#4a4a4a">–</text>')
+            words.append(f"{label}: –")
+            continue
+        w = max(1.0, bar_max * max(delta.total_seconds(), 0) / peak)
+        body.append(
+            f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="14" fill="{P50_COLOUR}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 13}" font-size="11" fill="#1a1a1a">{escape(format_duration(delta))}</text>'
+        )
+        words.append(f"{label}: {format_duration(delta)}")
+    if marker is not None:
+        x = label_w + bar_max * marker[1].total_seconds() / peak
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 4}" stroke="{P90_COLOUR}" '
+            f'stroke-width="2" stroke-dasharray="5 3"/>'
+            f'<text x="{x:.1f}" y="{top - 10}" font-size="11" text-anchor="middle" fill="{P90_COLOUR}">{escape(marker[0])}</text>'
+        )
+        words.append(f"{marker[0]}: {format_duration(marker[1])}")
+    return _svg(width, height, title, "; ".join(words), body, ident)

@@ -639,3 +639,26 @@ class DutyHours(models.Model):
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class EmergencyPack(models.Model):
+    """Nödpärm: the routine in force on paper (PDF), made once per edition.
+
+    An edition is the routine version, the contacts (and the settings printed with them) and
+    the language, as one key (``incidents.pack``): a new version or a changed contact makes
+    a new pack, and its first page says when it was made.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    routine_version = models.CharField(max_length=40)
+    language = models.CharField(max_length=10)
+    made_at = models.DateTimeField(default=timezone.now)
+    pdf = models.BinaryField()
+
+    class Meta:
+        ordering = ["-made_at", "-id"]
+        verbose_name = _("nödpärm")
+        verbose_name_plural = _("nödpärmar")
+
+    def __str__(self):
+        return f"{self.routine_version} {self.made_at:%Y-%m-%d %H:%M}"

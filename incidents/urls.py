@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.live, name="live"),
     path("anmal/", views.report, name="report"),
+    path("nodparm.pdf", views.emergency_pack, name="emergency_pack"),
     path("historik/", views.history, name="history"),
     path("historik/historik.csv", views.history_csv, name="history_csv"),
     path("historik/nyckeltal/", views.figures, name="figures"),

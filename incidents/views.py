@@ -1,12 +1,9 @@
 """Pages: parse the request, call a service or a selector, render. No rules live here."""
 
-import functools
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -16,10 +13,10 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from runbook import polling, scenarios
+from runbook import pdf, polling, routine, scenarios
 from runbook.scenarios import Role
 
-from . import charts, exports, forms, permissions, reports, selectors, services, stamps
+from . import charts, exports, forms, pack, permissions, reports, selectors, services, stamps
 from .models import Incident, State
 from .pagination import BoundedPaginator
 from .services import ActionRefused, NeedsConfirmation
@@ -249,6 +246,7 @@ def _detail_context(request, incident, **forms_with_errors):
         "transitions": transitions,
         "can": can,
         "waiting_on": selectors.whose_move(incident),
+        "caller_script": routine.caller_script(scenario),
         "caller_summary": selectors.caller_summary(incident),
         "events": list(incident.events.all()),
         "reserve_orders": selectors.reserve_orders_of(incident),
@@ -505,10 +503,19 @@ def history_csv(request):
     return response
 
 
-@functools.cache
-def _report_css():
-    path = finders.find("css/report.css")
-    return Path(path).read_text(encoding="utf-8") if path else ""
+@require_GET
+def emergency_pack(request):
+    """Nödpärm: the routine in force with contacts and log sheets, as a PDF to print."""
+    if not permissions.has(request.user, "view_incident"):
+        return _forbidden(request)
+    made = pack.emergency_pack()
+    response = HttpResponse(bytes(made.pdf), content_type="application/pdf")
+    stamp = timezone.localtime(made.made_at).strftime("%Y-%m-%d")
+    response["Content-Disposition"] = (
+        f'attachment; filename="nodparm-sesam-lmn-{made.routine_version}-{stamp}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_GET
@@ -539,13 +546,21 @@ def incident_report(request, pk):
         ],
         "steps": [s for s in derived.steps],
         "reserve_orders": selectors.reserve_orders_of(incident),
+        "milestones_chart": charts.milestones(
+            [(label, delta) for _key, label, _at, delta in derived.durations()],
+            _("Tid från anmälan till varje skede"),
+            marker=(_("Reservrutinens gräns"), settings.RESERVE_ROUTINE_AFTER)
+            if incident.scenario == "sesam_unreachable" or derived.reserve_at else None,
+        ),
         "download": request.GET.get("ladda-ner") == "1",
         "printed_at": timezone.now(),
     }
     if context["download"]:
-        context["inline_css"] = _report_css()
-        response = render(request, "incidents/incident_report_file.html", context)
-        response["Content-Disposition"] = f'attachment; filename="storning-{incident.pk}-rapport.html"'
+        # The same page as a PDF on A4 (its own print stylesheet inline, the chart as SVG).
+        context["inline_css"] = pdf.static_text("css/report.css")
+        html = render(request, "incidents/incident_report_file.html", context).content.decode()
+        response = HttpResponse(pdf.html_to_pdf(html), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="storning-{incident.pk}-rapport.pdf"'
         return response
     return render(request, "incidents/incident_report.html", context)
 

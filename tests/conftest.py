@@ -311,3 +311,38 @@ def sa_on_duty(time_machine):
     from zoneinfo import ZoneInfo
 
     time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm")), tick=True)
+
+
+@pytest.fixture
+def pdf_text(tmp_path):
+    """pdf_text(pdf_bytes, first=None, last=None) -> the text pdftotext (poppler-utils) reads."""
+    import subprocess
+
+    tool = shutil.which("pdftotext")
+    if not tool:
+        missing("needs pdftotext (apt-get install poppler-utils)")
+
+    def read(data, first=None, last=None):
+        path = tmp_path / f"doc-{len(list(tmp_path.iterdir()))}.pdf"
+        path.write_bytes(data)
+        pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
+        done = subprocess.run([tool, "-enc", "UTF-8", *pages, str(path), "-"],
+                              capture_output=True, timeout=60, check=True)
+        return done.stdout.decode("utf-8")
+
+    def info(data):
+        """pdfinfo's fields ("Pages", "Page size", ...) for the document."""
+        path = tmp_path / f"info-{len(list(tmp_path.iterdir()))}.pdf"
+        path.write_bytes(data)
+        done = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", str(path)],
+                              capture_output=True, timeout=60, check=True)
+        return dict(line.split(":", 1) for line in done.stdout.decode().splitlines() if ":" in line)
+
+    read.info = info
+    return read
+
+
+def squeezed(text):
+    """Text without whitespace or hyphens, to find a sentence however the PDF broke its lines
+    (pdftotext joins "IT-" at a line's end to the next line as one word)."""
+    return "".join(str(text).split()).replace("-", "").replace("\u00ad", "")
