@@ -1,4 +1,4 @@
-"""The four ways a message leaves the app, each a small class behind one interface.
+"""The five ways a message leaves the app, each a small class behind one interface.
 
 ``send(notification)`` returns the receiver's status code on success, or raises
 ``TransientError`` (worth retrying: transport errors, timeouts, 5xx, 408, 429) or
@@ -146,6 +146,16 @@ class Email(HttpChannel):
         return 250
 
 
+class Sms(HttpChannel):
+    """SMS through an HTTP SMS gateway: one number, one text of at most 160 characters."""
+
+    setting = "SMS_URL"
+
+    def body(self, notification):
+        return {"to": notification.recipient, "text": notification.body,
+                "reference": notification.payload.get("reference", "")}
+
+
 def mail_connection():
     """An SMTP connection a batch of e-mails can share (None when mail goes over HTTP)."""
     if settings.EMAIL_URL:
@@ -158,6 +168,7 @@ CHANNELS = {
     Channel.DRIFTINFO: Driftinfo(),
     Channel.TELEPHONY: Telephony(),
     Channel.EMAIL: Email(),
+    Channel.SMS: Sms(),
 }
 
 

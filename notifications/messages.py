@@ -160,3 +160,46 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
     lines += ["", "Hjälpmedel Region Skåne – Driftstörningsrutin Sesam LMN"]
     body = "\n".join(lines)
     return subjects[rule.action], body, {"action": rule.action, "reference": ref}
+
+
+# --- SMS ---------------------------------------------------------------------------------
+SMS_MAX_CHARS = 160
+# The GSM 03.38 default alphabet: a message in these characters alone is one SMS of up to 160
+# (one character outside it and the whole message is UCS-2, at most 70 a part). Å, Ä, Ö are in it.
+GSM_7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def sms_fits(text):
+    return len(text) <= SMS_MAX_CHARS and set(text) <= GSM_7_BASIC
+
+
+def render_sms(rule, incident, *, code="", link="", reason=""):
+    """(subject, text, payload) of one SMS: the reference, what happened, how to acknowledge.
+
+    No names, no summary, no notes: only what the routine says happened, the app's reference
+    and the code. The longest wording that fits one SMS is used; the link is dropped before
+    the code if the app's address is too long for both.
+    """
+    ref = f"HJM-SESAM-{incident.pk}"
+    if rule.action == "sa_fallback":
+        what = "SA är inte i tjänst" if reason == "off_duty" else "SA har inte kvitterat"
+        fact = f"{SYSTEM} går inte att nå ({ref}), {what}."
+        short_fact = f"{SYSTEM} nås inte ({ref}), {what}."
+    else:
+        fact = f"{SYSTEM} går inte att nå för någon användare ({ref})."
+        short_fact = f"{SYSTEM} nås inte ({ref})."
+    candidates = []
+    for head in (fact, short_fact):
+        if code and link:
+            candidates += [f"{head} Kvittera: {link} eller svara {code}. /Hjälpmedel",
+                           f"{head} Kvittera: {link} eller svara {code}"]
+    for head in (fact, short_fact):
+        candidates += [f"{head} Svara {code} för att kvittera. /Hjälpmedel" if code else f"{head} /Hjälpmedel",
+                       f"{head} Svara {code} för att kvittera." if code else head]
+    text = next((t for t in candidates if sms_fits(t)), candidates[-1][:SMS_MAX_CHARS])
+    subject = {"escalation": "SMS: eskalering till systemansvarig",
+               "sa_fallback": "SMS: systemansvarig nås inte"}.get(rule.action, "SMS")
+    return subject, text, {"action": rule.action, "reference": ref, "text": text}

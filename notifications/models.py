@@ -16,6 +16,7 @@ class Channel(models.TextChoices):
     DRIFTINFO = "driftinfo", _("Driftinfo (regionala IT-funktionen)")
     TELEPHONY = "telephony", _("Telefonslingan (lavinmeddelande)")
     EMAIL = "email", _("E-post")
+    SMS = "sms", _("SMS")
 
 
 class Notification(models.Model):
@@ -105,6 +106,35 @@ class AckLinkUse(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="+")
     used_at = models.DateTimeField(default=timezone.now)
+
+
+class SmsAck(models.Model):
+    """SMS-kvittering: the code (and short link) in one escalation SMS to one phone.
+
+    A reply from that phone with the code, through the gateway's signed webhook, or the
+    link opened by a signed-in systemansvarig, acknowledges the escalation: once, and only
+    until it expires.
+    """
+
+    code = models.CharField(max_length=12, unique=True)
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=20)  # E.164, as the SMS went to it
+    # Who it went to, in the record's words ("Enhetschef för SA: Namn"); never put in an SMS.
+    recipient_label = models.CharField(max_length=250, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_via = models.CharField(max_length=10, blank=True)  # reply | link
+
+
+class SmsWebhookCall(models.Model):
+    """An accepted call to the inbound SMS webhook, kept by its signature so that the same
+    signed request sent again is refused."""
+
+    signature = models.CharField(max_length=64, unique=True)
+    signed_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20, blank=True)
 
 
 class StubMessage(models.Model):

@@ -22,7 +22,7 @@ ALL_SCENARIOS = ("full_it_outage", "sesam_unreachable", "kundservice_link_loss",
 # Scenarios in which Hjälpmedel itself asks for driftinfo and informs callers.
 HJALPMEDEL_ACTS = ("sesam_unreachable", "kundservice_link_loss", "telephony_fault")
 
-# E-mail recipient groups (see recipients.py).
+# Recipient groups of e-mail and SMS (see recipients.py; SMS reaches contacts' phones only).
 SA = "sa"  # users in group systemansvarig with an e-mail, and active Contact(kind=systemansvarig)
 SA_MANAGER = "sa_manager"  # active Contact(kind=sa_manager): enhetschef för SA
 SUBSCRIBERS = "subscribers"  # active Subscription rows
@@ -37,7 +37,7 @@ class Rule:
     scenarios: tuple
     channel: str
     action: str
-    # E-mail only: recipient groups (SA, SA_MANAGER, SUBSCRIBERS or a role name).
+    # E-mail and SMS: recipient groups (SA, SA_MANAGER, SUBSCRIBERS or a role name).
     recipients: tuple = ()
     # Sent only if a message (channel, action) was already written for the incident.
     only_after: tuple | None = None
@@ -81,6 +81,8 @@ ACTION_LABELS = {
     (Channel.EMAIL, "prognosis_passed"): _("Prognosen har passerat – ange ny prognos"),
     (Channel.EMAIL, "reserve_routine"): _("Reservrutin aktiverad"),
     (Channel.EMAIL, "resolved"): _("Driften återställd"),
+    (Channel.SMS, "escalation"): _("Eskalering till systemansvarig, med kod och länk för kvittering"),
+    (Channel.SMS, "sa_fallback"): _("Systemansvarig nås inte, med kod och länk för kvittering"),
 }
 
 ROLES_ALERTED_ON_REPORT = (Role.VERKSAMHETSSPECIALIST, Role.VERKSAMHETSANSVARIG)
@@ -119,6 +121,13 @@ RULES = (
         why=_("Hjälpmedel ska omedelbart anmäla detta till systemansvarig på den regionala IT-funktionen."),
     ),
     Rule(
+        key="escalate_sa_sms",
+        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        channel=Channel.SMS, action="escalation", recipients=(SA,), ack_link=True,
+        when_label=_("Eskalera till systemansvarig"),
+        why=_("Hjälpmedel ska omedelbart anmäla detta till systemansvarig på den regionala IT-funktionen."),
+    ),
+    Rule(
         key="escalate_driftinfo",
         event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
         channel=Channel.DRIFTINFO, action="publish",
@@ -129,6 +138,13 @@ RULES = (
         key="sa_fallback_manager",
         event_kind="timer", match={"timer": "sa_fallback"}, scenarios=("sesam_unreachable",),
         channel=Channel.EMAIL, action="sa_fallback", recipients=(SA_MANAGER,),
+        when_label=_("SA ej i tjänst eller har inte kvitterat"),
+        why=_("Om systemansvarig (SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos Servicedesk (30 000 eller i Ritz)."),
+    ),
+    Rule(
+        key="sa_fallback_manager_sms",
+        event_kind="timer", match={"timer": "sa_fallback"}, scenarios=("sesam_unreachable",),
+        channel=Channel.SMS, action="sa_fallback", recipients=(SA_MANAGER,), ack_link=True,
         when_label=_("SA ej i tjänst eller har inte kvitterat"),
         why=_("Om systemansvarig (SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos Servicedesk (30 000 eller i Ritz)."),
     ),
@@ -219,6 +235,7 @@ MANUAL_FALLBACK = {
     Channel.DRIFTINFO: (Role.VERKSAMHETSSPECIALIST, _("Be regionala IT-funktionen manuellt om driftinfo")),
     Channel.TELEPHONY: (Role.TELEFONIANSVARIG, _("Ändra lavinmeddelandet manuellt på telefonslingan")),
     Channel.EMAIL: (Role.VERKSAMHETSSPECIALIST, _("Kontakta mottagaren på annat sätt")),
+    Channel.SMS: (Role.VERKSAMHETSSPECIALIST, _("Ring mottagaren")),
 }
 
 

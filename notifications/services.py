@@ -92,6 +92,10 @@ def _write(rule, incident, event):
                 data={"rule": rule.key, "channel": rule.channel, "count": 0},
             )
             return []
+    elif rule.channel == Channel.SMS:
+        rows = _sms_rows(rule, incident, event, now)
+        if not rows:
+            return []
     else:
         subject, body, payload = messages.render(rule, incident)
         rows.append(Notification(
@@ -112,6 +116,54 @@ def _write(rule, incident, event):
         at=now,
     )
     return rows
+
+
+def _sms_rows(rule, incident, event, now):
+    """One SMS per contact number, each with its own acknowledge code (a row of SmsAck)."""
+    found, skipped = recipients.resolve_phones(rule.recipients)
+    for contact in skipped:
+        log_event(
+            incident, TimelineEvent.Kind.NOTIFICATION,
+            _("Inget SMS till %(who)s: numret %(phone)s tar inte emot SMS – ring i stället.")
+            % {"who": f"{contact.get_kind_display()} {contact.name}", "phone": contact.phone or "–"},
+            data={"rule": rule.key, "channel": rule.channel, "count": 0, "contact_id": contact.pk},
+        )
+    if not found:
+        if not skipped:
+            log_event(
+                incident, TimelineEvent.Kind.NOTIFICATION,
+                _("Inga mottagare med mobilnummer för SMS om ”%(rule)s” – kontakta dem på annat sätt.")
+                % {"rule": rule.when_label},
+                data={"rule": rule.key, "channel": rule.channel, "count": 0},
+            )
+        return []
+    rows = []
+    for r in found:
+        code = link = ""
+        if rule.ack_link:
+            code = _new_sms_ack(incident, r, now).code
+            link = ack.sms_url(code)
+        subject, body, payload = messages.render_sms(
+            rule, incident, code=code, link=link, reason=(event.data or {}).get("reason", ""))
+        rows.append(Notification(
+            incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
+            action=rule.action, recipient=r.phone, subject=subject, body=body, payload=payload,
+            idempotency_key=_key(incident, event, rule, r.phone), created_at=now, next_attempt_at=now,
+        ))
+    return rows
+
+
+def _new_sms_ack(incident, recipient, now):
+    from .models import SmsAck
+
+    for _attempt in range(5):
+        code = ack.new_sms_code()
+        if not SmsAck.objects.filter(code=code).exists():
+            break
+    return SmsAck.objects.create(
+        code=code, incident=incident, phone=recipient.phone, recipient_label=recipient.label[:250],
+        created_at=now, expires_at=now + settings.ACK_LINK_MAX_AGE,
+    )
 
 
 # --- telling Celery ----------------------------------------------------------------------
@@ -231,7 +283,7 @@ def _retry_later(notification_id, delay):
 def _hand_to_a_person(notification, error):
     role, label = rules.MANUAL_FALLBACK[notification.channel]
     text = f"{label}: {notification.subject}"
-    if notification.channel == Channel.EMAIL:
+    if notification.channel in (Channel.EMAIL, Channel.SMS):
         text += f" ({notification.recipient})"
     log_event(
         notification.incident, TimelineEvent.Kind.NOTIFICATION,

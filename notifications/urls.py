@@ -6,6 +6,9 @@ app_name = "notifications"
 
 urlpatterns = [
     path("kvittera/<str:token>/", views.acknowledge_link, name="ack"),
+    path("s/<str:token>/", views.acknowledge_sms_link, name="sms_ack"),
+    path("sms/inkommande/", views.sms_webhook, name="sms_webhook"),
+    path("stubs/sms/svara/", views.stub_sms_reply, name="stub_sms_reply"),
     path("meddelanden/regler/", views.rules_page, name="rules"),
     path("meddelanden/<int:pk>/skicka-om/", views.resend, name="resend"),
     path("stubs/<slug:channel>/", views.stub, name="stub"),

@@ -22,7 +22,7 @@ from incidents.services import ActionRefused
 from incidents.timeline import in_record_language
 from runbook import scenarios
 
-from . import ack, rules, services, stubs
+from . import ack, rules, services, sms, stubs
 from .models import Channel, Notification, StubMessage, StubMode
 
 # Lazy: read in the language of whoever opens the link, not the one at import.
@@ -70,6 +70,50 @@ def acknowledge_link(request, token):
             incident.pk, status=409,
         )
     return render(request, "notifications/ack_confirm.html", {"incident": incident, "token": token})
+
+
+@require_http_methods(["GET", "POST"])
+def acknowledge_sms_link(request, token):
+    """Kvittera via länken i SMS: like the e-mail's link, GET shows, only the POST acknowledges."""
+    try:
+        row = sms.ack_for_link(token)
+    except ack.LinkRefused as refused:
+        return _refused(request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403)
+    incident = Incident.objects.get(pk=row.incident_id)
+    if request.method == "POST":
+        try:
+            with in_record_language():
+                sms.acknowledge_from_link(request.user, token)
+        except ack.LinkRefused as refused:
+            return _refused(request, LINK_REFUSALS[refused.reason], incident.pk, status=410)
+        except ActionRefused as refused:
+            return _refused(request, refused.message, incident.pk, status=409 if refused.code == "conflict" else 403)
+        flash.success(request, _("Eskaleringen är kvitterad."))
+        return redirect("incidents:detail", incident.pk)
+    if incident.state != State.ESCALATED:
+        return _refused(
+            request,
+            _("Störningen har status ”%(state)s” och kan inte kvitteras via länken.")
+            % {"state": incident.get_state_display()},
+            incident.pk, status=409,
+        )
+    return render(request, "notifications/ack_confirm.html", {"incident": incident, "token": token})
+
+
+@csrf_exempt
+@login_not_required
+@require_POST
+def sms_webhook(request):
+    """The SMS gateway's inbound webhook: a signed reply; one with the code acknowledges."""
+    try:
+        result = sms.receive(
+            request.body,
+            request.headers.get("X-Sms-Timestamp", ""),
+            request.headers.get("X-Sms-Signature", ""),
+        )
+    except sms.WebhookRefused as refused:
+        return JsonResponse({"error": refused.reason}, status=refused.status)
+    return JsonResponse(result)
 
 
 @require_GET
@@ -157,6 +201,9 @@ def stub(request, channel):
         "received": received,
         "current": [m for m in reversed(list(current.values()))],
         "channels": Channel.choices,
+        # SMS: each as the phone shows it, with a reply that carries its code.
+        "sms": [(m, (ack.codes_in(m.payload.get("text")) or [""])[-1]) for m in received]
+        if channel == Channel.SMS else [],
     })
 
 
@@ -192,6 +239,40 @@ def _stub_refused(request):
     return render(request, "403.html", status=403)
 
 
+@require_POST
+def stub_sms_reply(request):
+    """The SMS stub answers as a phone would: a reply from the number an SMS went to, sent to
+    the inbound webhook signed with the shared secret, as the real gateway does."""
+    _stub_channel(Channel.SMS)
+    if not stubs.may_view(request.user):
+        return _stub_refused(request)
+    sender = request.POST.get("from", "").strip()[:30]
+    text = request.POST.get("text", "").strip()[:160]
+    if not sender or not text:
+        flash.error(request, _("Ange nummer och svarstext."))
+        return redirect("notifications:stub", Channel.SMS)
+    body = json.dumps({"from": sender, "text": text}).encode()
+    timestamp = str(int(time.time()))
+    try:
+        result = sms.receive(body, timestamp, sms.sign(body, timestamp))
+    except sms.WebhookRefused as refused:
+        flash.error(request, _("Webhooken vägrade svaret: %(reason)s") % {"reason": refused.reason})
+    else:
+        flash.success(request, STUB_REPLY_OUTCOMES.get(result["outcome"], result["outcome"]))
+    return redirect("notifications:stub", Channel.SMS)
+
+
+STUB_REPLY_OUTCOMES = {
+    "acknowledged": gettext_lazy("Svaret togs emot: eskaleringen är kvitterad."),
+    "no_code": gettext_lazy("Svaret togs emot men innehöll ingen kod: inget hände."),
+    "unknown_code": gettext_lazy("Koden hör inte till ett SMS till det numret: inget hände."),
+    "used": gettext_lazy("Koden är redan använd: inget hände."),
+    "expired": gettext_lazy("Koden har gått ut: inget hände."),
+    "not_escalated": gettext_lazy("Störningen väntar inte på kvittering: inget hände."),
+}
+
+
+@login_not_required
 @require_POST
 def stub_mode(request, channel):
     _stub_channel(channel)

@@ -335,6 +335,12 @@ TELEPHONY_URL = _endpoint("TELEPHONY_URL", "telephony")
 # E-mail goes to EMAIL_URL (an HTTP mail gateway, the stub in the demo) when set, otherwise
 # through Django's EMAIL_* settings (SMTP).
 EMAIL_URL = _endpoint("EMAIL_URL", "email")
+# SMS to SA and the enhetschef: POSTed to an HTTP SMS gateway (the stub in the demo). The
+# gateway's inbound webhook signs each call with SMS_WEBHOOK_SECRET (HMAC-SHA256 of the
+# timestamp and the body); a call older than SMS_WEBHOOK_MAX_SKEW, or seen before, is refused.
+SMS_URL = _endpoint("SMS_URL", "sms")
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+SMS_WEBHOOK_MAX_SKEW = env_seconds("SMS_WEBHOOK_MAX_SKEW_SECONDS", 300)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
