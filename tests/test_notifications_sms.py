@@ -37,7 +37,8 @@ def sms_contacts(db):
 @pytest.fixture
 def escalated(open_incident, vs, sms_contacts):
     def make():
-        incident = open_incident(summary=f"Patient {PERSONNUMMER} fick inget, Sesam LMN svarar inte")
+        incident = open_incident(summary=f"Patient {PERSONNUMMER} fick inget, Sesam LMN svarar inte",
+                                 confirmed=["personnummer"])  # a person confirmed it past the warning
         incident_services.escalate(vs, incident.pk)
         return incident
 
