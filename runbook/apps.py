@@ -7,3 +7,4 @@ class RunbookConfig(AppConfig):
 
     def ready(self):
         from . import checks, signals  # noqa: F401 - registers the receivers and system checks
+        from . import language  # noqa: F401  (brings a person's language into the session at sign-in)

@@ -63,3 +63,19 @@ class ApiToken(models.Model):
     @classmethod
     def new_key(cls):
         return cls.PREFIX + secrets.token_urlsafe(32)
+
+
+class Preferences(models.Model):
+    """Inställningar: what a person chose for themselves, kept with them across devices."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="preferences",
+    )
+    language = models.CharField(_("språk"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+
+    class Meta:
+        verbose_name = _("inställningar")
+        verbose_name_plural = _("inställningar")
+
+    def __str__(self):
+        return f"{self.user} {self.language}"

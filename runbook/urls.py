@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLResolver, include, path, re_path
-from django.views.i18n import set_language
 
 from . import views
 from .api import api
@@ -24,7 +23,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("logga-in/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
-    path("sprak/", login_not_required(set_language), name="set_language"),
+    path("sprak/", views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", _authenticated_by_the_api(api.urls)),
     # Anything else under the API is a 404 in the API's error shape, not the HTML page.

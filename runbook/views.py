@@ -15,10 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 
 from incidents.services import ActionRefused
 
-from . import health, services
+from . import health, language, services
 from .models import ApiToken
 
 
@@ -168,3 +169,12 @@ def revoke_token(request, token_id):
         raise
     messages.success(request, _("API-nyckeln ”%(name)s” är återkallad.") % {"name": token.name})
     return redirect("tokens")
+
+
+@login_not_required
+@require_POST
+def set_language(request):
+    """The language form in the header: Django's view, and the choice kept with the person."""
+    response = django_set_language(request)
+    language.remember(request, request.POST.get("language", ""))
+    return response

@@ -89,3 +89,47 @@ def test_each_language_is_offered_in_its_own_name(client, ks):
     page = client.get(reverse("incidents:live")).content.decode()
     assert 'lang="en">English</option>' in page and 'lang="sv">Svenska</option>' in page
     assert "Engelska" not in page
+
+
+def test_a_browser_asking_for_english_still_gets_swedish(client, ks, open_incident):
+    incident = open_incident()
+    client.force_login(ks)
+    for url in (reverse("incidents:live"), reverse("incidents:detail", args=[incident.pk])):
+        content = client.get(url, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+        assert '<html lang="sv">' in content
+        assert "Pågående störningar" in content
+
+
+def test_the_login_page_is_swedish_for_an_english_browser(client):
+    content = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="sv">' in content
+
+
+def test_the_api_still_answers_in_the_language_a_tool_asks_for(api_client, ks):
+    response = api_client(ks, HTTP_ACCEPT_LANGUAGE="en").post(
+        "/api/v1/incidents/999999/transitions/escalate", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json()["message"] and "hittades" not in response.json()["message"]
+
+
+def test_a_chosen_language_is_kept_for_that_person_on_another_device(client, ks):
+    from django.test import Client
+
+    client.force_login(ks)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+
+    other_device = Client()
+    other_device.force_login(ks)
+    content = other_device.get(reverse("incidents:live")).content.decode()
+    assert '<html lang="en">' in content and "<h1>Ongoing disruptions</h1>" in content
+
+
+def test_another_persons_choice_on_a_shared_computer_does_not_carry_over(client, ks, sa):
+    client.force_login(ks)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.logout()  # the English cookie stays in this browser
+
+    client.force_login(sa)
+    content = client.get(reverse("incidents:live")).content.decode()
+    assert '<html lang="sv">' in content
