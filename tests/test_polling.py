@@ -175,7 +175,8 @@ def test_each_language_gets_its_own_rendering(client, va, open_incident):
     swedish, _ = _poll(client, live)
     assert "Anmäld" in swedish.content.decode()
     held = _poll_headers(swedish.content.decode())
-    client.cookies["django_language"] = "en"
+    # A signed-in person's language is their own choice (runbook.language), made with the form.
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
     english, _ = _poll(client, live, held)
     assert english.status_code == 200
     assert "Reported" in english.content.decode()
