@@ -173,13 +173,13 @@ BATCH = 25
 
 def enqueue(ids):
     """After commit: ring the doorbell. If the broker is away, the sweep delivers anyway."""
+    from runbook import doorbell
+
     from . import tasks
 
-    try:
-        for start in range(0, len(ids), BATCH):
-            tasks.deliver_batch.apply_async((ids[start:start + BATCH],), retry=False)
-    except Exception:  # noqa: BLE001 - the rows are safe; only the doorbell failed
-        log.warning("Broker unreachable; %d notification(s) wait for the sweep", len(ids), exc_info=True)
+    for start in range(0, len(ids), BATCH):
+        if not doorbell.ring(tasks.deliver_batch, (ids[start:start + BATCH],)):
+            break  # the broker is away: the sweep sends these (and stays quick for the person)
 
 
 # --- delivering --------------------------------------------------------------------------
@@ -272,12 +272,11 @@ def _failed(notification, error, code, *, final):
 
 
 def _retry_later(notification_id, delay):
+    from runbook import doorbell
+
     from . import tasks
 
-    try:
-        tasks.deliver.apply_async((notification_id,), countdown=delay, retry=False)
-    except Exception:  # noqa: BLE001 - the sweep retries it when due
-        log.warning("Broker unreachable; retry of %s waits for the sweep", notification_id)
+    doorbell.ring(tasks.deliver, (notification_id,), countdown=delay)  # else the sweep, when due
 
 
 def _hand_to_a_person(notification, error):

@@ -266,6 +266,11 @@ else:
         }
     }
 
+# Ringing the broker after commit (runbook/doorbell.py): at most this long per attempt, and
+# after a failure no ringing for this long (the sweeps deliver and fire what is due meanwhile).
+DOORBELL_TIMEOUT_SECONDS = float(os.environ.get("DOORBELL_TIMEOUT_SECONDS", "0.1"))
+DOORBELL_QUIET_SECONDS = float(os.environ.get("DOORBELL_QUIET_SECONDS", "5"))
+
 # Timers (DESIGN section 4). Durations are settings so tests and demos can run in seconds.
 RESERVE_ROUTINE_AFTER = env_seconds("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
 ACK_TIMEOUT = env_seconds("ACK_TIMEOUT_SECONDS", 15 * 60)

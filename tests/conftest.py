@@ -70,6 +70,16 @@ def _rendered_parts_forgotten():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _doorbell_afresh():
+    """A ring that failed keeps the doorbell quiet for a few seconds; not into the next test."""
+    from runbook import doorbell
+
+    doorbell.reset()
+    yield
+    doorbell.reset()
+
+
 @pytest.fixture
 def require_postgres(django_db_blocker):
     from django.db import connection
