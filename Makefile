@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 install: $(VENV)/.installed
 
 run: install
-	DEBUG=$${DEBUG:-1} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
+	DEBUG=$${DEBUG:-0} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
 
 test: install
 	./bin/test
