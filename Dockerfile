@@ -20,9 +20,10 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 # Static files are collected at build time; the key here exists only for this step.
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
-    && useradd --system --home /var/lib/runbook runbook \
+    && useradd --system --uid 10001 --home /var/lib/runbook runbook \
     && mkdir -p /var/lib/runbook && chown runbook /var/lib/runbook
-USER runbook
+# Never root: the app, worker and beat run as this unprivileged user.
+USER 10001
 
 EXPOSE 8000
 CMD ["gunicorn", "runbook.wsgi:application", "--bind", "0.0.0.0:8000", "--preload", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--access-logfile", "-"]

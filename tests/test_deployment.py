@@ -1,7 +1,11 @@
 """No Docker engine runs here, so the compose file is checked by reading it: every service's
-command must name an entry point that exists in this project and its locked dependencies."""
+command names an entry point that exists, the settings in the env file reach the app, only the
+proxy is published, everything restarts and reports its health, and the image is not root's."""
 
 import importlib
+import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -12,56 +16,173 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-APP_SERVICES = {name: svc for name, svc in COMPOSE["services"].items() if "build" in svc}
+SERVICES = COMPOSE["services"]
+APP_SERVICES = {name: svc for name, svc in SERVICES.items() if "build" in svc}
 VENV_BIN = Path(sys.executable).parent
+ONE_SHOT = {"migrate"}
+
+
+def interpolate(value, env):
+    """Compose's ${NAME}, ${NAME:-default} and ${NAME:?error}, innermost first."""
+    pattern = re.compile(r"\$\{(\w+)(?:(:-|:\?)([^${}]*))?\}")
+
+    def one(match):
+        name, op, arg = match.groups()
+        if env.get(name):
+            return env[name]
+        if op == ":?":
+            raise KeyError(f"{name}: {arg}")
+        return arg if op == ":-" else ""
+
+    while pattern.search(value):
+        value = pattern.sub(one, value)
+    return value.replace("$$", "$")
+
+
+def read_env_file(path):
+    env = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            name, value = line.split("=", 1)
+            env[name.strip()] = value.strip()
+    return env
+
+
+def container_env(service, dotenv):
+    """What a container of ``service`` gets: the env file, then its interpolated environment."""
+    svc = SERVICES[service]
+    env = dict(dotenv) if svc.get("env_file") else {}
+    env.update({k: interpolate(str(v), dotenv) for k, v in svc.get("environment", {}).items()})
+    return env
+
+
+def production_env(**changes):
+    dotenv = read_env_file(ROOT / ".env.example")
+    dotenv.update({"SECRET_KEY": "x" * 64, "POSTGRES_PASSWORD": "secret", "EMAIL_HOST_PASSWORD": "pw"})
+    dotenv.update(changes)
+    return dotenv
+
+
+def commands_of(svc):
+    """Each program line a service runs (``sh -c "a && b"`` is two)."""
+    command = svc["command"]
+    if command[:2] == ["sh", "-c"]:
+        return [shlex.split(part) for part in command[2].split("&&")]
+    return [command]
 
 
 def test_compose_runs_web_worker_beat_and_migrations_from_the_projects_image():
     assert {"web", "worker", "beat", "migrate"} <= set(APP_SERVICES)
-    assert {"db", "redis"} <= set(COMPOSE["services"])
+    assert {"db", "redis", "proxy"} <= set(SERVICES)
     for svc in APP_SERVICES.values():
         assert svc["build"] == "."
     assert (ROOT / "Dockerfile").is_file()
 
 
-def test_app_services_take_their_settings_from_the_environment():
-    for name, svc in APP_SERVICES.items():
-        env = svc["environment"]
+def test_the_env_file_reaches_the_app_containers_settings():
+    """SITE_URL, EMAIL_*, the channel URLs and STUBS_ENABLED from .env are the app's settings."""
+    dotenv = production_env(
+        SITE_URL="https://driftstorning.example.se", EMAIL_HOST="smtp.region.example",
+        EMAIL_PORT="2525", EMAIL_USE_TLS="1", VARDGIVARE_SKANE_URL="https://vgs.example/api/",
+        DRIFTINFO_URL="https://driftinfo.example/api/", TELEPHONY_URL="https://tel.example/api/",
+        STUBS_ENABLED="0",
+    )
+    for name in APP_SERVICES:
+        env = container_env(name, dotenv)
         assert env["DATABASE_URL"].startswith("postgres://"), name
         assert env["CELERY_BROKER_URL"].startswith("redis://"), name
-        assert "SECRET_KEY" in env and env["DEBUG"] == "0", name
+        assert env["DEBUG"] == "0" and env["SECRET_KEY"], name
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_"))}
+    env.update(container_env("worker", dotenv))
+    env["DATABASE_URL"] = os.environ.get("DATABASE_URL", "sqlite:///:memory:")  # no "db" host here
+    env.pop("CELERY_BROKER_URL")
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(["
+        "s.SITE_URL, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.VARDGIVARE_SKANE_URL, "
+        "s.DRIFTINFO_URL, s.TELEPHONY_URL, s.STUBS_ENABLED, s.DEBUG, s.DEMO_MODE]))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    import json
+
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+        "https://driftstorning.example.se", "smtp.region.example", 2525, True,
+        "https://vgs.example/api/", "https://driftinfo.example/api/", "https://tel.example/api/",
+        False, False, False,
+    ]
+
+
+def test_compose_refuses_to_start_without_the_required_settings():
+    for missing in ("SECRET_KEY", "POSTGRES_PASSWORD", "SITE_URL", "ALLOWED_HOSTS"):
+        with pytest.raises(KeyError, match=missing):
+            container_env("web", production_env(**{missing: ""}))
+
+
+def test_only_the_proxy_is_published_while_the_app_trusts_x_forwarded_proto():
+    for name, svc in APP_SERVICES.items():
+        env = container_env(name, production_env())
+        if env.get("TRUST_X_FORWARDED_PROTO") == "1":
+            assert "ports" not in svc, f"{name} publishes its port but trusts X-Forwarded-Proto"
+    assert [name for name, svc in SERVICES.items() if "ports" in svc] == ["proxy"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "web 8000" in caddyfile and "/certs/cert.pem" in caddyfile
+    mounts = " ".join(SERVICES["proxy"]["volumes"])
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile" in mounts
+
+
+def test_every_service_restarts_and_reports_its_health():
+    for name, svc in SERVICES.items():
+        if name in ONE_SHOT:
+            assert svc["restart"] == "on-failure", name
+            continue
+        assert svc.get("restart") in {"unless-stopped", "always"}, name
+        assert svc.get("healthcheck", {}).get("test"), f"{name} has no health check"
+    for dependency in ("db", "redis"):
+        assert APP_SERVICES["web"]["depends_on"] != {}  # migrate first
+        assert SERVICES["migrate"]["depends_on"][dependency]["condition"] == "service_healthy"
+
+
+def test_health_check_commands_exist():
+    from django.core.management import get_commands
+
+    beat = SERVICES["beat"]["healthcheck"]["test"]
+    assert beat[1:4] == ["python", "manage.py", "healthcheck"] and "healthcheck" in get_commands()
+    assert "inspect ping" in SERVICES["worker"]["healthcheck"]["test"][1]
+    assert "/healthz" in SERVICES["web"]["healthcheck"]["test"][-1]
 
 
 @pytest.mark.parametrize("name", sorted(APP_SERVICES))
 def test_each_service_command_names_an_entry_point_that_exists(name):
-    command = APP_SERVICES[name]["command"]
-    program = command[0]
-    assert (VENV_BIN / program).exists() or shutil.which(program), f"{program} is not installed"
-    if program == "gunicorn":
-        module, attr = command[1].split(":")
-        application = getattr(importlib.import_module(module), attr)
-        assert callable(application)
-    elif program == "celery":
-        assert command[1] == "-A"
-        celery_app = importlib.import_module(command[2]).celery_app
-        assert celery_app.main == "runbook"
-        subcommand = command[3]
-        assert subcommand in {"worker", "beat"}
-        # The CLI itself accepts the subcommand and its options.
-        result = subprocess.run(
-            [str(VENV_BIN / "celery"), "-A", command[2], subcommand, "--help"],
-            capture_output=True, text=True, timeout=60, cwd=ROOT,
-        )
-        assert result.returncode == 0, result.stderr
-        for option in command[4:]:
-            assert option.split("=")[0] in result.stdout
-    elif program == "python":
-        assert command[1] == "manage.py" and (ROOT / "manage.py").is_file()
-        from django.core.management import get_commands
+    for command in commands_of(APP_SERVICES[name]):
+        program = command[0]
+        assert (VENV_BIN / program).exists() or shutil.which(program), f"{program} is not installed"
+        if program == "gunicorn":
+            module, attr = command[1].split(":")
+            application = getattr(importlib.import_module(module), attr)
+            assert callable(application)
+        elif program == "celery":
+            assert command[1] == "-A"
+            celery_app = importlib.import_module(command[2]).celery_app
+            assert celery_app.main == "runbook"
+            subcommand = command[3]
+            assert subcommand in {"worker", "beat"}
+            # The CLI itself accepts the subcommand and its options.
+            result = subprocess.run(
+                [str(VENV_BIN / "celery"), "-A", command[2], subcommand, "--help"],
+                capture_output=True, text=True, timeout=60, cwd=ROOT,
+            )
+            assert result.returncode == 0, result.stderr
+            for option in command[4:]:
+                assert option.split("=")[0] in result.stdout
+        elif program == "python":
+            assert command[1] == "manage.py" and (ROOT / "manage.py").is_file()
+            from django.core.management import get_commands
 
-        assert command[2] in get_commands()
-    else:
-        pytest.fail(f"unexpected program {program}")
+            assert command[2] in get_commands()
+        else:
+            pytest.fail(f"unexpected program {program}")
 
 
 def test_exactly_one_beat_is_deployed():
@@ -69,7 +190,27 @@ def test_exactly_one_beat_is_deployed():
     assert beat.get("deploy", {}).get("replicas", 1) == 1
 
 
-def test_dockerfile_serves_the_same_wsgi_application():
+def test_the_image_runs_as_an_unprivileged_user_and_ships_no_secrets():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "runbook.wsgi:application" in dockerfile
     assert "uv sync --frozen" in dockerfile
+    lines = [line.split() for line in dockerfile.splitlines() if line.strip() and not line.startswith("#")]
+    users = [i for i, line in enumerate(lines) if line[0] == "USER"]
+    runs = [i for i, line in enumerate(lines) if line[0] == "RUN"]
+    assert users and users[-1] > runs[-1], "the last USER must come after the last RUN"
+    assert lines[users[-1]][1] not in {"root", "0", "0:0"}
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored and "deploy/certs" in ignored
+
+
+def test_start_up_refuses_a_loopback_site_url():
+    """The migrate service's check: the stack does not start with SA's links to 127.0.0.1."""
+    (check,) = [c for c in commands_of(SERVICES["migrate"]) if c[2] == "check"]
+    env = {**os.environ, "SITE_URL": "http://127.0.0.1:8000", "EMAIL_URL": "https://mail.example/"}
+    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "runbook.E010" in result.stderr
+    env["SITE_URL"] = "https://driftstorning.example.se"
+    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,86 @@
+"""Production refuses a configuration that would quietly fail people (``check --deploy``).
+
+Each of these once passed every other check: SA's escalation mail went to localhost:25, its
+acknowledge links pointed at 127.0.0.1, or the fallback had nobody to call.
+"""
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host):
+    host = (host or "").strip("[]").lower()
+    if not host or host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+@register(Tags.security, deploy=True)
+def site_url_reachable(app_configs=None, **kwargs):
+    """Links in e-mails (SA's acknowledge link) use SITE_URL: it must be the app's real address."""
+    host = urlsplit(settings.SITE_URL).hostname
+    if is_loopback(host):
+        return [Error(
+            f"SITE_URL is {settings.SITE_URL!r}, an address only this machine can open: the links "
+            "in the e-mails (SA's acknowledge link) would not work for anyone.",
+            hint="Set SITE_URL to the address people use, e.g. https://driftstorning.example.se.",
+            id="runbook.E010",
+        )]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def mail_goes_somewhere(app_configs=None, **kwargs):
+    """Without EMAIL_URL mail goes by SMTP to EMAIL_HOST; its default is this machine."""
+    if settings.EMAIL_URL or not is_loopback(settings.EMAIL_HOST):
+        return []
+    return [Error(
+        f"E-mail would go by SMTP to {settings.EMAIL_HOST}:{settings.EMAIL_PORT}, this machine, "
+        "where no mail server runs: SA's escalation and every other e-mail would fail.",
+        hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) "
+             "to the region's mail relay, or EMAIL_URL to an HTTP mail gateway.",
+        id="runbook.E011",
+    )]
+
+
+# Its own tag: the stack's start-up runs the security checks (`--tag security`), and a new
+# installation has no contacts until someone adds them in the admin.
+CONTACTS = "contacts"
+
+
+@register(CONTACTS, deploy=True)
+def escalation_contacts_exist(app_configs=None, **kwargs):
+    """The routine escalates to SA and falls back to SA's enhetschef: both must be reachable."""
+    from incidents.models import Contact
+
+    try:
+        kinds = set(Contact.objects.filter(active=True).values_list("kind", flat=True))
+    except DatabaseError as exc:
+        return [Warning(
+            f"Could not read the contacts ({exc.__class__.__name__}); run the check again after "
+            "`migrate`.",
+            id="runbook.W012",
+        )]
+    missing = [
+        str(label) for kind, label in (
+            (Contact.Kind.SYSTEMANSVARIG, "Systemansvarig (SA)"),
+            (Contact.Kind.SA_MANAGER, "Enhetschef för SA"),
+        ) if kind not in kinds
+    ]
+    if missing:
+        return [Error(
+            f"No active contact for: {', '.join(missing)}. Escalation and SA's fallback would "
+            "have nobody to call or e-mail.",
+            hint="Add them in the admin under Kontakter (with phone and e-mail).",
+            id="runbook.E012",
+        )]
+    return []
