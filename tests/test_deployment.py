@@ -126,6 +126,9 @@ def test_only_the_proxy_is_published_while_the_app_trusts_x_forwarded_proto():
         if env.get("TRUST_X_FORWARDED_PROTO") == "1":
             assert "ports" not in svc, f"{name} publishes its port but trusts X-Forwarded-Proto"
     assert [name for name, svc in SERVICES.items() if "ports" in svc] == ["proxy"]
+    # Only the proxy's X-Forwarded-For is believed.
+    proxy_address = SERVICES["proxy"]["networks"]["backend"]["ipv4_address"]
+    assert container_env("web", production_env())["TRUSTED_PROXIES"] == proxy_address
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
     assert "web 8000" in caddyfile and "/certs/cert.pem" in caddyfile
     mounts = " ".join(SERVICES["proxy"]["volumes"])
