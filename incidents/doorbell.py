@@ -8,14 +8,9 @@ fires the row under the same row locks as the sweep, so a deadline fires once wh
 first, and a ring the broker loses leaves the row for the sweep.
 """
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-
-log = logging.getLogger(__name__)
-
 
 def horizon():
     """Ring deadlines due within two sweep intervals: each is rung by a sweep before it is due."""
@@ -24,15 +19,14 @@ def horizon():
 
 def ring(timer_id, incident_id, due_at, now=None):
     """Ask the broker to fire this deadline at its moment. Never raises: the row is the truth."""
+    from runbook import doorbell
+
     from . import tasks
 
     now = now or timezone.now()
-    try:
-        tasks.fire_timer.apply_async(
-            (timer_id, incident_id), countdown=max(0.0, (due_at - now).total_seconds()), retry=False
-        )
-    except Exception:  # noqa: BLE001 - the sweep fires it when due
-        log.warning("Broker unreachable; deadline %s waits for the sweep", timer_id)
+    # Quick or not at all (runbook.doorbell): the sweep fires it when due.
+    doorbell.ring(tasks.fire_timer, (timer_id, incident_id),
+                  countdown=max(0.0, (due_at - now).total_seconds()))
 
 
 def ring_after_commit(timer):
