@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+
 def horizon():
     """Ring deadlines due within two sweep intervals: each is rung by a sweep before it is due."""
     return settings.TIMER_SWEEP_INTERVAL * 2
