@@ -58,7 +58,8 @@ def start_shape(started, tmp, n):
         "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "SITE_URL": f"http://127.0.0.1:{web_ports[0]}",
         "STUBS_ENABLED": "1", "VARDGIVARE_SKANE_URL": f"{stubs}/stubs/vardgivare_skane/",
         "DRIFTINFO_URL": f"{stubs}/stubs/driftinfo/", "TELEPHONY_URL": f"{stubs}/stubs/telephony/",
-        "EMAIL_URL": f"{stubs}/stubs/email/", "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "EMAIL_URL": f"{stubs}/stubs/email/", "OPEN_INCIDENT_LIMIT": "0", "API_RATE_PER_TOKEN": "",
+        "API_RATE_PER_ADDRESS": "", "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "-v0")

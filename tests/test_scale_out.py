@@ -68,7 +68,8 @@ def test_two_webs_two_workers_two_beats_send_once_fire_once_and_answer_alike(
         # The stubs stand in for the receivers; web A serves them, both webs share the database.
         port_a, port_b = free_port(), free_port()
         env = worker_env(f"http://127.0.0.1:{port_a}", connection.settings_dict["NAME"], own_redis.url,
-                         RESERVE_ROUTINE_AFTER_SECONDS=RESERVE_AFTER_SECONDS, STUBS_ENABLED="1")
+                         RESERVE_ROUTINE_AFTER_SECONDS=RESERVE_AFTER_SECONDS, STUBS_ENABLED="1",
+                         API_RATE_PER_TOKEN="", API_RATE_PER_ADDRESS="")
         web_a, base_a = start_web(tmp_path, env, port_a)
         web_b, base_b = start_web(tmp_path, env, port_b)
         procs += [web_a, web_b]
