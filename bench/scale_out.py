@@ -19,6 +19,7 @@ The machine has 2 cores and other work may run on it: compare the shapes within 
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -61,7 +62,10 @@ def start_shape(started, tmp, n):
         "EMAIL_URL": f"{stubs}/stubs/email/", "OPEN_INCIDENT_LIMIT": "0", "API_RATE_PER_TOKEN": "",
         "API_RATE_PER_ADDRESS": "", "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
-    manage(env, "migrate", "--noinput")
+    try:
+        manage(env, "migrate", "--noinput")
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.stderr[-2000:])
     manage(env, "collectstatic", "--noinput", "-v0")
     token = manage(env, "shell", "-c", (
         "from django.contrib.auth import get_user_model\nfrom django.contrib.auth.models import Group\n"
