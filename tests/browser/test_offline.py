@@ -44,11 +44,25 @@ STATE = """async () => {
 }"""
 
 
+ACTIVE_NOT_CONTROLLING = """async () => {
+  const reg = await navigator.serviceWorker.getRegistration();
+  return !!(reg && reg.active && reg.active.state === 'activated' && !navigator.serviceWorker.controller);
+}"""
+
+
 def wait_until_kept(page, seconds=30):
-    """Until the service worker controls the page and has stored what the device keeps."""
+    """Until the service worker controls the page and has stored what the device keeps.
+
+    A browser may leave a page that opened before its service worker was active uncontrolled
+    until that page is loaded again (its ``clients.claim()`` can lose the race with the page's
+    own load): then, as a person would, open the page once more."""
     deadline = time.monotonic() + seconds
+    reload_after = time.monotonic() + 5
     while not page.evaluate(KEPT_ON_DEVICE) or not page.evaluate("() => !!navigator.serviceWorker.controller"):
         assert time.monotonic() < deadline, f"the service worker did not keep the pages: {page.evaluate(STATE)}"
+        if reload_after and time.monotonic() > reload_after and page.evaluate(ACTIVE_NOT_CONTROLLING):
+            page.reload()
+            reload_after = None
         page.wait_for_timeout(100)
 
 
