@@ -47,6 +47,57 @@ def on_transition(incident, name, previous, *, actor=None):
         cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE], "activated" if actor is None else "manual")
     if not incident.is_live:
         cancel_timers(incident, None, incident.state)
+    retire_tasks(incident, name)
+
+
+def retire_tasks(incident, name=None):
+    """Open tasks that no person can do any longer are ended by the system, saying why:
+    an ongoing duty (inform callers) when the disruption is over, and a step that only a
+    transition or action does when that can no longer happen (reporting to SA once the
+    reserve routine runs, giving a prognosis once service is back). The report shows the
+    latter as not done."""
+    for task in incident.tasks.filter(done_at__isnull=True):
+        step = _step_of(task)
+        if step is None:
+            continue
+        if step.ongoing and not incident.is_live:
+            mark_task_done(
+                task, via="ended", message=_("Pågående uppgift avslutad (%(state)s): %(text)s")
+                % {"state": incident.get_state_display(), "text": task.short_text()},
+            )
+        elif step.done_by and not can_still_happen(incident, step.done_by):
+            mark_task_done(
+                task, via="moot", moot=True,
+                message=_("Uppgiften behövs inte längre (%(state)s): %(text)s")
+                % {"state": incident.get_state_display(), "text": task.short_text()},
+            )
+
+
+def can_still_happen(incident, done_by):
+    """Can the transition or action ``done_by`` still be done on this incident?"""
+    if done_by == "record_prognosis":
+        return incident.is_live
+    if done_by == scenarios.ALL_ORDERS_ENTERED:
+        return True
+    method = getattr(Incident, done_by, None)
+    meta = getattr(method, "_django_fsm", None)
+    return meta is None or meta.conditions_met(incident, incident.state)
+
+
+def steps_delivered(incident, channel, action, what):
+    """A message the app sent was delivered: the steps it does are done by the system."""
+    for task in incident.tasks.filter(done_at__isnull=True):
+        step = _step_of(task)
+        if step is not None and step.delivered_by and step.delivered_by[0] == channel and action in step.delivered_by[1]:
+            mark_task_done(
+                task, via="delivery", note=what,
+                message=_("Uppgift klar – appen har levererat: %(text)s") % {"text": task.short_text()},
+            )
+
+
+def step_of(task):
+    """The routine's step a task was made from (a repeated task's too), or None."""
+    return _step_of(task)
 
 
 def on_action(incident, action, *, actor=None):
@@ -66,6 +117,7 @@ def on_reclassified(incident, previous_scenario, *, actor=None):
         ensure_reserve_timer(incident)
     else:
         cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE, Timer.Kind.ACK_TIMEOUT], "reclassified")
+    retire_tasks(incident)
 
 
 # --- deadlines (DESIGN section 4) -------------------------------------------------------
@@ -173,6 +225,19 @@ def _actions_done(incident):
     return done
 
 
+def _delivered(incident, delivered_by):
+    """Has a message (channel, one of actions) been delivered for this incident, and is it
+    the last delivered on its channel (a lavinmeddelande put on and taken off is not on)?"""
+    channel, actions = delivered_by
+    last = None
+    for data in incident.events.filter(kind=TimelineEvent.Kind.NOTIFICATION, data__status="sent").order_by(
+        "at", "id"
+    ).values_list("data", flat=True):
+        if data.get("channel") == channel:
+            last = data.get("action")
+    return last in actions
+
+
 def _make_tasks(incident, scenario, states, *, actor=None):
     existing = set(incident.tasks.values_list("scenario", "step_key"))
     # A duty two scenarios share (routine section 1) is one task, whichever scenario made it.
@@ -190,11 +255,19 @@ def _make_tasks(incident, scenario, states, *, actor=None):
             if step.only_after not in reached:
                 continue
         task = _create_task(incident, scenario, step, now)
-        if step.done_by:
+        if step.done_by == scenarios.ALL_ORDERS_ENTERED:
+            if not incident.reserve_orders.filter(entered_in_sesam=False).exists():
+                mark_task_done(task, via=step.done_by, message=_(
+                    "Uppgift klar – inga akuta förskrivningar väntar på att läggas in: %(text)s"
+                ) % {"text": task.short_text()})
+        elif step.done_by:
             if done_already is None:
                 done_already = _actions_done(incident)
             if step.done_by in done_already:
                 mark_task_done(task, actor=None, via=step.done_by)
+        if step.delivered_by and _delivered(incident, step.delivered_by):
+            mark_task_done(task, via="delivery", message=_("Uppgift klar – appen har redan levererat: %(text)s")
+                           % {"text": task.short_text()})
 
 
 def _create_task(incident, scenario, step, now, *, key=None):
@@ -237,15 +310,18 @@ def _step_of(task):
     return next((s for s in scenario.steps if s.key == key), None)
 
 
-def mark_task_done(task, *, actor=None, via=None):
+def mark_task_done(task, *, actor=None, via=None, message=None, note="", moot=False):
+    """A task is done: by a person (``actor``), or by the system (``via`` says how; a
+    ``moot`` task was not done but can no longer be, and the report counts it as not done)."""
     task.done_at = timezone.now()
     task.done_by = actor
     task.save(update_fields=["done_at", "done_by"])
     log_event(
         task.incident,
         TimelineEvent.Kind.TASK_DONE,
-        _("Uppgift klar: %(text)s") % {"text": task.short_text()},
+        message or _("Uppgift klar: %(text)s") % {"text": task.short_text()},
         actor=actor,
-        data={"task_id": task.pk, "step": task.step_key, "via": via},
+        note=note,
+        data={"task_id": task.pk, "step": task.step_key, "via": via} | ({"moot": True} if moot else {}),
         at=task.done_at,
     )

@@ -207,9 +207,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return reasons
 
     def close_blocker_facts(self):
-        """The open tasks' short texts and how many urgent orders are not yet in Sesam LMN."""
+        """Every open task (its role and whole text) and how many urgent orders are not yet
+        in Sesam LMN."""
         return (
-            [t.short_text() for t in self.tasks.all() if not t.is_done],
+            [f"{Role.label(t.role)}: {t.text}" for t in self.tasks.all() if not t.is_done],
             sum(1 for o in self.reserve_orders.all() if not o.entered_in_sesam),
         )
 
@@ -569,6 +570,9 @@ class Timer(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # What firing did ("activated", "held_by_prognosis", "not_applicable", ...) or why it was cancelled.
     outcome = models.CharField(max_length=40, blank=True)
+    # Sweeps whose firing raised; from TIMER_ALERT_AFTER_ATTEMPTS on a person is told.
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
 
     objects = TimerQuerySet.as_manager()
 
@@ -598,6 +602,11 @@ class Timer(models.Model):
     @property
     def is_pending(self):
         return self.state == self.State.PENDING
+
+    @property
+    def is_failing(self):
+        """Pending, and firing it has raised often enough that a person has been told."""
+        return self.is_pending and self.attempts >= settings.TIMER_ALERT_AFTER_ATTEMPTS
 
     def clock_text(self):
         """What happens at the deadline, in words for the incident page and the live list."""

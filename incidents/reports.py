@@ -173,6 +173,7 @@ def _step_def(scenario_key, step_key):
     scenario = scenarios.SCENARIOS.get(scenario_key)
     if scenario is None:
         return None
+    step_key = step_key.split("~", 1)[0]  # a repeated step ("renew_prognosis~2") is its first
     return next((s for s in scenario.steps if s.key == step_key), None)
 
 
@@ -249,6 +250,9 @@ def derive(events, *, reserve_after=None):
                 outcome.via = data.get("via")
                 late = outcome.due_at is not None and event.at > outcome.due_at
                 outcome.status = StepStatus.LATE if late else StepStatus.ON_TIME
+                if data.get("moot"):
+                    # Ended by the system because it could no longer be done: not done.
+                    outcome.status = StepStatus.SKIPPED
         elif kind == NOTIFICATION:
             d.notices.append(
                 Notice(

@@ -163,13 +163,22 @@ class TimerOut(Schema):
     name: str
     due_at: datetime
     state: str
+    label: str = ""
+    attempts: int = Field(0, description="Failed attempts to fire it (shown from 3 on).")
 
 
 class NotificationOut(Schema):
+    id: int
     channel: str
+    action: str
+    recipient: str
+    subject: str
     status: str
     attempts: int
     last_error: str
+    created_at: datetime
+    sent_at: Optional[datetime]
+    failed_at: Optional[datetime]
 
 
 class EventOut(Schema):

@@ -97,21 +97,33 @@ def task_belongs_to(task_id, incident_id):
     return Task.objects.filter(pk=task_id, incident_id=incident_id).exists()
 
 
-def timers_of(incident):
-    """The incident's timers as (name, due_at, state) rows.
+def failing_timers():
+    """Deadlines that keep failing to fire (pending, a person told), for /readyz and pages."""
+    return Timer.objects.pending().filter(attempts__gte=settings.TIMER_ALERT_AFTER_ATTEMPTS)
 
-    Durable timers are not part of the incident model yet; until they are, there are none
-    to show, and none are invented.
-    """
-    return []
+
+def timers_of(incident):
+    """The incident's pending deadlines, soonest first, as the API shows them."""
+    return [
+        {"name": timer.kind, "due_at": timer.due_at, "state": timer.state,
+         "label": str(timer.clock_text()), "attempts": timer.attempts}
+        for timer in incident.timers.filter(state=Timer.State.PENDING).order_by("due_at", "id")
+    ]
 
 
 def notifications_of(incident):
-    """The incident's outgoing notifications with their delivery state.
+    """The incident's outgoing notifications with their delivery state, oldest first.
 
-    The outbox (notifications app) does not hold rows yet; until it does, there are none.
+    Read through the reverse relation the notifications app's outbox declares, so this app
+    imports nothing of it.
     """
-    return []
+    return [
+        {"id": n.pk, "channel": n.channel, "action": n.action, "recipient": n.recipient,
+         "subject": n.subject, "status": n.status, "attempts": n.attempts,
+         "last_error": n.last_error, "created_at": n.created_at, "sent_at": n.sent_at,
+         "failed_at": n.failed_at}
+        for n in incident.notifications.order_by("created_at", "id")
+    ]
 
 
 def incident_head(incident_id):

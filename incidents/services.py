@@ -670,6 +670,17 @@ def complete_task(user, task_id, incident_id=None):
         )
     if task.is_done:
         raise ActionRefused(_("Uppgiften är redan klarmarkerad."))
+    step = flows.step_of(task) if task.scenario != MANUAL_SCENARIO else None
+    if step is not None and step.done_by:
+        # Ticking it would say it was done when it was not: the action itself does it.
+        label = {
+            "record_prognosis": _("Ange prognos"),
+            scenarios.ALL_ORDERS_ENTERED: _("Inlagd i Sesam LMN"),
+        }.get(step.done_by) or transition_label(step.done_by)
+        raise ActionRefused(
+            lambda: _("Uppgiften blir klar när någon gör ”%(action)s”; den kan inte klarmarkeras för hand.")
+            % {"action": label},
+        )
     # A task the app made because it could not do something itself (a notice that could not
     # be delivered) is still owed after the incident has ended, and can still be ticked.
     if incident.is_ended and task.scenario != MANUAL_SCENARIO:
@@ -742,6 +753,8 @@ def mark_order_entered(user, order_id, incident_id=None):
         actor=user,
         data={"order_id": order.pk, "entered": True},
     )
+    if not incident.reserve_orders.filter(entered_in_sesam=False).exists():
+        flows.on_action(incident, scenarios.ALL_ORDERS_ENTERED, actor=user)
     return order
 
 
@@ -774,8 +787,9 @@ def fire_due_timers(now=None):
         for timer_id, incident_id in batch:
             try:
                 outcome = fire_timer(timer_id, incident_id, now=now)
-            except Exception:  # noqa: BLE001 - one broken deadline must not stop the others
+            except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
                 logger.exception("Timer %s could not be fired; it stays pending.", timer_id)
+                _count_failed_firing(timer_id, exc)
                 outcome = "error"
             counts[outcome] += 1
             if outcome in ("busy", "gone", "error"):
@@ -810,6 +824,40 @@ def fire_timer(timer_id, incident_id, now=None, only_if_due=False):
     timer.outcome = outcome
     timer.save(update_fields=["outcome"])
     return outcome
+
+
+@transaction.atomic
+def _count_failed_firing(timer_id, exc):
+    """A deadline whose firing raised stays pending and is tried again at the next sweep;
+    the attempts are counted, and when they reach TIMER_ALERT_AFTER_ATTEMPTS the incident's
+    timeline says so and Verksamhetsspecialist gets a task to do by hand what it would have
+    done (once per deadline)."""
+    timer = Timer.objects.select_for_update().filter(pk=timer_id, state=Timer.State.PENDING).first()
+    if timer is None:
+        return None
+    timer.attempts += 1
+    timer.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
+    timer.save(update_fields=["attempts", "last_error"])
+    if timer.attempts != settings.TIMER_ALERT_AFTER_ATTEMPTS:
+        return timer
+    incident = Incident.objects.get(pk=timer.incident_id)
+    log_event(
+        incident,
+        TimelineEvent.Kind.TIMER,
+        _("Tidsfristen kunde inte utlösas (%(n)d försök): %(what)s")
+        % {"n": timer.attempts, "what": timer.clock_text()},
+        note=timer.last_error,
+        data={"timer": "failing", "timer_id": timer.pk, "kind": timer.kind, "attempts": timer.attempts},
+    )
+    add_manual_task(
+        incident,
+        Role.VERKSAMHETSSPECIALIST,
+        _("Tidsfristen kunde inte utlösas av appen – gör det för hand: %(what)s")
+        % {"what": timer.clock_text()},
+        reason=timer.last_error,
+        key=f"timer-failing-{timer.pk}",
+    )
+    return timer
 
 
 def _late_seconds(timer):
@@ -896,8 +944,18 @@ MANUAL_SCENARIO = "manual"
 
 
 @transaction.atomic
-def settle_manual_task(incident, *, key):
-    """The app did after all what a manual task asked a person to do (a notice sent again):
+def steps_delivered(incident_id, channel, action, what):
+    """A message the app sent was delivered: the routine's steps it does are marked done by
+    the system, with what was delivered (``flows.steps_delivered``)."""
+    incident = _locked(incident_id)
+    flows.steps_delivered(incident, channel, action, what)
+    _refigure_if_ended(incident)
+
+
+@transaction.atomic
+def settle_manual_task(incident, *, key, via="app"):
+    """The app did after all what a manual task asked a person to do (a notice sent again),
+    or made it obsolete (``via="superseded"``: a later notice replaced the one that failed):
     the task, if still open, is marked done by the system. Returns it, or None."""
     task = (
         Task.objects.select_for_update()
@@ -906,7 +964,10 @@ def settle_manual_task(incident, *, key):
     )
     if task is None:
         return None
-    flows.mark_task_done(task, via="app")
+    if via == "superseded":
+        flows.mark_task_done(task, via=via, message=_("Uppgiften behövs inte längre, ett senare meddelande har skickats: %(text)s") % {"text": task.short_text()})
+    else:
+        flows.mark_task_done(task, via=via)
     _refigure_if_ended(_locked(incident.pk))
     return task
 

@@ -60,6 +60,10 @@ class HttpChannel:
     """POST the notification's payload as JSON to the endpoint in ``setting``."""
 
     setting = ""
+    # Each message states the whole current state of its reference (on/off, published or
+    # withdrawn): a later one makes an earlier undelivered one obsolete, and it is not sent.
+    # Channels whose every message says something of its own (e-mail) keep them all, in order.
+    replaces_earlier = False
 
     def url(self):
         return getattr(settings, self.setting, "")
@@ -96,17 +100,23 @@ class HttpChannel:
 class VardgivareSkane(HttpChannel):
     """Notis på Vårdgivare Skåne: publish, later withdraw."""
 
+    replaces_earlier = True
+
     setting = "VARDGIVARE_SKANE_URL"
 
 
 class Driftinfo(HttpChannel):
     """Begäran till regionala IT-funktionen om driftinfo (only IT publishes driftinfo)."""
 
+    replaces_earlier = True
+
     setting = "DRIFTINFO_URL"
 
 
 class Telephony(HttpChannel):
     """Lavinmeddelande på telefonslingan: on with its text, off."""
+
+    replaces_earlier = True
 
     setting = "TELEPHONY_URL"
 

@@ -26,6 +26,8 @@ class Notification(models.Model):
         PENDING = "pending", _("Väntar")
         SENT = "sent", _("Skickat")
         FAILED = "failed", _("Misslyckades")
+        # Made obsolete by a later message about the same reference before it was delivered.
+        SUPERSEDED = "superseded", _("Ersatt, skickas inte")
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="notifications"

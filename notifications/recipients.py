@@ -1,6 +1,8 @@
 """Who an e-mail rule reaches: SA, the enhetschef för SA, role members and subscribers."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Contact
 from runbook.scenarios import Role
@@ -98,3 +100,38 @@ def resolve_phones(groups):
             elif number not in found:
                 found[number] = PhoneRecipient(number, f"{contact.get_kind_display()}: {contact.name}", contact)
     return list(found.values()), skipped
+
+
+def without_email(groups):
+    """Contacts a rule's groups should reach by e-mail but cannot, as (kind, contact) pairs;
+    (kind, None) when no one of that kind is registered at all. SA's contacts count only when
+    no one in SA's group can be mailed (then SA is rung instead)."""
+    missing = []
+    if rules.SA_MANAGER in groups:
+        contacts = list(Contact.objects.filter(kind=Contact.Kind.SA_MANAGER, active=True).order_by("pk"))
+        missing += [(Contact.Kind.SA_MANAGER, c) for c in contacts if not c.email.strip()]
+        if not contacts:
+            missing.append((Contact.Kind.SA_MANAGER, None))
+    if rules.SA in groups and not resolve((rules.SA,)):
+        contacts = Contact.objects.filter(kind=Contact.Kind.SYSTEMANSVARIG, active=True).order_by("pk")
+        missing += [(Contact.Kind.SYSTEMANSVARIG, c) for c in contacts if not c.email.strip()]
+    return missing
+
+
+def contact_for(email):
+    """The active contact mailed at this address, if the recipient is one."""
+    return Contact.objects.filter(email__iexact=email.strip(), active=True).order_by("pk").first()
+
+
+CALL_LABELS = {
+    Contact.Kind.SA_MANAGER: gettext_lazy("Ring enhetschefen för SA"),
+    Contact.Kind.SYSTEMANSVARIG: gettext_lazy("Ring systemansvarig"),
+}
+
+
+def call_text(kind, contact):
+    """The task of ringing a contact instead: "Ring enhetschefen för SA: NAME, PHONE"."""
+    label = CALL_LABELS.get(kind) or _("Ring %(kind)s") % {"kind": Contact.Kind(kind).label}
+    if contact is None:
+        return f"{label}: " + _("ingen kontakt är registrerad – lägg in den under Kontakter")
+    return f"{label}: {contact.name}, {contact.phone or _('telefonnummer saknas')}"

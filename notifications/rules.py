@@ -39,8 +39,11 @@ class Rule:
     action: str
     # E-mail and SMS: recipient groups (SA, SA_MANAGER, SUBSCRIBERS or a role name).
     recipients: tuple = ()
-    # Sent only if a message (channel, action) was already written for the incident.
+    # Sent only while something is out on that channel for the incident: the last message
+    # decided on it (channel, action) or a later one that is not a take-back (TAKE_BACK).
     only_after: tuple | None = None
+    # Not sent while something is already out on this rule's own channel (never "publish" twice).
+    unless_out: bool = False
     # The routine's words this rule carries out, shown on the rules page.
     why: str = ""
     ack_link: bool = False
@@ -85,6 +88,12 @@ ACTION_LABELS = {
     (Channel.SMS, "sa_fallback"): _("Systemansvarig nås inte, med kod och länk för kvittering"),
 }
 
+# Actions that take back what an earlier message put out on the same channel and reference.
+TAKE_BACK = frozenset({"off", "withdraw", "end"})
+
+# Scenarios whose routine puts the lavinmeddelande on and asks IT for driftinfo at once.
+LAVIN_AND_DRIFTINFO = ("kundservice_link_loss", "telephony_fault")
+
 ROLES_ALERTED_ON_REPORT = (Role.VERKSAMHETSSPECIALIST, Role.VERKSAMHETSANSVARIG)
 
 RULES = (
@@ -100,17 +109,46 @@ RULES = (
     # --- Kundservice förlorar kontakt med Sesam LMN / Störningar i telefonin ---------------
     Rule(
         key="reported_lavin_on",
-        event_kind="reported", match={}, scenarios=("kundservice_link_loss", "telephony_fault"),
+        event_kind="reported", match={}, scenarios=LAVIN_AND_DRIFTINFO,
         channel=Channel.TELEPHONY, action="on",
         when_label=_("Störning anmäld"),
         why=_("Lavinmeddelande läggs in på telefonslingan."),
     ),
     Rule(
         key="reported_driftinfo",
-        event_kind="reported", match={}, scenarios=("kundservice_link_loss", "telephony_fault"),
-        channel=Channel.DRIFTINFO, action="publish",
+        event_kind="reported", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        channel=Channel.DRIFTINFO, action="publish", unless_out=True,
         when_label=_("Störning anmäld"),
         why=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
+    ),
+    # --- a new scenario: what it prescribes is sent, what no longer applies is taken back --
+    Rule(
+        key="reclassified_lavin_on",
+        event_kind="reclassified", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        channel=Channel.TELEPHONY, action="on",
+        when_label=_("Nytt scenario"),
+        why=_("Lavinmeddelande läggs in på telefonslingan (med det nya scenariots text)."),
+    ),
+    Rule(
+        key="reclassified_lavin_off",
+        event_kind="reclassified", match={}, scenarios=("full_it_outage", "sesam_unreachable"),
+        channel=Channel.TELEPHONY, action="off", only_after=(Channel.TELEPHONY, "on"),
+        when_label=_("Nytt scenario"),
+        why=_("Det nya scenariot föreskriver inget lavinmeddelande: det tas bort."),
+    ),
+    Rule(
+        key="reclassified_driftinfo",
+        event_kind="reclassified", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        channel=Channel.DRIFTINFO, action="publish", unless_out=True,
+        when_label=_("Nytt scenario"),
+        why=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
+    ),
+    Rule(
+        key="reclassified_driftinfo_update",
+        event_kind="reclassified", match={}, scenarios=ALL_SCENARIOS,
+        channel=Channel.DRIFTINFO, action="update", only_after=(Channel.DRIFTINFO, "publish"),
+        when_label=_("Nytt scenario"),
+        why=_("Driftinfo beskriver störningen som den nu är klassad."),
     ),
     # --- Sesam LMN-server oåtkomlig för samtliga användare ---------------------------------
     Rule(
@@ -130,7 +168,7 @@ RULES = (
     Rule(
         key="escalate_driftinfo",
         event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
-        channel=Channel.DRIFTINFO, action="publish",
+        channel=Channel.DRIFTINFO, action="publish", unless_out=True,
         when_label=_("Eskalera till systemansvarig"),
         why=_("Kundservice hänvisar till regionala driftinfo för mer information och prognos."),
     ),

@@ -23,6 +23,7 @@ from incidents.models import Incident, TimelineEvent
 from incidents.reports import format_duration
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
+from runbook.scenarios import Role
 
 from . import ack, channels, messages, recipients, rules
 from .models import Channel, Notification
@@ -48,17 +49,67 @@ def _on_timeline_event(event):
     if event.kind == TimelineEvent.Kind.NOTIFICATION:
         return []  # our own events; reacting to them would recurse
     incident = event.incident
+    # Every rule's condition is read before any message is written, so that one event's
+    # messages do not decide each other (a "publish" written now is not "already out").
+    applicable = [
+        rule for rule in rules.rules_for(event, incident.scenario) if _condition_holds(rule, incident)
+    ]
     written = []
-    for rule in rules.rules_for(event, incident.scenario):
-        if rule.only_after and not Notification.objects.filter(
-            incident=incident, channel=rule.only_after[0], action=rule.only_after[1]
-        ).exists():
-            continue
-        written += _write(rule, incident, event)
+    for rule in applicable:
+        try:
+            # A savepoint: a message that cannot be written leaves the action's own work intact.
+            with transaction.atomic():
+                written += _write(rule, incident, event)
+        except Exception as exc:  # noqa: BLE001 - a fault in one message never blocks the routine
+            log.exception("Rule %s could not write its message for event %s", rule.key, event.pk)
+            not_queued(incident, event, exc, rule=rule)
     if written:
         ids = [n.pk for n in written]
         transaction.on_commit(lambda: enqueue(ids))
     return written
+
+
+def reference_is_out(incident, channel):
+    """Is something of this incident out on ``channel`` (put on, published, requested) and
+    not taken back? Read from the last message decided on it, delivered or not."""
+    last = (
+        Notification.objects.filter(incident=incident, channel=channel)
+        .order_by("-id").values_list("action", flat=True).first()
+    )
+    return last is not None and last not in rules.TAKE_BACK
+
+
+def _condition_holds(rule, incident):
+    if rule.only_after and not reference_is_out(incident, rule.only_after[0]):
+        return False
+    if rule.unless_out and reference_is_out(incident, rule.channel):
+        return False
+    return True
+
+
+def not_queued(incident, event, exc, *, rule=None):
+    """A message that could not even be written: the timeline says so and a person gets the
+    task of doing it by hand. Never raises: the action that caused it must still succeed."""
+    try:
+        with transaction.atomic():
+            channel = rule.channel if rule else Channel.EMAIL
+            role, label = rules.MANUAL_FALLBACK[channel]
+            what = rule.action_label if rule else _("meddelandet")
+            log_event(
+                incident, TimelineEvent.Kind.NOTIFICATION,
+                _("Meddelandet kunde inte köas till %(channel)s: %(what)s – gör det för hand")
+                % {"channel": Channel(channel).label, "what": what},
+                note=f"{exc.__class__.__name__}: {exc}"[:500],
+                data={"rule": rule.key if rule else "", "channel": channel,
+                      "status": "not_queued", "cause_event_id": event.pk},
+            )
+            incident_services.add_manual_task(
+                incident, role, f"{label}: {what}",
+                reason=_("Meddelandet kunde inte köas: %(error)s") % {"error": f"{exc.__class__.__name__}: {exc}"},
+                key=f"not-queued-{event.pk}-{rule.key if rule else 'all'}",
+            )
+    except Exception:  # noqa: BLE001 - logged; the routine goes on
+        log.exception("Could not record that a message for event %s was not queued", event.pk)
 
 
 def _key(incident, event, rule, recipient):
@@ -71,6 +122,9 @@ def _write(rule, incident, event):
     label = Channel(rule.channel).label
     rows = []
     if rule.channel == Channel.EMAIL:
+        for kind, contact in recipients.without_email(rule.recipients):
+            _call_instead(incident, kind, contact, key=f"call-{event.pk}-{kind}-{contact.pk if contact else 0}",
+                          why=_("ingen e-postadress"))
         found = recipients.resolve(rule.recipients)
         for r in found:
             ack_url = ack.make_url(r.user, incident) if rule.ack_link and r.user else ""
@@ -166,6 +220,21 @@ def _new_sms_ack(incident, recipient, now):
     )
 
 
+def _call_instead(incident, kind, contact, *, key, why):
+    """Someone a rule should reach by e-mail cannot be: Verksamhetsspecialist is to ring them,
+    and the timeline says that no one has been told."""
+    text = recipients.call_text(kind, contact)
+    log_event(
+        incident, TimelineEvent.Kind.NOTIFICATION,
+        _("Kan inte nås per e-post (%(why)s): %(text)s") % {"why": why, "text": text},
+        data={"channel": Channel.EMAIL, "status": "call", "contact_id": contact.pk if contact else None},
+    )
+    incident_services.add_manual_task(
+        incident, Role.VERKSAMHETSSPECIALIST, text,
+        reason=_("Ingen har fått besked per e-post: %(why)s.") % {"why": why}, key=key,
+    )
+
+
 # --- telling Celery ----------------------------------------------------------------------
 
 BATCH = 25
@@ -189,15 +258,79 @@ def backoff(attempts):
     return min(delay, settings.NOTIFY_BACKOFF_MAX)
 
 
-def _claim(notification_id, now):
+def same_reference(notification):
+    """The messages about the same thing at the same receiver: one incident, one channel,
+    one recipient (for the HTTP channels the recipient is the channel itself). Generic, so a
+    new channel keeps its order without a rule of its own."""
     return Notification.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now,
-    ).update(
+        incident_id=notification.incident_id, channel=notification.channel,
+        recipient=notification.recipient,
+    )
+
+
+@transaction.atomic
+def _claim(notification_id, now):
+    """Take one message for sending, in the order its reference's messages were decided.
+
+    The reference's pending messages up to this one are locked, oldest first (so two
+    workers cannot deadlock or overtake each other). An earlier one being sent holds this one
+    back (it is sent when that one is done: ``_ring_successors``); an earlier one waiting is,
+    on a channel whose messages replace each other, made obsolete and never sent, and
+    otherwise goes first.
+    """
+    target = Notification.objects.filter(pk=notification_id).only(
+        "incident_id", "channel", "recipient").first()
+    if target is None:
+        return 0
+    group = list(
+        same_reference(target).select_for_update()
+        .filter(status=Status.PENDING, id__lte=notification_id).order_by("id")
+    )
+    if not group or group[-1].pk != notification_id:
+        return 0
+    target, earlier = group[-1], group[:-1]
+    if target.next_attempt_at > now or (target.claimed_until and target.claimed_until >= now):
+        return 0
+    if any(e.claimed_until and e.claimed_until >= now for e in earlier):
+        return 0
+    if earlier:
+        if not channels.get(target.channel).replaces_earlier:
+            return 0
+        _supersede(earlier, target, now)
+    return Notification.objects.filter(pk=notification_id).update(
         claimed_until=now + settings.NOTIFY_CLAIM_TIMEOUT,
         attempts=F("attempts") + 1,
         last_attempt_at=now,
     )
+
+
+def _supersede(earlier, later, now):
+    """Undelivered messages made obsolete by a later one about the same reference."""
+    Notification.objects.filter(pk__in=[e.pk for e in earlier], status=Status.PENDING).update(
+        status=Status.SUPERSEDED, claimed_until=None, failed_at=None,
+    )
+    incident = later.incident
+    for e in earlier:
+        log_event(
+            incident, TimelineEvent.Kind.NOTIFICATION,
+            _("Skickas inte till %(channel)s, ersatt av ett senare meddelande: %(subject)s")
+            % {"channel": e.get_channel_display(), "subject": e.subject},
+            data={"notification_id": e.pk, "status": Status.SUPERSEDED, "by": later.pk,
+                  "channel": e.channel, "action": e.action},
+            at=now,
+        )
+
+
+def _ring_successors(notification):
+    """After commit: the reference's later messages, held back by this one, may go now."""
+    ids = list(
+        same_reference(notification).filter(status=Status.PENDING, id__gt=notification.pk)
+        .order_by("id").values_list("id", flat=True)[:BATCH]
+    )
+    if ids:
+        # Where the last replaces the rest, only it is worth sending; else each in turn.
+        wake = ids[-1:] if channels.get(notification.channel).replaces_earlier else ids
+        transaction.on_commit(lambda: enqueue(wake))
 
 
 def deliver(notification_id, *, mail_connection=None):
@@ -228,19 +361,34 @@ def _sent(notification, code):
     done = Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
         status=Status.SENT, sent_at=now, claimed_until=None, last_status_code=code, last_error="",
     )
-    if done:
-        stamps.touch(notification.incident_id)
-    if done and notification.channel != Channel.EMAIL:
+    if not done:
+        return Status.SENT
+    stamps.touch(notification.incident_id)
+    contact = recipients.contact_for(notification.recipient) if notification.channel == Channel.EMAIL else None
+    if notification.channel != Channel.EMAIL or contact is not None:
+        # Role members' mail shows in Meddelanden; a contact outside the app, as the channels,
+        # is worth a line in the timeline: now, and only now, they have been told.
         log_event(
             notification.incident, TimelineEvent.Kind.NOTIFICATION,
-            _("Skickat till %(channel)s: %(subject)s")
-            % {"channel": notification.get_channel_display(), "subject": notification.subject},
-            data={"notification_id": notification.pk, "status": Status.SENT},
+            (_("Skickat till %(channel)s: %(subject)s") if contact is None
+             else _("E-post levererad till %(name)s: %(subject)s"))
+            % {"channel": notification.get_channel_display(), "subject": notification.subject,
+               "name": contact.name if contact else ""},
+            data={"notification_id": notification.pk, "status": Status.SENT,
+                  "channel": notification.channel, "action": notification.action},
             at=now,
         )
-    if done and notification.resent_at is not None:
+    if notification.resent_at is not None:
         # Sent on a resend after it had failed: the task of doing it by hand is done.
         incident_services.settle_manual_task(notification.incident, key=f"notification-{notification.pk}")
+    if channels.get(notification.channel).replaces_earlier:
+        # What an earlier message that finally failed asked a person to do by hand is obsolete.
+        for earlier in same_reference(notification).filter(status=Status.FAILED, id__lt=notification.pk):
+            incident_services.settle_manual_task(
+                notification.incident, key=f"notification-{earlier.pk}", via="superseded")
+    incident_services.steps_delivered(
+        notification.incident_id, notification.channel, notification.action, notification.subject)
+    _ring_successors(notification)
     return Status.SENT
 
 
@@ -260,6 +408,7 @@ def _failed(notification, error, code, *, final):
         stamps.touch(notification.incident_id)
         delay = max((next_at - now).total_seconds(), 0)
         transaction.on_commit(lambda: _retry_later(notification.pk, delay))
+        _ring_successors(notification)
         return Status.PENDING
     updated = Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
         status=Status.FAILED, failed_at=now, claimed_until=None, last_error=error[:500],
@@ -268,6 +417,7 @@ def _failed(notification, error, code, *, final):
     if updated:
         stamps.touch(notification.incident_id)
         _hand_to_a_person(notification, error)
+        _ring_successors(notification)
     return Status.FAILED
 
 
@@ -282,7 +432,11 @@ def _retry_later(notification_id, delay):
 def _hand_to_a_person(notification, error):
     role, label = rules.MANUAL_FALLBACK[notification.channel]
     text = f"{label}: {notification.subject}"
-    if notification.channel in (Channel.EMAIL, Channel.SMS):
+    contact = recipients.contact_for(notification.recipient) if notification.channel == Channel.EMAIL else None
+    if contact is not None:
+        # A contact outside the app (the enhetschef för SA) is rung instead.
+        role, text = Role.VERKSAMHETSSPECIALIST, recipients.call_text(contact.kind, contact)
+    elif notification.channel in (Channel.EMAIL, Channel.SMS):
         text += f" ({notification.recipient})"
     log_event(
         notification.incident, TimelineEvent.Kind.NOTIFICATION,
@@ -363,6 +517,10 @@ def resend(user, notification_id):
             raise ActionRefused(_("Meddelandet finns inte."), code="not_found") from None
         if not notification.may_resend:
             raise ActionRefused(_("Meddelandet kan inte skickas om just nu."))
+        if channels.get(notification.channel).replaces_earlier and same_reference(notification).filter(
+            id__gt=notification.pk
+        ).exists():
+            raise ActionRefused(_("Ett senare meddelande om samma sak har ersatt detta; det skickas inte om."))
         now = timezone.now()
         notification.status = Status.PENDING
         notification.resent_at = now

@@ -62,3 +62,11 @@ def broker_reachable():
         return True
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
+
+
+def failing_deadlines():
+    """How many deadlines keep failing to fire (TIMER_ALERT_AFTER_ATTEMPTS or more tries)."""
+    from django.apps import apps
+
+    Timer = apps.get_model("incidents", "Timer")
+    return Timer.objects.filter(state="pending", attempts__gte=settings.TIMER_ALERT_AFTER_ATTEMPTS).count()

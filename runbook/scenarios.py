@@ -49,6 +49,11 @@ ON_SA_FALLBACK = "timer:sa_fallback"  # SA off duty at escalation, or escalation
 ON_PROGNOSIS_PASSED = "timer:prognosis_passed"  # the prognosis time passed, incident still live
 
 
+# An action that is not a person's click: the last urgent order marked entered in Sesam LMN
+# (or none taken at all) does the step of entering them.
+ALL_ORDERS_ENTERED = "all_orders_entered"
+
+
 @dataclass(frozen=True)
 class Step:
     key: str
@@ -62,6 +67,12 @@ class Step:
     done_by: str | None = None
     # Only made when the incident has passed through this state (e.g. reserve routine).
     only_after: str | None = None
+    # A message the app sends that does this step, as (channel, actions): when one is
+    # delivered the system marks the step done, saying what was delivered.
+    delivered_by: tuple[str, tuple[str, ...]] | None = None
+    # A duty for as long as the disruption lasts (inform callers): it ends, done by the
+    # system, when the incident is resolved or cancelled.
+    ongoing: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ _HELP_IT_TROUBLESHOOT = Step(
     ),
     due_on=ON_REPORT,
     within=timedelta(hours=1),
+    ongoing=True,
 )
 
 _CALLER_REPORT_TO_30000 = _(
@@ -123,6 +135,7 @@ FULL_IT_OUTAGE = Scenario(
                 "i tidslinjen, och markera ”Driften återställd” när IT meddelar det."
             ),
             due_on=ON_AWAITING_IT,
+            ongoing=True,
         ),
     ),
     caller_script=(
@@ -166,6 +179,7 @@ SESAM_UNREACHABLE = Scenario(
                 "regionala driftinfo för mer information och prognos. Förskrivare ombeds avvakta."
             ),
             due_on=ON_REPORT,
+            ongoing=True,
         ),
         _HELP_IT_TROUBLESHOOT,
         Step(
@@ -174,7 +188,8 @@ SESAM_UNREACHABLE = Scenario(
             instruction=_(
                 "Skapa incident hos Servicedesk (30 000 eller Ritz). Rutinen: ”Om systemansvarig "
                 "(SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos "
-                "Servicedesk (30 000 eller i Ritz).” Enhetschefen har fått besked; ring om svar dröjer."
+                "Servicedesk (30 000 eller i Ritz).” Om enhetschefen har fått e-post eller måste ringas "
+                "står i tidslinjen."
             ),
             due_on=ON_SA_FALLBACK,
             within=timedelta(minutes=15),
@@ -218,6 +233,7 @@ SESAM_UNREACHABLE = Scenario(
             ),
             due_on=ON_RESERVE_ROUTINE,
             within=timedelta(minutes=15),
+            delivered_by=("vardgivare_skane", ("publish",)),
         ),
         Step(
             key="take_urgent_orders",
@@ -228,6 +244,7 @@ SESAM_UNREACHABLE = Scenario(
                 "varje beställning här."
             ),
             due_on=ON_RESERVE_ROUTINE,
+            ongoing=True,
         ),
         Step(
             key="enter_reserve_orders",
@@ -238,6 +255,7 @@ SESAM_UNREACHABLE = Scenario(
             ),
             due_on=ON_RESOLVED,
             only_after=ON_RESERVE_ROUTINE,
+            done_by=ALL_ORDERS_ENTERED,
         ),
     ),
     caller_script=(
@@ -274,6 +292,7 @@ KUNDSERVICE_LINK_LOSS = Scenario(
             ),
             due_on=ON_REPORT,
             within=timedelta(minutes=30),
+            delivered_by=("driftinfo", ("publish", "update")),
         ),
         Step(
             key="lavin_on",
@@ -281,6 +300,7 @@ KUNDSERVICE_LINK_LOSS = Scenario(
             instruction=_("Lavinmeddelande läggs in på telefonslingan."),
             due_on=ON_REPORT,
             within=timedelta(minutes=15),
+            delivered_by=("telephony", ("on",)),
         ),
         _HELP_IT_TROUBLESHOOT,
         Step(
@@ -288,6 +308,7 @@ KUNDSERVICE_LINK_LOSS = Scenario(
             role=Role.TELEFONIANSVARIG,
             instruction=_("Driften är återställd: ta bort lavinmeddelandet från telefonslingan."),
             due_on=ON_RESOLVED,
+            delivered_by=("telephony", ("off",)),
         ),
     ),
     caller_script=(
@@ -312,6 +333,7 @@ TELEPHONY_FAULT = Scenario(
             instruction=_("Inringande informeras via lavinmeddelande: lägg in det på telefonslingan."),
             due_on=ON_REPORT,
             within=timedelta(minutes=15),
+            delivered_by=("telephony", ("on",)),
         ),
         Step(
             key="request_driftinfo",
@@ -319,12 +341,14 @@ TELEPHONY_FAULT = Scenario(
             instruction=_("Den regionala IT-funktionen informerar via driftinfo: be IT publicera."),
             due_on=ON_REPORT,
             within=timedelta(minutes=30),
+            delivered_by=("driftinfo", ("publish", "update")),
         ),
         Step(
             key="lavin_off",
             role=Role.TELEFONIANSVARIG,
             instruction=_("Driften är återställd: ta bort lavinmeddelandet från telefonslingan."),
             due_on=ON_RESOLVED,
+            delivered_by=("telephony", ("off",)),
         ),
     ),
     caller_script=(

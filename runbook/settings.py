@@ -274,6 +274,8 @@ DOORBELL_QUIET_SECONDS = float(os.environ.get("DOORBELL_QUIET_SECONDS", "5"))
 # Timers (DESIGN section 4). Durations are settings so tests and demos can run in seconds.
 RESERVE_ROUTINE_AFTER = env_seconds("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
 ACK_TIMEOUT = env_seconds("ACK_TIMEOUT_SECONDS", 15 * 60)
+# A deadline whose firing raised this many sweeps running becomes a timeline event and a task.
+TIMER_ALERT_AFTER_ATTEMPTS = int(os.environ.get("TIMER_ALERT_AFTER_ATTEMPTS", "3"))
 # How often beat sweeps for due deadlines: a deadline fires at most about this late. The demo
 # sweeps more often so that RESERVE_ROUTINE_AFTER_SECONDS=120 shows the reserve routine on time.
 TIMER_SWEEP_INTERVAL = env_seconds("TIMER_SWEEP_SECONDS", 5 if DEMO_MODE else 30)

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1/: each endpoint's happy path and its refusals per role."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -139,7 +139,7 @@ def test_scenarios_are_the_routines_with_their_steps(api_client, tel):
 
 # --- opening an incident --------------------------------------------------------------------
 
-def test_kundservice_opens_an_incident_and_gets_201_with_it(api_client, ks):
+def test_kundservice_opens_an_incident_and_gets_201_with_it(api_client, ks, settings):
     response = post(api_client(ks), f"{API}/incidents", {"scenario": "sesam_unreachable", "summary": "Ingen når Sesam"})
     assert response.status_code == 201, response.content
     body = response.json()
@@ -151,7 +151,11 @@ def test_kundservice_opens_an_incident_and_gets_201_with_it(api_client, ks):
     assert body["prognosis"]["kind"] == "missing"
     assert {t["role"] for t in body["tasks"]} >= {"verksamhetsspecialist", "kundservice"}
     assert body["timeline"][0]["kind"] == "reported"
-    assert body["timers"] == [] and body["notifications"] == []
+    # The 4-hour deadline is running; the report's e-mails have no one to go to (no addresses).
+    assert [(t["name"], t["state"]) for t in body["timers"]] == [("reserve_routine", "pending")]
+    due = datetime.fromisoformat(body["timers"][0]["due_at"].replace("Z", "+00:00"))
+    assert abs(due - (incident.began_at + settings.RESERVE_ROUTINE_AFTER)) < timedelta(seconds=1)
+    assert body["notifications"] == []
     # Kundservice may cancel its own report while it is reported, and nothing else.
     assert [t["name"] for t in body["transitions"]] == ["cancel"]
 
@@ -350,7 +354,7 @@ def test_acknowledging_what_is_not_escalated_is_409(api_client, open_incident, s
 
 
 def test_closing_with_open_tasks_is_409_naming_what_is_left(api_client, open_incident, va):
-    incident = open_incident()
+    incident = open_incident("kundservice_link_loss")
     services.resolve(va, incident.pk)
     body = assert_error(post(api_client(va), f"{API}/incidents/{incident.pk}/transitions/close", {}), 409, "conflict")
     assert "uppgift" in body["message"]
@@ -467,3 +471,27 @@ def test_messages_are_swedish_by_default_and_english_on_request(api_client, open
     detail = api_client(ks).get(f"{API}/incidents/{incident.pk}", headers={"Accept-Language": "en"}).json()
     assert detail["state_label"] == "Reported"
     assert detail["scenario_title"] == "Sesam LMN server unreachable for all users"
+
+
+def test_an_incident_reads_back_its_pending_deadlines_and_its_messages_as_delivered(
+    api_client, open_incident, vs, settings
+):
+    from notifications import services as notify
+
+    incident = open_incident("telephony_fault")
+    settings.TELEPHONY_URL = ""  # no phone queue configured: the lavinmeddelande fails at once
+    lavin = incident.notifications.get(channel="telephony")
+    notify.deliver(lavin.pk)
+    body = api_client(vs).get(f"{API}/incidents/{incident.pk}").json()
+    by_channel = {n["channel"]: n for n in body["notifications"]}
+    assert by_channel["telephony"]["status"] == "failed"
+    assert by_channel["telephony"]["attempts"] == 1
+    assert "TELEPHONY_URL" in by_channel["telephony"]["last_error"]
+    assert (by_channel["driftinfo"]["status"], by_channel["driftinfo"]["action"]) == ("pending", "publish")
+    assert body["timers"] == []  # a telephony fault has no deadline of its own
+
+    incident = open_incident("sesam_unreachable")
+    services.escalate(vs, incident.pk)
+    timers = api_client(vs).get(f"{API}/incidents/{incident.pk}").json()["timers"]
+    assert "reserve_routine" in {t["name"] for t in timers}
+    assert all(t["state"] == "pending" for t in timers)

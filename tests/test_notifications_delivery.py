@@ -90,7 +90,7 @@ def test_a_4xx_is_not_retried_and_becomes_a_task_with_a_red_mark(stubs, settings
     services.deliver(notice.pk)
     notice.refresh_from_db()
     assert (notice.status, notice.attempts, notice.last_status_code) == ("failed", 1, 404)
-    task = Task.objects.get(incident=incident, scenario="manual")
+    task = Task.objects.get(incident=incident, scenario="manual", step_key=f"notification-{notice.pk}")
     assert task.role == "verksamhetsansvarig"
     assert task.text.startswith("Publicera manuellt på Vårdgivare Skåne")
     client.force_login(va)

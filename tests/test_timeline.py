@@ -56,9 +56,8 @@ ACTIONS = {
     ),
     "close": (
         "full_it_outage", "resolved", "verksamhetsansvarig",
-        lambda p, i, n, ks: (
-            services.complete_task(p, _step(i, "await_instructions")), services.close(p, i.pk, review="Genomgången.", note=n)
-        ),
+        # Waiting for IT was never marked: that step ended, not done, when service came back.
+        lambda p, i, n, ks: services.close(p, i.pk, review="Genomgången.", note=n),
         K.TRANSITION, "Avsluta – status: Avslutad",
     ),
     "cancel": (
