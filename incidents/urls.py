@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import contact_views, views
 
 app_name = "incidents"
 
@@ -24,4 +24,8 @@ urlpatterns = [
     path("storning/<int:pk>/uppgift/<int:task_id>/klar/", views.task_done, name="task_done"),
     path("storning/<int:pk>/akut-forskrivning/", views.reserve_order, name="reserve_order"),
     path("storning/<int:pk>/akut-forskrivning/<int:order_id>/inlagd/", views.order_entered, name="order_entered"),
+    path("kontakter/", contact_views.contact_list, name="contacts"),
+    path("kontakter/<int:contact_id>/ta-bort/", contact_views.contact_remove, name="contact_remove"),
+    path("kontakter/arbetstider/", contact_views.duty_add, name="duty_add"),
+    path("kontakter/arbetstider/<int:duty_id>/ta-bort/", contact_views.duty_remove, name="duty_remove"),
 ]

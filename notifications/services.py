@@ -231,7 +231,7 @@ def _call_instead(incident, kind, contact, *, key, why):
     )
     incident_services.add_manual_task(
         incident, Role.VERKSAMHETSSPECIALIST, text,
-        reason=_("Ingen har fått besked per e-post: %(why)s.") % {"why": why}, key=key,
+        reason=_("Ingen är nådd per e-post: %(why)s.") % {"why": why}, key=key,
     )
 
 

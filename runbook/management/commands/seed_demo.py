@@ -54,12 +54,22 @@ class Command(BaseCommand):
         self._demo_contacts()
 
     def _demo_contacts(self):
-        """Made-up contacts so that the incident page and the SA fallback have someone to show."""
+        """Made-up contacts so that the incident page and the SA fallback have someone to show.
+
+        Phone numbers from the series PTS keeps for fiction (040-628 04 00–99); addresses under
+        .invalid, so the demo's fallback mail arrives at the e-mail stub and nowhere else.
+        """
         from incidents.models import Contact
 
-        for kind, name, phone in (
-            (Contact.Kind.SYSTEMANSVARIG, "Sam Systemansvarig (demo)", "040-000 01 01"),
-            (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "040-000 01 02"),
-            (Contact.Kind.VENDOR, "Systemleverantören (demo)", "040-000 01 03"),
+        for kind, name, phone, email in (
+            (Contact.Kind.SYSTEMANSVARIG, "Sam Systemansvarig (demo)", "040-628 04 01", "sam.systemansvarig@demo.invalid"),
+            (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "040-628 04 02", "elin.enhetschef@demo.invalid"),
+            (Contact.Kind.VENDOR, "Systemleverantören (demo)", "040-628 04 03", "support@leverantor.demo.invalid"),
         ):
-            Contact.objects.get_or_create(kind=kind, defaults={"name": name, "phone": phone, "note": "Demodata"})
+            contact, created = Contact.objects.get_or_create(
+                kind=kind, defaults={"name": name, "phone": phone, "email": email, "note": "Demodata"}
+            )
+            if not created and contact.note == "Demodata" and (not contact.email or contact.phone.startswith("040-000")):
+                # Demo contacts made by an earlier version: given demo numbers and addresses.
+                contact.name, contact.phone, contact.email = name, phone, email
+                contact.save(update_fields=["name", "phone", "email"])
