@@ -120,3 +120,13 @@ def test_reporting_to_sa_by_hand_is_refused_and_ends_as_not_done_when_it_no_long
     derived = reports.derive(list(incident.events.all()))
     status = {s.step_key: s.status for s in derived.steps}
     assert status["report_to_sa"] == "skipped"
+
+
+def test_the_page_offers_the_action_not_a_tick_for_a_step_an_action_does(open_incident, vs, client):
+    from django.urls import reverse
+
+    incident = open_incident("sesam_unreachable")
+    client.force_login(vs)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Görs med ”Eskalera till systemansvarig”" in page
+    assert "Klar: Hjälpmedel ska omedelbart" not in page

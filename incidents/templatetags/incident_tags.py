@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from runbook import scenarios
 from runbook.scenarios import Role
 
+from .. import flows
+
 register = template.Library()
 
 
@@ -58,17 +60,22 @@ def task_action(task, transitions, can_prognosis):
     the task keeps its own "Klar" button: ticking "Klar" on "Ange prognos" would mark the
     step done without recording a prognosis.
     """
-    scenario = scenarios.SCENARIOS.get(task.scenario)
-    step = next((s for s in scenario.steps if s.key == task.step_key), None) if scenario else None
+    step = flows.step_of(task)  # a repeated reminder ("renew_prognosis~2") is its first step
     action = step.done_by if step else None
     if not action:
         return None
+    # Ticking such a step would say it was done when it was not: the service refuses it, so
+    # the page offers the action instead, or says which action does it when this person can't.
     if action == "record_prognosis":
-        return {"label": _("Ange prognos"), "anchor": "prognos-form"} if can_prognosis else None
+        return {"label": _("Ange prognos"), "anchor": "prognos-form" if can_prognosis else ""}
+    if action == scenarios.ALL_ORDERS_ENTERED:
+        return {"label": _("Inlagd i Sesam LMN"), "anchor": "reservrutin"}
     for name, label in transitions:
         if name == action:
             return {"label": label, "anchor": f"action-{name}"}
-    return None
+    from ..services import transition_label
+
+    return {"label": transition_label(action), "anchor": ""}
 
 
 @register.simple_tag
