@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_telephony_may_resend'),
+        ('notifications', '0004_stub_permission'),
     ]
 
     operations = [
