@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0011_time_bounds'),
+        ('incidents', '0012_emergency_pack'),
     ]
 
     operations = [

@@ -29,5 +29,5 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("incidents", "0012_timer_attempts"), ("auth", "0012_alter_user_first_name_max_length")]
+    dependencies = [("incidents", "0013_timer_attempts"), ("auth", "0012_alter_user_first_name_max_length")]
     operations = [migrations.RunPython(grant, revoke)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_stub_permission'),
+        ('notifications', '0005_sms_channel'),
     ]
 
     operations = [
