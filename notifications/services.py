@@ -321,6 +321,39 @@ def _supersede(earlier, later, now):
         )
 
 
+def _retire_failed(later, now):
+    """A later message about the same reference has been delivered: earlier ones that finally
+    failed are obsolete. They are no longer counted as failed nor offered for resending, and
+    what they asked a person to do by hand is done (their failure stays on the timeline)."""
+    earlier = list(same_reference(later).select_for_update().filter(status=Status.FAILED, id__lt=later.pk))
+    if not earlier:
+        return
+    Notification.objects.filter(pk__in=[e.pk for e in earlier]).update(status=Status.SUPERSEDED)
+    for e in earlier:
+        incident_services.settle_manual_task(later.incident, key=f"notification-{e.pk}", via="superseded")
+        log_event(
+            later.incident, TimelineEvent.Kind.NOTIFICATION,
+            _("Misslyckat meddelande till %(channel)s ersatt av ett senare som har skickats: %(subject)s")
+            % {"channel": e.get_channel_display(), "subject": e.subject},
+            data={"notification_id": e.pk, "status": Status.SUPERSEDED, "by": later.pk,
+                  "channel": e.channel, "action": e.action},
+            at=now,
+        )
+
+
+def replaced_by_later(notification, later_exists):
+    """Whether a message has been replaced by a later one about the same reference, so that
+    resending it would tell the receiver something no longer true. ``later_exists`` says
+    whether a later message about the same reference exists."""
+    return channels.get(notification.channel).replaces_earlier and later_exists
+
+
+def resendable(notification, later_exists):
+    """A message a person may send again: it failed, or waits after a failed try, and no later
+    message about the same reference has replaced it."""
+    return notification.may_resend and not replaced_by_later(notification, later_exists)
+
+
 def _ring_successors(notification):
     """After commit: the reference's later messages, held back by this one, may go now."""
     ids = list(
@@ -382,10 +415,7 @@ def _sent(notification, code):
         # Sent on a resend after it had failed: the task of doing it by hand is done.
         incident_services.settle_manual_task(notification.incident, key=f"notification-{notification.pk}")
     if channels.get(notification.channel).replaces_earlier:
-        # What an earlier message that finally failed asked a person to do by hand is obsolete.
-        for earlier in same_reference(notification).filter(status=Status.FAILED, id__lt=notification.pk):
-            incident_services.settle_manual_task(
-                notification.incident, key=f"notification-{earlier.pk}", via="superseded")
+        _retire_failed(notification, now)
     incident_services.steps_delivered(
         notification.incident_id, notification.channel, notification.action, notification.subject)
     _ring_successors(notification)
@@ -517,9 +547,7 @@ def resend(user, notification_id):
             raise ActionRefused(_("Meddelandet finns inte."), code="not_found") from None
         if not notification.may_resend:
             raise ActionRefused(_("Meddelandet kan inte skickas om just nu."))
-        if channels.get(notification.channel).replaces_earlier and same_reference(notification).filter(
-            id__gt=notification.pk
-        ).exists():
+        if replaced_by_later(notification, same_reference(notification).filter(id__gt=notification.pk).exists()):
             raise ActionRefused(_("Ett senare meddelande om samma sak har ersatt detta; det skickas inte om."))
         now = timezone.now()
         notification.status = Status.PENDING

@@ -105,6 +105,42 @@ def test_a_4xx_is_not_retried_and_becomes_a_task_with_a_red_mark(stubs, settings
     assert f'id="live-incident-{other.pk}"' in live
 
 
+def test_a_failed_notice_replaced_by_a_delivered_one_is_no_longer_a_red_mark_or_resendable(
+    stubs, settings, client, open_incident, vs, va
+):
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    StubMode.objects.create(channel="telephony", mode="fail")
+    incident = open_incident(scenario="telephony_fault")
+    lavin_on = incident.notifications.get(channel="telephony")
+    services.deliver(lavin_on.pk)
+    lavin_on.refresh_from_db()
+    assert lavin_on.status == "failed"
+    client.force_login(va)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert reverse("notifications:resend", args=[lavin_on.pk]) in page
+
+    # Service is back before anyone resent it: the lavinmeddelande is now taken down.
+    StubMode.objects.filter(channel="telephony").update(mode="ok")
+    incident_services.resolve(va, incident.pk)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    # Not yet delivered: turning the old message on by hand is still what is asked, but
+    # resending the old message would say something no longer true.
+    assert reverse("notifications:resend", args=[lavin_on.pk]) not in page
+    lavin_off = incident.notifications.filter(channel="telephony").exclude(pk=lavin_on.pk).get()
+    services.deliver(lavin_off.pk)
+    lavin_on.refresh_from_db()
+    assert lavin_on.status == "superseded" and lavin_on.failed_at is not None
+    task = Task.objects.get(incident=incident, scenario="manual", step_key=f"notification-{lavin_on.pk}")
+    assert task.done_at is not None and task.done_by is None
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert 'id="notify-alert"' not in page and "badge-failed" not in page
+    live = client.get(reverse("incidents:live")).content.decode()
+    assert "kunde inte skickas" not in live
+    timeline = [e.message for e in incident.events.order_by("at", "id")]
+    assert any(t.startswith("Meddelandet kunde inte skickas") for t in timeline)  # kept
+    assert any(t.startswith("Misslyckat meddelande till") and "ersatt" in t for t in timeline)
+
+
 def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, settings, client, open_incident, va):
     settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
     StubMode.objects.create(channel="driftinfo", mode="fail")

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ..models import Channel, Notification
-from ..services import may_resend, may_view_rules
+from ..services import may_resend, may_view_rules, resendable
 
 register = template.Library()
 
@@ -25,7 +25,10 @@ def incident_notifications(context, incident):
     """Meddelanden: each message's state and attempts; sent e-mail is counted, not listed."""
     user = context["request"].user
     rows, sent_mail = [], Counter()
-    for n in _notifications(incident):
+    notifications = _notifications(incident)
+    last_of_reference = {(n.channel, n.recipient): n.pk for n in notifications}
+    for n in notifications:
+        n.resendable = resendable(n, last_of_reference[(n.channel, n.recipient)] != n.pk)
         if n.channel == Channel.EMAIL and n.status == Notification.Status.SENT:
             sent_mail[n.subject] += 1
         else:
