@@ -139,13 +139,38 @@ def cancel_timers(incident, kinds, reason):
     return cancelled
 
 
+def reserve_routine_armed(incident):
+    """May the reserve routine's deadline still start it (sesam_unreachable, not yet in it)?"""
+    return incident.scenario == "sesam_unreachable" and incident.state in RESERVE_ARMED_STATES
+
+
+def reserve_routine_held_until(incident, now):
+    """Until when a valid prognosis holds the reserve routine, or None when none does."""
+    if reserve_routine_armed(incident) and incident.has_valid_prognosis(now):
+        return incident.prognosis_at
+    return None
+
+
+def timer_can_fire(incident, timer):
+    """Can this pending deadline still do something when it comes (the firing's own
+    conditions, services._FIRINGS, short of the moment)? The pages show only those."""
+    if not incident.is_live:
+        return False
+    if timer.kind == Timer.Kind.RESERVE_ROUTINE:
+        return reserve_routine_armed(incident)
+    if timer.kind == Timer.Kind.PROGNOSIS_PASSED:
+        return incident.prognosis_kind == Incident.PrognosisKind.AT and incident.prognosis_at == timer.due_at
+    # The acknowledgement deadline is cancelled when SA acknowledges (on_transition).
+    return True
+
+
 def ensure_reserve_timer(incident, now=None):
     """Give a sesam_unreachable incident that may still need the reserve routine its deadline.
 
     Due 4 hours after the disruption began; if that has passed, when a valid prognosis
     passes, or at once when there is none.
     """
-    if incident.scenario != "sesam_unreachable" or incident.state not in RESERVE_ARMED_STATES:
+    if not reserve_routine_armed(incident):
         return None
     if Timer.objects.pending().filter(incident=incident, kind=Timer.Kind.RESERVE_ROUTINE).exists():
         return None

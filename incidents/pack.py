@@ -53,6 +53,8 @@ class PackScenario:
     routine_text: str
     roles: tuple[PackRole, ...]
     caller_script: tuple[str, ...]
+    # Said instead once the reserve routine applies (sesam_unreachable).
+    caller_script_reserve: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ def _scenario(scenario):
         routine_text=str(scenario.routine_text),
         roles=tuple(roles),
         caller_script=tuple(str(line) for line in routine.caller_script(scenario)),
+        caller_script_reserve=tuple(str(line) for line in scenario.caller_script_reserve),
     )
 
 

@@ -866,7 +866,7 @@ def _late_seconds(timer):
 
 def _fire_reserve_routine(incident, timer, now):
     """After 4 hours, if the prognosis is still missing, the reserve routine is activated."""
-    if incident.scenario != "sesam_unreachable" or incident.state not in flows.RESERVE_ARMED_STATES:
+    if not flows.reserve_routine_armed(incident):
         return "not_applicable"
     if incident.has_valid_prognosis(now):
         # Held, not dropped: if this prognosis passes with the incident live, it fires then.

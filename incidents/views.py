@@ -13,11 +13,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from runbook import pdf, polling, routine, scenarios
+from runbook import pdf, polling, scenarios
 from runbook.scenarios import Role
 
-from . import charts, exports, forms, pack, permissions, reports, selectors, services, stamps
-from .models import Incident, State
+from . import charts, cockpit, exports, forms, pack, permissions, reports, selectors, services, stamps
+from .models import Incident, State, TimelineEvent
 from .pagination import BoundedPaginator
 from .services import ActionRefused, NeedsConfirmation
 from .timeline import in_record_language
@@ -97,6 +97,7 @@ def _live_context(number=None):
     incidents = list(page.object_list)
     for incident in incidents:
         incident.waiting_on = selectors.whose_move(incident)
+        incident.clocks = cockpit.clocks(incident, now)
     context = {
         "incidents": incidents, "page": page, "total": page.paginator.count,
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS, "now": now,
@@ -207,7 +208,7 @@ def _part_context(pk):
     context = {
         "incident": incident,
         "waiting_on": selectors.whose_move(incident),
-        "clocks": incident.pending_timers,
+        "clocks": cockpit.clocks(incident, now),
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
         "now": now,
     }
@@ -234,6 +235,14 @@ def _detail_context(request, incident, **forms_with_errors):
         (name, services.transition_label(name)) for name in services.available_transitions(user, incident)
     ]
     can = services.available_actions(user, incident)
+    now = timezone.now()
+    events = list(incident.events.all())
+    reached_reserve = any(
+        e.kind == TimelineEvent.Kind.TRANSITION and e.data.get("to") == State.RESERVE_ROUTINE for e in events
+    )
+    incident.pending_timers = selectors.pending_timers(incident)
+    close_blockers = incident.close_blockers() if incident.state == State.RESOLVED else []
+    waiting_on = selectors.whose_move(incident)
     context = {
         "incident": incident,
         "scenario": scenario,
@@ -245,20 +254,23 @@ def _detail_context(request, incident, **forms_with_errors):
         "my_steps": my_steps,
         "transitions": transitions,
         "can": can,
-        "waiting_on": selectors.whose_move(incident),
-        "caller_script": routine.caller_script(scenario),
+        "waiting_on": waiting_on,
+        "caller_script": cockpit.caller_script(incident, now, reached_reserve=reached_reserve),
         "caller_summary": selectors.caller_summary(incident),
-        "events": list(incident.events.all()),
+        "events": events,
         "reserve_orders": selectors.reserve_orders_of(incident),
-        "close_blockers": incident.close_blockers() if incident.state == State.RESOLVED else [],
+        "close_blockers": close_blockers,
         "driftinfo_url": settings.DRIFTINFO_PUBLIC_URL,
         "servicedesk_phone": settings.SERVICEDESK_PHONE,
-        "clocks": selectors.pending_timers(incident),
+        "clocks": cockpit.clocks(incident, now),
         "contacts": selectors.contacts_for_page(),
-        "now": timezone.now(),
+        "now": now,
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "next_step": cockpit.next_step(
+            user, incident, transitions=transitions, can=can, my_tasks=mine, waiting_on=waiting_on,
+            close_blockers=close_blockers, now=now,
+        ),
     }
-    incident.pending_timers = context["clocks"]
     context["next_change_at"] = selectors.next_change_of([incident], context["now"])
     context["polls"] = _part_tokens(incident, context["next_change_at"])
     # Only the forms of what this person may do now are made (and drawn by the template).

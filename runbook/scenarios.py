@@ -82,8 +82,12 @@ class Scenario:
     # The routine's description of the situation, quoted.
     routine_text: str
     steps: tuple[Step, ...]
-    # What Kundservice tells prescribers who call.
+    # What Kundservice tells prescribers who call while the disruption lasts.
     caller_script: tuple[str, ...] = field(default=())
+    # What Kundservice tells them instead once the reserve routine applies.
+    caller_script_reserve: tuple[str, ...] = field(default=())
+    # What Kundservice tells them once service is restored ("Driften återställd").
+    caller_script_restored: tuple[str, ...] = field(default=())
 
     def step(self, key):
         return next(s for s in self.steps if s.key == key)
@@ -142,6 +146,9 @@ FULL_IT_OUTAGE = Scenario(
         _("Region Skåne har ett fullskaligt IT-haveri. Sesam LMN kan inte nås av någon just nu."),
         _("Information och prognos publiceras av Region Skånes IT på driftinfo."),
         _("Vi avvaktar instruktioner från regionala IT-funktionen. Vänligen avvakta."),
+    ),
+    caller_script_restored=(
+        _("Driften är återställd: Region Skånes IT har meddelat att Sesam LMN går att nå igen."),
     ),
 )
 
@@ -263,7 +270,16 @@ SESAM_UNREACHABLE = Scenario(
         _("Mer information och prognos finns på regionala driftinfo."),
         _("Vänligen avvakta och försök igen senare."),
         _CALLER_REPORT_TO_30000,
-        _("Om reservrutinen är aktiv: akuta förskrivningar tas emot av Kundservice enligt reservrutinen."),
+    ),
+    caller_script_reserve=(
+        _("Sesam LMN går fortfarande inte att nå. Reservrutin för akuta förskrivningar gäller."),
+        _("Akuta förskrivningar tas emot av Kundservice nu, enligt ”Reservrutin förskrivning Sesam LMN” "
+          "(Beställningsblankett LMN)."),
+        _("Förskrivningar som inte är akuta görs i Sesam LMN när det går att nå igen."),
+        _("Mer information finns på regionala driftinfo."),
+    ),
+    caller_script_restored=(
+        _("Driften är återställd: Sesam LMN går att nå igen och förskrivningar görs där som vanligt."),
     ),
 )
 
@@ -317,6 +333,9 @@ KUNDSERVICE_LINK_LOSS = Scenario(
         _("Mer information finns på regionala driftinfo."),
         _CALLER_REPORT_TO_30000,
     ),
+    caller_script_restored=(
+        _("Driften är återställd: Kundservice har kontakt med Sesam LMN igen."),
+    ),
 )
 
 TELEPHONY_FAULT = Scenario(
@@ -354,6 +373,9 @@ TELEPHONY_FAULT = Scenario(
     caller_script=(
         _("Vi har störningar i telefonin och kan vara svåra att nå."),
         _("Mer information finns på regionala driftinfo."),
+    ),
+    caller_script_restored=(
+        _("Driften är återställd: telefonin fungerar igen."),
     ),
 )
 
