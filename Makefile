@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run   - install, migrate, demo users, web + Celery worker + beat on http://127.0.0.1:8000
-#   make test  - install and run the whole suite
+#   make test  - install, run the checks (make check: ruff, mypy, import layers) and the whole suite
 PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 TOOLS := .tools
@@ -10,7 +10,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install messages clean
+.PHONY: run test check install messages clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,8 +25,13 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=$${DEBUG:-0} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
 
-test: install
+test: install check
 	./bin/test
+
+# The habits the suite does not test: lint, types and the layers between apps.
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 messages: install
 	DEBUG=1 $(VENV)/bin/python manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=.data

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ def run(args, inbox):
         for i in range(n):
             with transaction.atomic():
                 incident = incident_services.open_incident(ks, scenario="telephony_fault", summary=f"bench {i}")
-            committed = datetime.now(dt_timezone.utc)
+            committed = datetime.now(UTC)
             commits[incident.pk] = committed
             if after_commit:
                 after_commit()

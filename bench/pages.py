@@ -136,11 +136,10 @@ def mid_month(days):
 
 
 def count_queries(client, url):
+    from django.core.cache import cache
     from django.db import connection
 
     from runbook import health
-
-    from django.core.cache import cache
 
     health.beat()  # as in sample()
     assert client.get(url).status_code == 200, url  # warmed up as in sample(), then counted

@@ -32,7 +32,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_load import (  # noqa: E402 - the shape is started as the load benchmark starts it
-    ROOT, Started, children, compose_commands, free_port, manage, memory, wait_for,
+    ROOT,
+    Started,
+    children,
+    compose_commands,
+    free_port,
+    manage,
+    memory,
+    wait_for,
 )
 
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runbook_bench_scale")

@@ -42,8 +42,9 @@ os.environ.setdefault("OPEN_INCIDENT_LIMIT", "0")  # one person opens them all
 
 
 def ensure_database(url):
-    import psycopg
     from urllib.parse import urlparse
+
+    import psycopg
 
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
@@ -116,9 +117,8 @@ def main():
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.db import connection, connections
-    from django.utils import timezone
-
     from django.db.models import Count, Q
+    from django.utils import timezone
 
     from incidents import doorbell, services
     from incidents.models import Incident, State, TimelineEvent, Timer

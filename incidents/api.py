@@ -5,7 +5,6 @@ through ``selectors``; a refusal is a ``services.ActionRefused`` that ``runbook.
 into the one error shape.
 """
 
-from typing import Optional
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,8 +18,8 @@ from . import permissions, selectors, services
 from .models import Incident
 from .schemas import (
     ERRORS,
-    READ_ERRORS,
     MAX_ID,
+    READ_ERRORS,
     IncidentFilters,
     IncidentIn,
     IncidentOut,
@@ -172,7 +171,7 @@ def fire_transition(
     request: HttpRequest,
     incident_id: int = Path(..., ge=1, le=MAX_ID),
     name: TransitionName = Path(...),
-    data: Optional[TransitionIn] = Body(None),
+    data: TransitionIn | None = Body(None),
 ):
     """Fire `name` (e.g. `escalate`, `acknowledge`, `resolve`). 403 when your role may not,
     409 when the incident's state does not allow it. For `cancel` the note is the reason;

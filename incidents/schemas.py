@@ -4,9 +4,8 @@ The OpenAPI document is made from these. Allowed values (scenarios, states, tran
 taken from the routine and the state machine, never listed a second time here.
 """
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
-from typing import Annotated, Literal, Optional
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime
@@ -16,11 +15,12 @@ from runbook import scenarios
 from . import permissions, times
 from .models import Incident, State, TimelineEvent
 
+
 def _in_utc(value: datetime) -> datetime:
     # The outer bounds every stored time keeps (incidents/times.py); the rule of each
     # field (not in the future, at most so many days ahead) is the service's.
     times.stored(value)
-    return value.astimezone(dt_timezone.utc)
+    return value.astimezone(UTC)
 
 
 ApiDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
@@ -71,8 +71,8 @@ class StepOut(Schema):
     due_on: StateName | Literal["timer:sa_fallback", "timer:prognosis_passed"] = Field(
         description="The incident state (or timer) whose arrival makes the step a task."
     )
-    within_seconds: Optional[int] = Field(description="How soon after becoming due; null: no stated limit.")
-    done_by: Optional[str] = Field(description="The transition or action that does this step, if any.")
+    within_seconds: int | None = Field(description="How soon after becoming due; null: no stated limit.")
+    done_by: str | None = Field(description="The transition or action that does this step, if any.")
 
 
 class ScenarioOut(Schema):
@@ -89,7 +89,7 @@ class ScenarioOut(Schema):
 class IncidentIn(Schema):
     scenario: ScenarioKey
     summary: str = Field(max_length=SUMMARY_MAX, description="What is wrong, in a sentence or two.")
-    began_at: Optional[ApiDateTime] = Field(
+    began_at: ApiDateTime | None = Field(
         None, description="When the disruption began, if earlier than now (the 4-hour clock runs from it)."
     )
     note: str = Field("", max_length=NOTE_MAX)
@@ -115,26 +115,26 @@ class TransitionIn(Schema):
         "", max_length=NOTE_MAX,
         description="Written to the timeline. For `cancel` it is the reason, and required.",
     )
-    review: Optional[ReviewIn] = Field(
+    review: ReviewIn | None = Field(
         None, description="Verksamhetsansvarig's review; required for `close`.",
     )
 
 
 class PrognosisIn(Schema):
-    expected_at: Optional[ApiDateTime] = Field(
+    expected_at: ApiDateTime | None = Field(
         ..., description="When Sesam LMN is expected back; null records “Ingen prognos”."
     )
     note: str = Field("", max_length=NOTE_MAX)
 
 
 class IncidentFilters(Schema):
-    state: Optional[StateName] = None
-    scenario: Optional[ScenarioKey] = None
-    phase: Optional[Phase] = Field(
+    state: StateName | None = None
+    scenario: ScenarioKey | None = None
+    phase: Phase | None = Field(
         None, description="`live`: not closed or cancelled (as the live list); `ended`: closed or cancelled."
     )
-    opened_after: Optional[ApiDateTime] = Field(None, description="Reported at or after this time.")
-    opened_before: Optional[ApiDateTime] = Field(None, description="Reported before this time.")
+    opened_after: ApiDateTime | None = Field(None, description="Reported at or after this time.")
+    opened_before: ApiDateTime | None = Field(None, description="Reported before this time.")
     limit: int = Field(25, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1_000_000)
 
@@ -144,7 +144,7 @@ class IncidentFilters(Schema):
 class PrognosisOut(Schema):
     kind: PrognosisKind = Field(description="`missing`, `none` (“Ingen prognos”) or `at`.")
     label: str
-    expected_at: Optional[datetime]
+    expected_at: datetime | None
     passed: bool = Field(description="A prognosis time has passed while the incident is live: it counts as missing.")
 
 
@@ -153,10 +153,10 @@ class TaskOut(Schema):
     role: str
     role_label: str
     text: str
-    due_at: Optional[datetime]
+    due_at: datetime | None
     done: bool
-    done_at: Optional[datetime]
-    done_by: Optional[str]
+    done_at: datetime | None
+    done_by: str | None
 
 
 class TimerOut(Schema):
@@ -177,8 +177,8 @@ class NotificationOut(Schema):
     attempts: int
     last_error: str
     created_at: datetime
-    sent_at: Optional[datetime]
-    failed_at: Optional[datetime]
+    sent_at: datetime | None
+    failed_at: datetime | None
 
 
 class EventOut(Schema):
@@ -205,7 +205,7 @@ class IncidentSummaryOut(Schema):
     began_at: datetime
     reported_at: datetime
     reported_by: str
-    ended_at: Optional[datetime]
+    ended_at: datetime | None
     prognosis: PrognosisOut
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Prefetch, Q, prefetch_related_objects
+from django.db.models import Aggregate, F, FloatField, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _

@@ -7,15 +7,15 @@ all call these; none of them carries a rule of its own.
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
 from django_fsm import ConcurrentTransition, can_proceed
 
 from runbook import scenarios
@@ -410,7 +410,7 @@ def rebuild_metrics(batch_size=2000):
     ids = list(Incident.objects.ended().order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        events = {}
+        events: dict[int, list[TimelineEvent]] = {}
         for event in TimelineEvent.objects.filter(incident_id__in=chunk).order_by("at", "id"):
             events.setdefault(event.incident_id, []).append(event)
         rows = [
@@ -449,7 +449,7 @@ def refresh_figures_months(keys):
     months = sorted({month for month, _s in keys})
     scenarios = sorted({scenario for _m, scenario in keys})
     ack_timeout = monthly.ack_timeout_secs()
-    locked = {}
+    locked: dict = {}
     # A row deleted by another transaction (its month emptied) between our insert and our
     # lock is missing from what we locked: insert it again.
     while missing := keys - locked.keys():
@@ -772,8 +772,8 @@ def fire_due_timers(now=None):
     incident someone else holds locked is left for the next sweep. Returns what was done,
     counted by outcome.
     """
-    counts = Counter()
-    passed_over = set()
+    counts: Counter[str] = Counter()
+    passed_over: set[int] = set()
     while True:
         moment = now or timezone.now()
         batch = list(
@@ -922,7 +922,7 @@ def _fire_prognosis_passed(incident, timer, now):
     return "reminded"
 
 
-_FIRINGS = {
+_FIRINGS: dict[str, Callable] = {
     Timer.Kind.RESERVE_ROUTINE: _fire_reserve_routine,
     Timer.Kind.ACK_TIMEOUT: _fire_ack_timeout,
     Timer.Kind.PROGNOSIS_PASSED: _fire_prognosis_passed,

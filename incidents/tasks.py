@@ -9,9 +9,7 @@ def sweep():
     every deadline that is due. The deadlines are rows, so a lost sweep only delays them."""
     from runbook import health
 
-    from . import services
-
-    from . import doorbell
+    from . import doorbell, services
 
     health.beat()
     # The rings first: a long batch of due deadlines must not hold up those due next.

@@ -15,8 +15,7 @@ Bounds (settings, in days):
   ``LATEST``.
 """
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -24,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 # The outer bounds of every stored time: far outside an incident's life, far inside what
 # Python, the database driver and a UTC offset can represent. The database checks them too.
-EARLIEST = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
-LATEST = datetime(2200, 1, 1, tzinfo=dt_timezone.utc)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 # A clock a minute ahead of the server's is not "in the future".
@@ -66,7 +65,7 @@ def _aware(value):
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     try:
-        in_utc = value.astimezone(dt_timezone.utc)
+        in_utc = value.astimezone(UTC)
     except (OverflowError, ValueError):
         in_utc = None
     if in_utc is None or not EARLIEST <= in_utc < LATEST:

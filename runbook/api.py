@@ -22,7 +22,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from incidents.api import router as incidents_router
-from incidents.schemas import ScenarioOut, READ_ERRORS
+from incidents.schemas import READ_ERRORS, ScenarioOut
 from incidents.services import ActionRefused, NeedsConfirmation
 
 from . import scenarios

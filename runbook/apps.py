@@ -6,5 +6,6 @@ class RunbookConfig(AppConfig):
     verbose_name = "Driftstörningsrutin Sesam LMN"
 
     def ready(self):
-        from . import checks, deploy_checks, signals  # noqa: F401 - receivers, system checks
-        from . import language  # noqa: F401  (brings a person's language into the session at sign-in)
+        # Receivers and system checks; language brings a person's language into the session
+        # at sign-in.
+        from . import checks, deploy_checks, language, signals  # noqa: F401

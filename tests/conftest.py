@@ -29,6 +29,26 @@ def port_open(host, port):
         return s.connect_ex((host, port)) == 0
 
 
+def pytest_sessionstart(session):
+    """Pages name their static files by the manifest collectstatic writes (DEBUG is off);
+    collected again whenever a source file is newer than the manifest."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.core.management import call_command
+
+    manifest = settings.STATIC_ROOT / "staticfiles.json"
+    if manifest.exists():
+        written = manifest.stat().st_mtime
+        sources = (
+            os.path.getmtime(storage.path(path))
+            for finder in finders.get_finders()
+            for path, storage in finder.list([])
+        )
+        if all(mtime < written for mtime in sources):
+            return
+    call_command("collectstatic", "--noinput", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Production hashing costs about a second per user; tests make many users."""

@@ -1,7 +1,6 @@
 """Abuse is bounded: the API limits requests per token and per address (429 in its own error
 shape), one person can open only so many incidents, and a long live list is paged."""
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 

@@ -10,10 +10,9 @@ from django.db import connection
 
 from notifications import tasks
 from notifications.models import Notification, StubMessage, StubMode
-from runbook import doorbell
-
 from notify_helpers import point_at_stubs, worker_env
 from processes import Celery, celery_broker, own_redis, wait_for  # noqa: F401 - own_redis is a fixture
+from runbook import doorbell
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -4,13 +4,12 @@ import html
 import re
 
 import pytest
+from conftest import squeezed
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Contact, EmergencyPack
 from runbook import routine
-
-from conftest import squeezed
 
 pytestmark = pytest.mark.django_db
 

@@ -90,7 +90,7 @@ def _url(name, incident):
 
 
 def _data(draw_values, fields):
-    return {field: value for field, value in zip(fields, draw_values) if value is not None}
+    return {field: value for field, value in zip(fields, draw_values, strict=False) if value is not None}
 
 
 @pytest.mark.parametrize("form", sorted(PAGE_FORMS))

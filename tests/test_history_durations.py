@@ -1,12 +1,12 @@
 """Durations and routine steps derived from hand-built timelines (incidents.reports)."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from incidents import reports
 from incidents.reports import StepStatus
 
-T0 = datetime(2026, 3, 2, 8, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SA, VS, VA, KS = 2, 3, 4, 1
 
 

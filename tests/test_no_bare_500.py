@@ -14,8 +14,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from incidents.models import Incident
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 

@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 
 from notifications.models import Notification, StubMessage, StubMode
-
 from notify_helpers import point_at_stubs, worker_env
 
 pytestmark = [

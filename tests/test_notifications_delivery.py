@@ -11,7 +11,6 @@ from incidents import services as incident_services
 from incidents.models import Task
 from notifications import services
 from notifications.models import Notification, StubMessage, StubMode
-
 from notify_helpers import point_at_stubs, stub_headers, stub_viewer
 
 pytestmark = pytest.mark.django_db(transaction=True)

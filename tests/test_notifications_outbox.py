@@ -4,7 +4,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import reverse
 

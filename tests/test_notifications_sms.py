@@ -14,7 +14,6 @@ from incidents.models import Contact, State, TimelineEvent
 from incidents.timeline import log_event
 from notifications import messages, services, sms
 from notifications.models import Notification, SmsAck, StubMessage
-
 from notify_helpers import point_at_stubs, stub_headers, stub_viewer
 
 SA_MOBILE = "070-123 45 67"

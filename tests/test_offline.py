@@ -3,9 +3,9 @@ was reported on the device while the network was down, received once, with the d
 
 import json
 import threading
-from html import unescape
 import uuid
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest

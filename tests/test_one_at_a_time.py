@@ -16,7 +16,6 @@ from incidents import services
 from incidents.models import Task, TimelineEvent
 from notifications.models import AckLinkUse
 
-
 # --- ids that belong to another incident ------------------------------------------------
 
 def test_a_task_of_incident_b_cannot_be_ticked_through_incident_a(incident_in, everyone, client_as, snapshot):

@@ -269,7 +269,7 @@ def test_with_redis_as_the_cache_and_with_redis_gone(client, va, open_incident, 
 
 def test_the_incident_page_is_rendered_once_per_change_and_kind_of_viewer(client, make_user, sa, vs, open_incident):
     reporter = make_user("kundservice", username="ks-anmalare")
-    other_ks = make_user("kundservice", username="ks-annan")
+    make_user("kundservice", username="ks-annan")
     incident = open_incident(by=reporter)
     services.escalate(vs, incident.pk)
     url = reverse("incidents:detail", args=[incident.pk])
@@ -285,7 +285,7 @@ def test_the_incident_page_is_rendered_once_per_change_and_kind_of_viewer(client
     assert again == first or "Kvittera" in again
     # The session, the person, their permissions, the incident's stamp; nothing of the page.
     assert kept < rendering and kept <= 5
-    assert 'action="/storning/%d/atgard/acknowledge/"' % incident.pk in again
+    assert f'action="/storning/{incident.pk}/atgard/acknowledge/"' in again
     # Another kind of viewer gets a rendering of their own: no acknowledge button for them.
     theirs, _ = page(vs)
     assert "/atgard/acknowledge/" not in theirs

@@ -2,12 +2,11 @@
 as the emergency pack."""
 
 import pytest
+from conftest import squeezed
 from django.urls import reverse
 
 from incidents import services
 from incidents.models import Task
-
-from conftest import squeezed
 
 pytestmark = pytest.mark.django_db
 

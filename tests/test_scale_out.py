@@ -18,10 +18,9 @@ from django.test import Client
 
 from incidents.models import Incident, State, TimelineEvent, Timer
 from notifications.models import Notification, StubMessage
-from runbook import services as runbook_services
-
 from notify_helpers import worker_env
 from processes import BASE_DIR, Celery, free_port, own_redis, stop, wait_for  # noqa: F401
+from runbook import services as runbook_services
 from timer_support import restore_seed_data
 
 pytestmark = [pytest.mark.redis, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -17,14 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import missing
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, State, TimelineEvent, Timer
-
-from conftest import missing
 from timer_support import restore_seed_data
 
 pytestmark = [

@@ -32,7 +32,7 @@ CASES = [
 
 
 def _answers(values):
-    return dict(zip(QUESTIONS, values))
+    return dict(zip(QUESTIONS, values, strict=False))
 
 
 def _checked_scenario(html):

@@ -6,7 +6,6 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-
 # The counts as they were defined when this migration was written (incidents/monthly.py):
 # frozen here, so that later changes to that module cannot change what this one does.
 DURATION_COLUMNS = (

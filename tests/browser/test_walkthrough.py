@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-
 pytestmark = [
     pytest.mark.browser,
     # The live server runs in its own thread: data must be committed for it to see it.

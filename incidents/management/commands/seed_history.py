@@ -82,7 +82,7 @@ class Command(BaseCommand):
     def _batch(self, rng, users, times):
         plans = [Plan(rng, users, at) for at in times]
         objs = Incident.objects.bulk_create([p.incident() for p in plans])
-        for plan, incident in zip(plans, objs):
+        for plan, incident in zip(plans, objs, strict=True):
             plan.incident_obj = incident
         # Seeded events name their task by scenario and step (reports.derive accepts that), so
         # tasks and events need no ids back and go in with COPY on PostgreSQL.
