@@ -26,4 +26,4 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
 USER 10001
 
 EXPOSE 8000
-CMD ["gunicorn", "runbook.wsgi:application", "--bind", "0.0.0.0:8000", "--preload", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--access-logfile", "-"]
+CMD ["gunicorn", "runbook.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--preload", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]

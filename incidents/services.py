@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from runbook import scenarios
+from runbook import logs, scenarios
 from runbook.scenarios import Role
 
 from . import flows, metrics, monthly, permissions, personal_data, stamps, times
@@ -785,12 +785,13 @@ def fire_due_timers(now=None):
         if not batch:
             return counts
         for timer_id, incident_id in batch:
-            try:
-                outcome = fire_timer(timer_id, incident_id, now=now)
-            except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
-                logger.exception("Timer %s could not be fired; it stays pending.", timer_id)
-                _count_failed_firing(timer_id, exc)
-                outcome = "error"
+            with logs.bound(incident_id=incident_id):
+                try:
+                    outcome = fire_timer(timer_id, incident_id, now=now)
+                except Exception as exc:  # noqa: BLE001 - one broken deadline must not stop the others
+                    logger.exception("Timer %s could not be fired; it stays pending.", timer_id)
+                    _count_failed_firing(timer_id, exc)
+                    outcome = "error"
             counts[outcome] += 1
             if outcome in ("busy", "gone", "error"):
                 passed_over.add(timer_id)

@@ -23,9 +23,12 @@ def fire_timer(self, timer_id, incident_id):
 
     Someone holding the incident for a moment, or a ring that came early, rings again shortly;
     a deadline further off than the doorbell's horizon is left to the sweep, which rings it."""
+    from runbook import logs
+
     from . import doorbell, services
 
-    outcome = services.fire_timer(timer_id, incident_id, only_if_due=True)
+    with logs.bound(incident_id=incident_id):
+        outcome = services.fire_timer(timer_id, incident_id, only_if_due=True)
     if outcome == "busy":
         raise self.retry(countdown=0.2)
     if isinstance(outcome, float) and outcome <= doorbell.horizon().total_seconds():

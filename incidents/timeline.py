@@ -1,6 +1,9 @@
 """The timeline: one function appends an event; nothing updates or deletes one."""
 
+import logging
+
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 
 from runbook.scenarios import Role
@@ -9,6 +12,7 @@ from . import permissions, stamps
 from .models import TimelineEvent
 from .signals import timeline_event_logged
 
+log = logging.getLogger(__name__)
 SYSTEM_LABEL = "Systemet"
 
 
@@ -35,6 +39,12 @@ def log_event(incident, kind, message, *, actor=None, note="", data=None, at=Non
         data=data or {},
     )
     stamps.touch(incident)
+    # Said in the log once it is history for good (a rolled-back event never was); the kind
+    # and ids only, since the message may quote what a person wrote.
+    transaction.on_commit(lambda: log.info(
+        "Timeline event %s (%s) on incident %s", event.pk, kind, incident.pk,
+        extra={"incident_id": incident.pk, "event_id": event.pk, "event_kind": str(kind)},
+    ))
     # Receivers run inside the same transaction, so what they write commits with the event.
     timeline_event_logged.send(sender=TimelineEvent, event=event)
     return event

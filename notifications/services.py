@@ -23,6 +23,7 @@ from incidents.models import Incident, TimelineEvent
 from incidents.reports import format_duration
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
+from runbook import logs
 from runbook.scenarios import Role
 
 from . import ack, channels, messages, recipients, rules
@@ -371,10 +372,23 @@ def deliver(notification_id, *, mail_connection=None):
 
     Returns the new status, or None when there was nothing to do.
     """
-    now = timezone.now()
-    if not _claim(notification_id, now):
-        return None
-    notification = Notification.objects.select_related("incident").get(pk=notification_id)
+    with logs.bound(notification_id=notification_id):
+        now = timezone.now()
+        if not _claim(notification_id, now):
+            return None
+        notification = Notification.objects.select_related("incident").get(pk=notification_id)
+        with logs.bound(incident_id=notification.incident_id):
+            status = _attempt(notification, mail_connection)
+            log.log(
+                logging.WARNING if status == Status.FAILED else logging.INFO,
+                "Notification %s on %s, attempt %s: %s", notification_id, notification.channel,
+                notification.attempts, status,
+                extra={"channel": notification.channel, "status": status},
+            )
+            return status
+
+
+def _attempt(notification, mail_connection):
     stamps.touch(notification.incident_id)  # its attempts are shown
     try:
         code = channels.get(notification.channel).send(notification, mail_connection=mail_connection)
@@ -383,7 +397,7 @@ def deliver(notification_id, *, mail_connection=None):
     except channels.TransientError as exc:
         return _failed(notification, str(exc), exc.status_code, final=False)
     except Exception as exc:  # noqa: BLE001 - an unexpected error is retried, not lost
-        log.exception("Unexpected error sending notification %s", notification_id)
+        log.exception("Unexpected error sending notification %s", notification.pk)
         return _failed(notification, f"{exc.__class__.__name__}: {exc}", None, final=False)
     return _sent(notification, code)
 

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "runbook.settings")
@@ -17,3 +18,14 @@ TRANSPORT_ALIASES.update({
 app = Celery("runbook")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _log_as_the_app_does(**_):
+    """Worker and beat log as the web does (settings.LOGGING: JSON lines, runbook/logs.py)
+    instead of Celery's own set-up; LOG_LEVEL, not --loglevel, sets the level."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

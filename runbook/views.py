@@ -16,10 +16,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from incidents.services import ActionRefused
 
-from . import health, language, services
+from . import health, language, monitoring, services
 from .models import ApiToken
 
 
@@ -67,6 +68,28 @@ def readyz(request):
             failing = health.failing_deadlines()
             body["deadlines"] = "ok" if not failing else f"{failing} failing to fire"
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@login_not_required
+@require_GET
+@never_cache
+def metrics(request):
+    """Prometheus's scrape: the figures IT alerts on, read from the database now."""
+    refused = monitoring.refusal(request)
+    if refused == monitoring.Refusal.OFF:
+        return HttpResponse(
+            _("Mätvärdena är avstängda: ange METRICS_TOKEN eller METRICS_ALLOWED_NETWORKS."),
+            status=403, content_type="text/plain; charset=utf-8",
+        )
+    if refused == monitoring.Refusal.NETWORK:
+        return HttpResponse(_("Mätvärdena läses inte från den här adressen."),
+                            status=403, content_type="text/plain; charset=utf-8")
+    if refused == monitoring.Refusal.TOKEN:
+        response = HttpResponse(_("Mätvärdena kräver en giltig nyckel (Authorization: Bearer)."),
+                                status=401, content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(monitoring.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 def may_read_health_detail(request):

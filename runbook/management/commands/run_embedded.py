@@ -100,7 +100,8 @@ class Command(BaseCommand):
         python = sys.executable
         beat_schedule = str(settings.DATA_DIR / "celerybeat-schedule")
         commands = {
-            "web": [python, "-m", "gunicorn", "runbook.wsgi:application", "--bind", f"{host}:{port}",
+            "web": [python, "-m", "gunicorn", "runbook.wsgi:application",
+                    "--config", str(settings.BASE_DIR / "gunicorn.conf.py"), "--bind", f"{host}:{port}",
                     "--workers", "1", "--worker-class", "gthread", "--threads", str(WEB_THREADS),
                     "--preload", "--graceful-timeout", "5", "--no-control-socket"],
             "worker": [python, "-m", "celery", "-A", "runbook", "worker", "--loglevel=INFO",
