@@ -100,8 +100,14 @@ class JsonFormatter(logging.Formatter):
 
 # gunicorn's access-log atoms (record.args of a "gunicorn.access" line) kept as fields.
 ACCESS_ATOMS = {
-    "h": "client", "m": "method", "U": "path", "q": "query", "s": "status", "B": "bytes",
-    "a": "user_agent", "{x-request-id}o": "request_id",
+    "h": "client",
+    "m": "method",
+    "U": "path",
+    "q": "query",
+    "s": "status",
+    "B": "bytes",
+    "a": "user_agent",
+    "{x-request-id}o": "request_id",
 }
 
 

@@ -71,22 +71,27 @@ class DatabaseCollector:
         from incidents.models import LIVE_STATES, Incident, Timer
         from notifications.models import Channel, Notification
 
-        pending = _gauge("runbook_notifications_pending",
-                         "Messages not yet delivered (waiting or between retries), by channel.",
-                         ["channel"])
-        failed = _gauge("runbook_notifications_failed",
-                        "Messages that finally failed (each became a task for a person), by channel.",
-                        ["channel"])
-        oldest = _gauge("runbook_notification_oldest_pending_age_seconds",
-                        "Age of the oldest undelivered message (since written or resent), by channel; 0 when none.",
-                        ["channel"])
+        pending = _gauge(
+            "runbook_notifications_pending",
+            "Messages not yet delivered (waiting or between retries), by channel.",
+            ["channel"],
+        )
+        failed = _gauge(
+            "runbook_notifications_failed",
+            "Messages that finally failed (each became a task for a person), by channel.",
+            ["channel"],
+        )
+        oldest = _gauge(
+            "runbook_notification_oldest_pending_age_seconds",
+            "Age of the oldest undelivered message (since written or resent), by channel; 0 when none.",
+            ["channel"],
+        )
         by_channel = {
             (row["channel"], row["status"]): row
-            for row in Notification.objects.filter(
-                status__in=[Notification.Status.PENDING, Notification.Status.FAILED]
-            ).values("channel", "status").annotate(
-                n=Count("id"), since=Min(Coalesce("resent_at", "created_at"))
-            ).order_by()
+            for row in Notification.objects.filter(status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
+            .values("channel", "status")
+            .annotate(n=Count("id"), since=Min(Coalesce("resent_at", "created_at")))
+            .order_by()
         }
         for channel in Channel.values:
             waiting = by_channel.get((channel, Notification.Status.PENDING))
@@ -96,15 +101,19 @@ class DatabaseCollector:
             failed.add_metric([channel], lost["n"] if lost else 0)
         yield from (pending, failed, oldest)
 
-        overdue = _gauge("runbook_deadlines_overdue",
-                         "Deadlines whose time has passed and that have not fired yet, by kind.", ["kind"])
-        lateness = _gauge("runbook_deadline_lateness_seconds",
-                          "How long past its time the most overdue unfired deadline is, by kind; 0 when none.",
-                          ["kind"])
+        overdue = _gauge(
+            "runbook_deadlines_overdue",
+            "Deadlines whose time has passed and that have not fired yet, by kind.",
+            ["kind"],
+        )
+        lateness = _gauge(
+            "runbook_deadline_lateness_seconds",
+            "How long past its time the most overdue unfired deadline is, by kind; 0 when none.",
+            ["kind"],
+        )
         due = {
             row["kind"]: row
-            for row in Timer.objects.due(now).values("kind")
-            .annotate(n=Count("id"), earliest=Min("due_at")).order_by()
+            for row in Timer.objects.due(now).values("kind").annotate(n=Count("id"), earliest=Min("due_at")).order_by()
         }
         for kind in Timer.Kind.values:
             row = due.get(kind)
@@ -112,18 +121,21 @@ class DatabaseCollector:
             lateness.add_metric([kind], _seconds(now - row["earliest"]) if row else 0)
         yield overdue
         yield lateness
-        failing = _gauge("runbook_deadlines_failing",
-                         "Deadlines whose firing failed in TIMER_ALERT_AFTER_ATTEMPTS sweeps or more.")
+        failing = _gauge(
+            "runbook_deadlines_failing", "Deadlines whose firing failed in TIMER_ALERT_AFTER_ATTEMPTS sweeps or more."
+        )
         failing.add_metric([], health.failing_deadlines())
         yield failing
 
-        heartbeat = _gauge("runbook_scheduler_heartbeat_age_seconds",
-                           "Seconds since beat's sweep last ran (+Inf when it never has).")
+        heartbeat = _gauge(
+            "runbook_scheduler_heartbeat_age_seconds", "Seconds since beat's sweep last ran (+Inf when it never has)."
+        )
         at = health.last_beat()
         heartbeat.add_metric([], math.inf if at is None else _seconds(now - at))
         yield heartbeat
-        interval = _gauge("runbook_scheduler_sweep_interval_seconds",
-                          "How often beat should sweep (TIMER_SWEEP_SECONDS).")
+        interval = _gauge(
+            "runbook_scheduler_sweep_interval_seconds", "How often beat should sweep (TIMER_SWEEP_SECONDS)."
+        )
         interval.add_metric([], settings.TIMER_SWEEP_INTERVAL.total_seconds())
         yield interval
 
@@ -155,6 +167,7 @@ def exposition():
 
 
 # --- who may scrape ----------------------------------------------------------------------
+
 
 class Refusal:
     OFF = "off"  # neither a token nor networks configured: nobody may scrape
@@ -195,4 +208,3 @@ def refusal(request):
         if scheme.lower() != "bearer" or not constant_time_compare(given.strip(), token):
             return Refusal.TOKEN
     return None
-
