@@ -10,7 +10,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test check install messages clean
+.PHONY: run test check install messages clean test-oidc-provider
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,8 +25,18 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=$${DEBUG:-0} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
 
-test: install check
+test: install check test-oidc-provider
 	./bin/test
+
+# The OpenID Connect provider the sign-in test runs (oidc-provider from the npm registry,
+# exactly as tests/oidc/package-lock.json says). Without npm the test is skipped and says so.
+OIDC_PROVIDER := tests/oidc/node_modules/.installed
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the OIDC sign-in test will be skipped"; fi
+
+test-oidc-provider: $(OIDC_PROVIDER)
 
 # The habits the suite does not test: lint, types and the layers between apps.
 check: install

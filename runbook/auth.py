@@ -68,7 +68,20 @@ def load_access(user):
 
 
 class ModelBackend(backends.ModelBackend):
-    """Django's ModelBackend, with permissions and roles read in one query (``load_access``)."""
+    """Django's ModelBackend, with permissions and roles read in one query (``load_access``).
+
+    While people sign in through the region's identity provider (``runbook.oidc``), a
+    password signs in only a named break-glass administrator; anyone else's attempt is a
+    failed one (django-axes counts it, as every failure, before this backend is asked).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from . import oidc
+
+        name = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
+        if not oidc.may_use_password(name):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
     def _get_permissions(self, user_obj, obj, from_name):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:

@@ -1,7 +1,7 @@
 """System checks of this app's own settings (``manage.py check --deploy``)."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -17,3 +17,29 @@ def stubs_only_in_demo(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security)
+def oidc_configured_whole(app_configs=None, **kwargs):
+    """Sign-in through the region's provider needs its secret and a role map naming the
+    app's roles; a break-glass administrator is what is left when the provider is down."""
+    from .scenarios import Role
+
+    if not (settings.OIDC_ISSUER or settings.OIDC_CLIENT_ID):
+        return []
+    problems = []
+    if not (settings.OIDC_ISSUER and settings.OIDC_CLIENT_ID and settings.OIDC_CLIENT_SECRET):
+        problems.append(Error(
+            "OIDC sign-in is half configured: OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET "
+            "are all needed.", id="runbook.E020"))
+    unknown = sorted({role for role in settings.OIDC_ROLE_MAP.values() if role not in Role.ALL})
+    if unknown or not settings.OIDC_ROLE_MAP:
+        problems.append(Error(
+            f"OIDC_ROLE_MAP maps to no role or to unknown roles {unknown}: nobody could sign in "
+            "with the roles meant.",
+            hint=f"VALUE=role pairs, the roles being {', '.join(Role.ALL)}.", id="runbook.E021"))
+    if not settings.OIDC_BREAK_GLASS_USERS:
+        problems.append(Warning(
+            "OIDC_BREAK_GLASS_USERS names nobody: when the identity provider is down, nobody "
+            "can sign in.", id="runbook.W022"))
+    return problems

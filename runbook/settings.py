@@ -399,6 +399,30 @@ STUB_SLOW_SECONDS = float(os.environ.get("STUB_SLOW_SECONDS", "15"))
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "")
 
+# Sign-in with the region's identity provider (OpenID Connect; runbook/oidc.py), on when
+# OIDC_ISSUER and OIDC_CLIENT_ID are set. OIDC_ROLE_MAP maps values of OIDC_ROLE_CLAIM to the
+# app's roles: "VALUE=role,VALUE=role" (roles: kundservice, systemansvarig,
+# verksamhetsansvarig, verksamhetsspecialist, telefoniansvarig). While it is on, the password
+# form signs in only the break-glass administrators named in OIDC_BREAK_GLASS_USERS.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email")
+OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "roles")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "sub")
+
+
+def _role_map(text):
+    pairs = (item.rpartition("=") for item in env_list("OIDC_ROLE_MAP", text))
+    return {value.strip(): role.strip() for value, _sep, role in pairs if value.strip()}
+
+
+OIDC_ROLE_MAP = _role_map("")
+OIDC_BREAK_GLASS_USERS = env_list("OIDC_BREAK_GLASS_USERS", "")
+# An ID token's times (expiry, issued-at) may be off by this much from this server's clock.
+OIDC_CLOCK_SKEW_SECONDS = int(os.environ.get("OIDC_CLOCK_SKEW_SECONDS", "60"))
+OIDC_TIMEOUT_SECONDS = float(os.environ.get("OIDC_TIMEOUT_SECONDS", "10"))
+
 # Logs: one JSON object a line on stderr, with request_id, incident_id and notification_id
 # where known (runbook/logs.py). LOG_FORMAT=text gives plain lines for reading a terminal.
 LOGGING = logs.config(os.environ.get("LOG_LEVEL", "INFO"), os.environ.get("LOG_FORMAT", "json"))

@@ -1,15 +1,21 @@
 import json
+import logging
 import sys
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,8 +26,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from incidents.services import ActionRefused
 
-from . import health, language, monitoring, services
+from . import health, language, monitoring, oidc, services
 from .models import ApiToken
+
+log = logging.getLogger(__name__)
 
 
 class TokenForm(forms.Form):
@@ -205,3 +213,79 @@ def set_language(request):
     response = django_set_language(request)
     language.remember(request, request.POST.get("language", ""))
     return response
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+OIDC_NEXT = "oidc_next"
+
+
+class LoginView(auth_views.LoginView):
+    """The password form, and, when the region's identity provider is configured, the way
+    in for everyone else: "Logga in med SITHS (Region Skånes inloggning)"."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = oidc.enabled()
+        return context
+
+
+def _refused_sign_in(request, message, status):
+    form = AuthenticationForm(request)
+    return render(request, "registration/login.html", {
+        "form": form, "oidc_enabled": True, "oidc_error": message,
+        "next": request.session.get(OIDC_NEXT, ""),
+    }, status=status)
+
+
+@login_not_required
+@require_GET
+def oidc_start(request):
+    """To the provider's sign-in, back to the page asked for."""
+    if not oidc.enabled():
+        raise Http404
+    wanted = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        wanted = ""
+    request.session[OIDC_NEXT] = wanted
+    try:
+        return oidc.client().authorize_redirect(request, settings.SITE_URL + reverse("oidc_callback"))
+    except Exception:  # noqa: BLE001 - the provider unreachable or its discovery broken
+        log.warning("The identity provider could not be reached", exc_info=True)
+        return _refused_sign_in(request, _(
+            "Region Skånes inloggning svarar inte just nu. Försök igen om en stund."), 503)
+
+
+@login_not_required
+@require_GET
+def oidc_callback(request):
+    """The provider sends the person back here with a code: exchanged for the ID token, which
+    is checked (signature, issuer, audience, expiry, nonce), then the person signed in."""
+    if not oidc.enabled():
+        raise Http404
+    try:
+        token = oidc.fetch_token(request)
+        claims = dict(token.get("userinfo") or {})
+        if not claims:
+            raise ValueError("no ID token")
+        if settings.OIDC_ROLE_CLAIM not in claims:
+            # Some providers give the role claim only from the userinfo endpoint.
+            extra = oidc.client().userinfo(token=token)
+            if extra.get("sub") == claims.get("sub"):
+                claims = {**extra, **claims}
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the person is not signed in
+        log.warning("Sign-in through the identity provider refused: %s: %s",
+                    exc.__class__.__name__, exc)
+        return _refused_sign_in(request, _(
+            "Inloggningen via Region Skånes inloggning kunde inte godkännas. Försök igen."), 403)
+    try:
+        user = oidc.sign_in(claims)
+    except oidc.SignInRefused as refused:
+        log.info("Sign-in refused for %s: %s", claims.get(settings.OIDC_USERNAME_CLAIM), refused)
+        return _refused_sign_in(request, refused.message, 403)
+    wanted = request.session.pop(OIDC_NEXT, "")
+    auth_login(request, user, backend="runbook.auth.ModelBackend")
+    return redirect(wanted or settings.LOGIN_REDIRECT_URL)
