@@ -4,7 +4,14 @@ request, the incident and the message they are about."""
 import io
 import json
 import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +23,7 @@ from notifications import services as notify
 from notifications.models import Notification
 from runbook import health, logs
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 TOKEN = "metrics-test-token-0123456789"
 
 
@@ -203,3 +211,80 @@ def test_a_delivery_logs_its_message_and_incident(quiet_incident, settings, log_
     assert lines, "the delivery logged nothing"
     assert {line["notification_id"] for line in lines} == {notice.pk}
     assert {line["incident_id"] for line in lines} == {quiet_incident.pk}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_two_processes(tmp_path):
+    """The app under gunicorn as docker-compose runs it (gunicorn.conf.py, two processes,
+    PROMETHEUS_MULTIPROC_DIR), its database unreachable; yields its address and its log."""
+    port, dead = _free_port(), _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DEBUG": "0",
+        "DEMO_MODE": "0",
+        "SECRET_KEY": "test-only-" + "x" * 60,
+        "DATA_DIR": os.environ.get("DATA_DIR", str(BASE_DIR / ".data")),
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead}/runbook",
+        "SECURE_SSL_REDIRECT": "0",
+        "METRICS_TOKEN": TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "runbook.wsgi:application", "--config", "gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "2",
+             "--preload", "--no-control-socket"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", log_path
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_gunicorn_processes_add_up_their_latency_and_log_json(gunicorn_two_processes):
+    base, log_path = gunicorn_two_processes
+    before = value(samples(scrape(base)), "runbook_http_request_duration_seconds_count", view="healthz", method="GET")
+    # One connection per request, until both processes have answered some (each keeps its
+    # figures in a file of its own).
+    folder, sent = log_path.parent / "prometheus", 0
+    while sent < 20 or len(list(folder.glob("histogram_*.db"))) < 2:
+        assert sent < 300, "one gunicorn process answered every request"
+        assert httpx.get(f"{base}/healthz", headers={"Connection": "close"}).status_code == 200
+        sent += 1
+    counts = set()
+    for _ in range(6):
+        found = samples(scrape(base))
+        counts.add(value(found, "runbook_http_request_duration_seconds_count", view="healthz", method="GET"))
+        # The database does not answer: the scrape says so instead of failing.
+        assert value(found, "runbook_database_up") == 0
+    assert counts == {before + sent}  # whichever process is asked
+
+    echoed = httpx.get(f"{base}/healthz", headers={"X-Request-ID": "lb-77"})
+    assert echoed.headers["X-Request-ID"] == "lb-77"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(raw) for raw in log_path.read_text().splitlines() if raw.startswith("{")]
+        access = [line for line in lines if line["logger"] == "gunicorn.access" and line.get("request_id") == "lb-77"]
+        if access:
+            break
+        time.sleep(0.2)
+    assert access and access[0]["path"] == "/healthz" and access[0]["status"] == "200"
+    assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
