@@ -84,3 +84,30 @@ def escalation_contacts_exist(app_configs=None, **kwargs):
             id="runbook.E012",
         )]
     return []
+
+
+# Its own tag too: it opens a database connection, which the start-up's security checks do
+# not need; `migrate` refuses the same configuration when MIGRATE_DATABASE_URL is set.
+DATABASE_ROLE = "database_role"
+
+
+@register(DATABASE_ROLE, deploy=True)
+def app_role_cannot_rewrite_history(app_configs=None, **kwargs):
+    """The app's PostgreSQL role may append to the timeline, never rewrite it (db_roles.py)."""
+    from django.db import connection
+
+    from runbook import db_roles
+
+    try:
+        powers = db_roles.rewrite_powers(connection)
+    except DatabaseError:
+        return []  # an unreachable database is /readyz's and E012's to report
+    if not powers:
+        return []
+    return [Warning(
+        f"The app connects to PostgreSQL as a role that could rewrite the timeline: "
+        f"{'; '.join(powers)}.",
+        hint="Run migrations as the owner (MIGRATE_DATABASE_URL) and connect the app (DATABASE_URL) "
+             "as a role of its own; README, Production: two database roles.",
+        id="runbook.W013",
+    )]

@@ -129,6 +129,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# The owner of the tables, for `manage.py migrate` only (runbook/db_roles.py): the app's own
+# DATABASE_URL is then a role that may read and append to the timeline but never rewrite it.
+# Empty: migrations run as the app's role, as in the embedded default and the tests.
+MIGRATE_DATABASE_URL = os.environ.get("MIGRATE_DATABASE_URL", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction begins, so two people pressing
     # "Kvittera" at once are serialised on SQLite as row locks serialise them on PostgreSQL.

@@ -59,7 +59,8 @@ def container_env(service, dotenv):
 
 def production_env(**changes):
     dotenv = read_env_file(ROOT / ".env.example")
-    dotenv.update({"SECRET_KEY": "x" * 64, "POSTGRES_PASSWORD": "secret", "EMAIL_HOST_PASSWORD": "pw"})
+    dotenv.update({"SECRET_KEY": "x" * 64, "POSTGRES_PASSWORD": "secret", "APP_DB_PASSWORD": "app-secret",
+                   "EMAIL_HOST_PASSWORD": "pw"})
     dotenv.update(changes)
     return dotenv
 
@@ -115,9 +116,13 @@ def test_the_env_file_reaches_the_app_containers_settings():
 
 
 def test_compose_refuses_to_start_without_the_required_settings():
-    for missing in ("SECRET_KEY", "POSTGRES_PASSWORD", "SITE_URL", "ALLOWED_HOSTS"):
+    for missing in ("SECRET_KEY", "APP_DB_PASSWORD", "SITE_URL", "ALLOWED_HOSTS"):
         with pytest.raises(KeyError, match=missing):
             container_env("web", production_env(**{missing: ""}))
+    # The owner's password: the database and the migrations, not the app's own processes.
+    for service in ("db", "migrate"):
+        with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
+            container_env(service, production_env(POSTGRES_PASSWORD=""))
 
 
 def test_only_the_proxy_is_published_while_the_app_trusts_x_forwarded_proto():
@@ -217,3 +222,52 @@ def test_start_up_refuses_a_loopback_site_url():
     result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_app_connects_as_its_own_role_and_migrations_run_as_the_owner():
+    """The app's role may not rewrite the timeline (tests/test_db_roles.py); the owner migrates."""
+    from urllib.parse import urlsplit
+
+    dotenv = production_env()
+    db = SERVICES["db"]["environment"]
+    owner, app_role = db["POSTGRES_USER"], db["APP_DB_USER"]
+    assert owner != app_role
+    for name in APP_SERVICES:
+        app_url = urlsplit(container_env(name, dotenv)["DATABASE_URL"])
+        assert (app_url.username, app_url.password) == (app_role, "app-secret"), name
+    migrate_env = container_env("migrate", dotenv)
+    owner_url = urlsplit(migrate_env["MIGRATE_DATABASE_URL"])
+    assert (owner_url.username, owner_url.password, owner_url.path) == (owner, "secret", "/" + db["POSTGRES_DB"])
+    assert all("MIGRATE_DATABASE_URL" not in container_env(name, dotenv) for name in APP_SERVICES
+               if name != "migrate")
+    assert interpolate(db["APP_DB_PASSWORD"], dotenv) == "app-secret"
+    assert "./deploy/db-init:/docker-entrypoint-initdb.d:ro" in SERVICES["db"]["volumes"]
+
+
+@pytest.mark.postgres
+def test_the_db_init_script_makes_the_apps_role(require_postgres, db):
+    """As the postgres image runs it on a new data directory; the role logs in with its password."""
+    import psycopg
+    from django.db import connection
+
+    s = connection.settings_dict
+    role = f"{s['NAME']}_init_app"
+    env = {**os.environ, "PGHOST": s["HOST"] or "127.0.0.1", "PGPORT": str(s["PORT"] or 5432),
+           "PGPASSWORD": s.get("PASSWORD") or "", "POSTGRES_USER": s["USER"], "POSTGRES_DB": s["NAME"],
+           "APP_DB_USER": role, "APP_DB_PASSWORD": "init-secret"}
+    where = f"host={env['PGHOST']} port={env['PGPORT']} dbname={s['NAME']}"
+    admin = f"{where} user={s['USER']}"
+    try:
+        for _ in range(2):  # run again (by hand, on an older database) it changes nothing
+            result = subprocess.run(["sh", str(ROOT / "deploy/db-init/10-app-role.sh")], env=env,
+                                    capture_output=True, text=True, timeout=60)
+            assert result.returncode == 0, result.stderr
+        with psycopg.connect(f"{where} user={role} password=init-secret") as conn:
+            flags = conn.execute("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles "
+                                 "WHERE rolname = current_user").fetchone()
+        assert flags == (False, False, False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'REVOKE ALL ON DATABASE "{s["NAME"]}" FROM "{role}"')
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+

@@ -237,16 +237,31 @@ def test_an_event_cannot_be_changed_or_deleted_through_the_orm(event):
     assert TimelineEvent.objects.get(pk=event.pk).message.startswith("Störning anmäld")
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize(
     "sql",
     [
         "UPDATE incidents_timelineevent SET message = 'Ändrad historik' WHERE id = %s",
         "DELETE FROM incidents_timelineevent WHERE id = %s",
+        "DELETE FROM incidents_timelineevent",
     ],
 )
-def test_postgres_rejects_raw_sql_that_edits_the_timeline(require_postgres, event, sql):
+def test_the_database_rejects_raw_sql_that_edits_the_timeline(event, sql):
+    """PostgreSQL's triggers and, in the embedded default, SQLite's."""
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [event.pk])
+            cursor.execute(sql, [event.pk] if "%s" in sql else [])
     assert TimelineEvent.objects.get(pk=event.pk).message.startswith("Störning anmäld")
+
+
+def test_the_database_rejects_emptying_the_timeline(transactional_db, event):
+    """TRUNCATE on PostgreSQL (a statement trigger), DELETE without WHERE on SQLite (which
+    empties a table at once unless a trigger is there). Committed rows, as in production: within
+    the test's own transaction PostgreSQL would refuse TRUNCATE for the pending foreign-key
+    checks before the trigger is asked. The harness empties the database after this test
+    (tests/conftest.py), past the triggers."""
+    sql = "TRUNCATE incidents_timelineevent CASCADE" if connection.vendor == "postgresql" else (
+        "DELETE FROM incidents_timelineevent")
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert TimelineEvent.objects.filter(pk=event.pk).exists()
