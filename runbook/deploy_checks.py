@@ -111,3 +111,18 @@ def app_role_cannot_rewrite_history(app_configs=None, **kwargs):
              "as a role of its own; README, Production: two database roles.",
         id="runbook.W013",
     )]
+
+
+@register(Tags.security, deploy=True)
+def sms_replies_can_be_verified(app_configs=None, **kwargs):
+    """SA and the enhetschef answer the escalation SMS through the gateway's signed webhook;
+    without the shared secret every answer is refused and nobody learns that it was."""
+    if not settings.SMS_URL or settings.SMS_WEBHOOK_SECRET or settings.STUBS_ENABLED:
+        return []
+    return [Error(
+        "SMS_URL is set but SMS_WEBHOOK_SECRET is not: the SMS gateway's calls with the answers "
+        "to the escalation SMS would all be refused.",
+        hint="Set SMS_WEBHOOK_SECRET to the secret the SMS gateway signs its calls with, or "
+             "leave SMS_URL empty to send no SMS.",
+        id="runbook.E014",
+    )]

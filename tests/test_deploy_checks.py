@@ -28,7 +28,19 @@ def configured(settings):
 
 
 def test_a_configured_installation_passes(configured):
-    assert not {"runbook.E010", "runbook.E011", "runbook.E012"} & deploy_ids()
+    assert not {"runbook.E010", "runbook.E011", "runbook.E012", "runbook.E014"} & deploy_ids()
+
+
+def test_an_sms_gateway_without_its_webhook_secret_fails(configured):
+    configured.STUBS_ENABLED = False
+    configured.SMS_URL = "https://sms.example.se/send"
+    configured.SMS_WEBHOOK_SECRET = ""
+    assert "runbook.E014" in deploy_ids()
+    configured.SMS_WEBHOOK_SECRET = "a-long-shared-secret"
+    assert "runbook.E014" not in deploy_ids()
+    configured.SMS_URL = ""
+    configured.SMS_WEBHOOK_SECRET = ""
+    assert "runbook.E014" not in deploy_ids()
 
 
 @pytest.mark.parametrize("site_url", [
