@@ -271,3 +271,22 @@ def test_the_db_init_script_makes_the_apps_role(require_postgres, db):
             conn.execute(f'REVOKE ALL ON DATABASE "{s["NAME"]}" FROM "{role}"')
             conn.execute(f'DROP ROLE IF EXISTS "{role}"')
 
+
+def test_a_backup_service_dumps_the_database_daily_and_says_when_it_has_not(tmp_path):
+    """bin/backup itself is rehearsed in tests/test_backup_restore.py."""
+    backup = SERVICES["backup"]
+    env = {k: interpolate(str(v), production_env()) for k, v in backup["environment"].items()}
+    assert env["BACKUP_DATABASE_URL"] == container_env("migrate", production_env())["MIGRATE_DATABASE_URL"]
+    assert env["BACKUP_INTERVAL_SECONDS"] == "86400" and int(env["BACKUP_KEEP_DAYS"]) >= 7
+    assert "./bin:/opt/runbook/bin:ro" in backup["volumes"] and "backups:/backups" in backup["volumes"]
+    assert "backups" in COMPOSE["volumes"]
+    assert "/opt/runbook/bin/backup" in backup["entrypoint"][-1]
+    assert (ROOT / "bin" / "backup").stat().st_mode & 0o111
+    # The health check, as the container's shell runs it, on a folder of dumps.
+    check = backup["healthcheck"]["test"][1].replace("$$", "$").replace("/backups", str(tmp_path))
+    healthy = {**os.environ, "BACKUP_INTERVAL_SECONDS": env["BACKUP_INTERVAL_SECONDS"]}
+    dump = tmp_path / "runbook-20260101T020000Z.dump"
+    dump.write_bytes(b"dump")
+    assert subprocess.run(["sh", "-c", check], env=healthy).returncode == 0
+    os.utime(dump, (0, 0))
+    assert subprocess.run(["sh", "-c", check], env=healthy).returncode != 0
