@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -88,6 +89,11 @@ def test_make_run_starts_after_a_crash_takes_parallel_reports_and_restarts_what_
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
+    # Read as a terminal would, all along: the three processes log every request and event,
+    # and a pipe nobody reads would stop them once full.
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
         assert wait_for(lambda: get(f"{base}/healthz")[0] == 200, 240), "web server did not start"
@@ -136,7 +142,9 @@ def test_make_run_starts_after_a_crash_takes_parallel_reports_and_restarts_what_
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            output, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
+            reader.join(10)
+            output = "".join(lines)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             raise AssertionError("Ctrl-C did not stop the embedded app") from None
