@@ -265,3 +265,43 @@ def test_the_database_rejects_emptying_the_timeline(transactional_db, event):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert TimelineEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_embedded_defaults_timeline_keeps_its_triggers_after_any_migration(tmp_path):
+    """SQLite loses a table's triggers when a migration alters the table (Django remakes it);
+    every `migrate` puts them back."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    database = tmp_path / "db.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DATA_DIR": str(tmp_path)}
+
+    def migrate():
+        result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+
+    def refused(conn):
+        for sql in ("UPDATE incidents_timelineevent SET message = 'x'", "DELETE FROM incidents_timelineevent"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                conn.execute(sql)
+        return True
+
+    migrate()
+    with sqlite3.connect(database) as conn:
+        # A row for the row triggers to refuse to change (foreign keys are off in sqlite3).
+        conn.execute(
+            "INSERT INTO incidents_timelineevent (incident_id, at, kind, actor_label, message, note, data) "
+            "VALUES (1, '2026-12-03 08:00:00', 'note', 'Systemet', 'Före', '', '{}')"
+        )
+        assert refused(conn)
+        # As a table remade by a later migration is: without its triggers.
+        conn.execute("DROP TRIGGER incidents_timeline_append_only_update")
+        conn.execute("DROP TRIGGER incidents_timeline_append_only_delete")
+    migrate()
+    with sqlite3.connect(database) as conn:
+        assert refused(conn)
