@@ -43,7 +43,14 @@ REQUEST_LATENCY = Histogram(
 )
 
 
+# The methods a label may name. Any other token a client sends ("BREW", "A1", ...) is counted
+# as "other": one series each would let a stranger grow every scrape, and the memory (or, in
+# multiprocess mode, the files) behind it, without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(view, method, seconds):
+    method = method if method in KNOWN_METHODS else "other"
     REQUEST_LATENCY.labels(view=view, method=method).observe(seconds)
 
 

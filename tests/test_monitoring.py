@@ -157,6 +157,18 @@ def test_request_latency_is_counted_by_view(live_server, settings, db):
     assert value(found, "runbook_http_request_duration_seconds_sum", view="healthz", method="GET") > 0
 
 
+def test_made_up_methods_do_not_grow_the_metrics(live_server, settings, db):
+    """A stranger sending requests with invented methods must not add a series each."""
+    settings.METRICS_TOKEN = TOKEN
+    for i in range(5):
+        httpx.request(f"BREW{'X' * i}", f"{live_server.url}/healthz", timeout=10)
+    found = samples(scrape(live_server.url))
+    methods = {dict(labels).get("method") for name, labels in found
+               if name == "runbook_http_request_duration_seconds_count"}
+    assert not any(m.startswith("BREW") for m in methods if m)
+    assert value(found, "runbook_http_request_duration_seconds_count", view="healthz", method="other") >= 5
+
+
 @pytest.fixture
 def log_output():
     """What the configured console handler (settings.LOGGING) writes, read back as JSON."""
