@@ -109,7 +109,8 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "runbook", "beat", "--loglevel=INFO",
                      f"--schedule={beat_schedule}"],
         }
-        env = {**LOCAL_HTTP, **os.environ, "PORT": str(port)}
+        # A person reads these lines in a terminal: plain text unless LOG_FORMAT says otherwise.
+        env = {**LOCAL_HTTP, "LOG_FORMAT": "text", **os.environ, "PORT": str(port)}
         processes = [Process(name, cmd, env) for name, cmd in commands.items()]
         for process in processes:
             process.start()
