@@ -339,6 +339,8 @@ LIVE_REFRESH_SECONDS = int(os.environ.get("LIVE_REFRESH_SECONDS", "5"))
 # Where the caller script points prescribers for information and prognosis.
 DRIFTINFO_PUBLIC_URL = os.environ.get("DRIFTINFO_PUBLIC_URL", "https://vardgivare.skane.se/")
 SERVICEDESK_PHONE = os.environ.get("SERVICEDESK_PHONE", "30 000")
+# Where the accessibility statement (/tillganglighet/) asks people to report what they cannot use.
+ACCESSIBILITY_CONTACT_EMAIL = os.environ.get("ACCESSIBILITY_CONTACT_EMAIL", "tillganglighet@hjalpmedel.example")
 
 # Notifications (DESIGN section 5). In the demo every endpoint defaults to the app's own stub
 # receivers at the address the app runs on (run_embedded passes PORT); production sets them.

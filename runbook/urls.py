@@ -27,6 +27,7 @@ urlpatterns = [
     path("logga-in/region/klar/", views.oidc_callback, name="oidc_callback"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("sprak/", views.set_language, name="set_language"),
+    path("tillganglighet/", views.accessibility, name="accessibility"),
     path("admin/", admin.site.urls),
     path("api/v1/", _authenticated_by_the_api(api.urls)),
     # Anything else under the API is a 404 in the API's error shape, not the HTML page.

@@ -1,6 +1,7 @@
 import json
 import logging
 import sys
+from datetime import date
 
 from django import forms
 from django.conf import settings
@@ -204,6 +205,21 @@ def revoke_token(request, token_id):
         raise
     messages.success(request, _("API-nyckeln ”%(name)s” är återkallad.") % {"name": token.name})
     return redirect("tokens")
+
+
+# When the statement's assessment was last made (DIGG asks for the date); change it with it.
+ACCESSIBILITY_ASSESSED_ON = date(2026, 12, 3)
+
+
+@login_not_required
+@require_GET
+def accessibility(request):
+    """Tillgänglighetsredogörelse, as DIGG prescribes it: open to anyone, signed in or not."""
+    return render(request, "runbook/accessibility.html", {
+        "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
+        "assessed_on": ACCESSIBILITY_ASSESSED_ON,
+        "idle_minutes": settings.SESSION_IDLE_MINUTES,
+    })
 
 
 @login_not_required
