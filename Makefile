@@ -10,7 +10,9 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test check install messages clean test-oidc-provider
+NODE_DIR := tests/browser/node
+
+.PHONY: run test check install browser-deps messages clean test-oidc-provider
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,10 +24,20 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed
 
+# What the browser tests put into pages (axe-core), from the npm registry as locked in
+# package-lock.json; nothing is fetched again while the installed copy matches the lock.
+# Without npm the accessibility tests are skipped and say so (CI installs it and requires them).
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the accessibility tests (axe-core) will be skipped"; fi
+
+browser-deps: $(NODE_DIR)/node_modules/.package-lock.json
+
 run: install
 	DEBUG=$${DEBUG:-0} DEMO_MODE=$${DEMO_MODE:-1} $(VENV)/bin/python manage.py run_embedded --port $(PORT)
 
-test: install check test-oidc-provider
+test: install check test-oidc-provider browser-deps
 	./bin/test
 
 # The OpenID Connect provider the sign-in test runs (oidc-provider from the npm registry,
@@ -48,4 +60,4 @@ messages: install
 	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools --ignore=.data
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .data .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .data .pytest_cache $(NODE_DIR)/node_modules

@@ -42,6 +42,10 @@ class PageWatch:
         self.problems = []
         # Set by a test while its context is offline: requests failing for that are expected.
         self.offline = False
+        # Set by a test that opens error pages on purpose (404, 403, a form sent back with
+        # 400): the browser's note that the page came with that status is then expected.
+        self.error_pages_expected = False
+        self._error_pages = set()
 
     def _offline_failure(self, text):
         return self.offline and any(failure in (text or "") for failure in self.OFFLINE_FAILURES)
@@ -65,13 +69,24 @@ class PageWatch:
             route.continue_()
 
     def _watch_page(self, page):
+        page.on("response", self._response)
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"script error: {exc}"))
         page.on("requestfailed", self._failed)
 
+    def _response(self, response):
+        if response.status >= 400 and response.request.is_navigation_request():
+            self._error_pages.add(response.url)
+
     def _console(self, message):
         text = message.text
         if self._offline_failure(text):
+            return
+        if (
+            self.error_pages_expected
+            and text.startswith("Failed to load resource: the server responded with a status of 4")
+            and message.location.get("url") in self._error_pages
+        ):
             return
         if message.type == "error" or "Content Security Policy" in text:
             self.problems.append(f"console {message.type}: {text} ({message.location.get('url', '')})")
