@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,7 @@ from runbook import scenarios
 from . import times
 from .models import Incident, ReserveOrder
 
+SUMMARY_MAX = Incident._meta.get_field("summary").max_length
 YES_NO_UNKNOWN = [("yes", _("Ja")), ("no", _("Nej")), ("unknown", _("Vet inte"))]
 
 
@@ -17,7 +19,32 @@ def _answer(value):
     return {"yes": True, "no": False}.get(value)
 
 
-class ReportForm(forms.Form):
+class PageForm(forms.Form):
+    """A form that shares its page with others and refuses what it cannot take.
+
+    Its fields' ids start with ``id_prefix`` (the incident page draws several forms, two of
+    them with a field called ``note``). No length limit goes to the browser as ``maxlength``:
+    the browser would cut pasted text without a word; the form refuses it with a message
+    and gives the text back as typed.
+    """
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"id_{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.pop("maxlength", None)
+            if getattr(field, "max_length", None):
+                field.error_messages["max_length"] = TOO_LONG
+
+
+# A text longer than its field takes: the form says so and keeps the text as typed.
+TOO_LONG = _("Högst %(limit_value)d tecken (texten har %(show_value)d). Korta den och försök igen.")
+
+
+class ReportForm(PageForm):
     """Anmäl störning: the triage guide proposes a scenario, the agent confirms it."""
 
     kundservice_reaches_sesam = forms.ChoiceField(
@@ -42,9 +69,17 @@ class ReportForm(forms.Form):
     )
     summary = forms.CharField(
         label=_("Sammanfattning"),
-        max_length=Incident._meta.get_field("summary").max_length,
-        help_text=_("Vad förskrivarna upplever, med egna ord. Inga personuppgifter om patienter."),
-        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=SUMMARY_MAX,
+        help_text=format_lazy(
+            _("Vad förskrivarna upplever, med egna ord. Inga personuppgifter om patienter. Högst {n} tecken."),
+            n=SUMMARY_MAX,
+        ),
+        # The page counts the characters as they are typed (static/js/app.js).
+        widget=forms.Textarea(attrs={
+            "rows": 3, "data-limit": SUMMARY_MAX,
+            "data-count-text": _("%(n)d av %(l)d tecken"),
+            "data-over-text": _("%(n)d av %(l)d tecken: %(o)d för många. Korta texten innan du skickar."),
+        }),
         error_messages={"required": _("Skriv en kort sammanfattning.")},
     )
     began_at = forms.DateTimeField(
@@ -78,17 +113,26 @@ def _bounded(check, value, *args):
         raise forms.ValidationError(str(exc.message)) from None
 
 
-class NoteForm(forms.Form):
+class NoteForm(PageForm):
+    """The note that goes with an action (``transition``): one such form per action on the page."""
+
     note = forms.CharField(label=_("Anteckning (valfritt)"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, transition="", **kwargs):
+        self.transition = transition
+        kwargs.setdefault("auto_id", f"%s-{transition}")
+        super().__init__(*args, **kwargs)
 
-class CancelForm(forms.Form):
+
+class CancelForm(PageForm):
+    id_prefix = "cancel"
     reason = forms.CharField(label=_("Skäl till makulering"), max_length=500,
                              error_messages={"required": _("Ange varför störningen makuleras.")})
 
 
-class PrognosisForm(forms.Form):
+class PrognosisForm(PageForm):
+    id_prefix = "prognosis"
     kind = forms.ChoiceField(
         label=_("Prognos"),
         choices=[("at", _("Åter vid tidpunkt")), ("none", _("Ingen prognos"))],
@@ -114,12 +158,14 @@ class PrognosisForm(forms.Form):
         return data
 
 
-class CommentForm(forms.Form):
+class CommentForm(PageForm):
+    id_prefix = "comment"
     text = forms.CharField(label=_("Anteckning"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
                            error_messages={"required": _("Skriv något i anteckningen.")})
 
 
-class CallerReportForm(forms.Form):
+class CallerReportForm(PageForm):
+    id_prefix = "caller"
     functions = forms.CharField(label=_("Vad fungerar inte?"), max_length=500,
                                 error_messages={"required": _("Beskriv vad som inte fungerar.")})
     error_message = forms.CharField(label=_("Felmeddelande (ordagrant)"), max_length=500, required=False)
@@ -139,25 +185,30 @@ class CallerReportForm(forms.Form):
         return _bounded(times.caller_since, self.cleaned_data.get("since"), timezone.now() - timedelta(days=3650))
 
 
-class ItContactForm(forms.Form):
+class ItContactForm(PageForm):
+    id_prefix = "itcontact"
     servicedesk_ref = forms.CharField(label=_("Ärendenummer hos Servicedesk/Ritz"), max_length=60, required=False)
     vendor_contact = forms.CharField(label=_("Kontakt med systemleverantör"), max_length=200, required=False)
 
 
-class ReclassifyForm(forms.Form):
+class ReclassifyForm(PageForm):
+    id_prefix = "reclassify"
     scenario = forms.ChoiceField(label=_("Nytt scenario"), choices=scenarios.SCENARIO_CHOICES)
     note = forms.CharField(label=_("Varför (valfritt)"), required=False, max_length=4000)
 
 
-class ReserveOrderForm(forms.Form):
+class ReserveOrderForm(PageForm):
+    id_prefix = "order"
     reference = forms.CharField(label=_("Blankettens referens"), max_length=60,
                                 help_text=_("Löpnummer på Beställningsblankett LMN. Inget personnummer."))
     product_area = forms.ChoiceField(label=_("Produktområde"), choices=ReserveOrder.ProductArea.choices)
     prescriber_unit = forms.CharField(label=_("Förskrivarens enhet"), max_length=200)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PageForm):
     """Uppföljning före avslut: becomes part of the incident report."""
+
+    id_prefix = "review"
 
     note = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
     what_happened = forms.CharField(

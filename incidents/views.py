@@ -1,6 +1,7 @@
 """Pages: parse the request, call a service or a selector, render. No rules live here."""
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -349,7 +350,7 @@ def transition(request, pk, name):
             _("Störningen är avslutad. Uppföljningen finns i rapporten."),
         )
     return _act(
-        request, pk, forms.NoteForm, "note_form",
+        request, pk, partial(forms.NoteForm, transition=name), "note_form",
         lambda d: services.fire(request.user, pk, name, note=d.get("note", "")),
         _("%(action)s: klart.") % {"action": services.transition_label(name)},
     )

@@ -187,7 +187,7 @@ def _local(dt):
     "change, message",
     [
         ({"summary": ""}, "Skriv en kort sammanfattning."),
-        ({"summary": "x" * 501}, "Säkerställ att detta värde har som mest 500 tecken (den har 501)."),
+        ({"summary": "x" * 501}, "Högst 500 tecken (texten har 501). Korta den och försök igen."),
         ({"scenario": "meteor"}, "Välj ett giltigt alternativ"),
         ({"scenario": ""}, "Välj det scenario som stämmer."),
         (

@@ -12,10 +12,36 @@ document.addEventListener("DOMContentLoaded", function () {
   // After a form came back with errors, take the person to the first one: on a long page
   // (or a phone) the error may otherwise sit far below where the page opens.
   var firstError = document.querySelector(".error-summary, [aria-invalid='true']");
+  var confirmation = document.querySelector(".messages");
   if (firstError) {
     firstError.focus();
     firstError.scrollIntoView({ block: "center" });
+  } else if (confirmation) {
+    // After an action, focus moves to its confirmation: a screen reader reads it out, and
+    // the next Tab goes on from there rather than from the top of the page.
+    confirmation.focus();
   }
+
+  // A field with a length limit (data-limit) counts what is typed or pasted. Nothing is cut:
+  // a text over the limit is refused by the server with a message and kept as typed.
+  document.querySelectorAll("[data-limit]").forEach(function (field) {
+    var limit = parseInt(field.dataset.limit, 10);
+    var counter = document.createElement("p");
+    counter.className = "help char-count";
+    counter.id = field.id + "_count";
+    field.insertAdjacentElement("afterend", counter);
+    field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + counter.id).trim());
+    function count() {
+      var n = field.value.length;
+      var template = n > limit ? field.dataset.overText : field.dataset.countText;
+      counter.textContent = template.replace(/%\((\w)\)d/g, function (_all, key) {
+        return String({ n: n, l: limit, o: n - limit }[key]);
+      });
+      counter.classList.toggle("overdue-text", n > limit);
+    }
+    field.addEventListener("input", count);
+    count();
+  });
 
   // Open a collapsed section when a link points into it (e.g. "Registrera samtal").
   function openTarget() {
