@@ -294,11 +294,16 @@ def _detail_context(request, incident, **forms_with_errors):
     return context
 
 
-def _back(pk, anchor=""):
-    return redirect(reverse("incidents:detail", args=[pk]) + (f"#{anchor}" if anchor else ""))
+# After an action the page opens at its confirmation, which then has the focus (the message
+# box in base.html has this id and tabindex=-1): a screen reader reads it, Tab goes on from it.
+CONFIRMATION_ANCHOR = "bekraftelse"
 
 
-def _act(request, pk, form_class, form_name, call, success, anchor=""):
+def _back(pk):
+    return redirect(reverse("incidents:detail", args=[pk]) + f"#{CONFIRMATION_ANCHOR}")
+
+
+def _act(request, pk, form_class, form_name, call, success):
     """Validate a small form and call a service; on refusal re-render with the reason, unchanged."""
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
@@ -317,7 +322,7 @@ def _act(request, pk, form_class, form_name, call, success, anchor=""):
         messages.error(request, refused.message)
         return _rerender(request, pk, {form_name: form} if form is not None else {}, status=_status_of(refused))
     messages.success(request, success)
-    return _back(pk, anchor)
+    return _back(pk)
 
 
 def _rerender(request, pk, forms_with_errors, status):
@@ -362,7 +367,7 @@ def prognosis(request, pk):
         expected = d["expected_at"] if d["kind"] == "at" else None
         services.record_prognosis(request.user, pk, expected, note=d.get("note", ""))
 
-    return _act(request, pk, forms.PrognosisForm, "prognosis_form", call, _("Prognosen är registrerad."), "prognos")
+    return _act(request, pk, forms.PrognosisForm, "prognosis_form", call, _("Prognosen är registrerad."))
 
 
 @require_POST
@@ -370,7 +375,7 @@ def note(request, pk):
     return _act(
         request, pk, forms.CommentForm, "comment_form",
         lambda d: services.add_note(request.user, pk, d["text"], confirmed=_confirmed(request)),
-        _("Anteckningen är sparad."), "tidslinje",
+        _("Anteckningen är sparad."),
     )
 
 
@@ -382,7 +387,7 @@ def caller_report(request, pk):
             request.user, pk, functions=d["functions"], error_message=d["error_message"],
             prescribers=d["prescribers"], since=d.get("since"), confirmed=_confirmed(request),
         ),
-        _("Samtalet är registrerat."), "samtal",
+        _("Samtalet är registrerat."),
     )
 
 
@@ -393,7 +398,7 @@ def it_contact(request, pk):
         lambda d: services.record_it_contact(
             request.user, pk, servicedesk_ref=d["servicedesk_ref"], vendor_contact=d["vendor_contact"]
         ),
-        _("Uppgifterna är sparade."), "it-kontakt",
+        _("Uppgifterna är sparade."),
     )
 
 
@@ -411,7 +416,7 @@ def task_done(request, pk, task_id):
     return _act(
         request, pk, None, None,
         lambda d: services.complete_task(request.user, task_id, incident_id=pk),
-        _("Uppgiften är klarmarkerad."), "uppgifter",
+        _("Uppgiften är klarmarkerad."),
     )
 
 
@@ -420,7 +425,7 @@ def reserve_order(request, pk):
     return _act(
         request, pk, forms.ReserveOrderForm, "order_form",
         lambda d: services.log_reserve_order(request.user, pk, **d),
-        _("Den akuta förskrivningen är registrerad."), "reservrutin",
+        _("Den akuta förskrivningen är registrerad."),
     )
 
 
@@ -429,7 +434,7 @@ def order_entered(request, pk, order_id):
     return _act(
         request, pk, None, None,
         lambda d: services.mark_order_entered(request.user, order_id, incident_id=pk),
-        _("Förskrivningen är markerad som inlagd i Sesam LMN."), "reservrutin",
+        _("Förskrivningen är markerad som inlagd i Sesam LMN."),
     )
 
 

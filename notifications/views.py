@@ -148,7 +148,8 @@ def resend(request, pk):
         incident_id = Notification.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
         return redirect(reverse("incidents:detail", args=[incident_id]) + "#meddelanden")
     flash.success(request, _("Meddelandet skickas om."))
-    return redirect(reverse("incidents:detail", args=[notification.incident_id]) + "#meddelanden")
+    # As after any action on the incident page: it opens at the confirmation, which has the focus.
+    return redirect(reverse("incidents:detail", args=[notification.incident_id]) + "#bekraftelse")
 
 
 # --- stub receivers (demo and tests; off in production) ----------------------------------

@@ -24,6 +24,21 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 ROLES = ["kundservice", "verksamhetsspecialist", "systemansvarig", "verksamhetsansvarig", "telefoniansvarig"]
 
+# What axe no longer checks (WCAG 2.2 dropped 4.1.1) but a label or a script still trips on:
+# an id used twice; and a form the browser would check itself, in its own language and
+# before the server's Swedish messages (every form here says novalidate).
+PAGE_RULES = """() => {
+  const seen = {};
+  document.querySelectorAll('[id]').forEach(e => { seen[e.id] = (seen[e.id] || 0) + 1; });
+  const constrained = '[required], [min], [max], [pattern], [maxlength], input[type=email], input[type=url],'
+    + ' input[type=number], input[type=date], input[type=datetime-local]';
+  return {
+    duplicate_ids: Object.keys(seen).filter(id => seen[id] > 1),
+    browser_checked_forms: [...document.querySelectorAll('form:not([novalidate])')]
+      .filter(f => f.querySelector(constrained)).map(f => f.getAttribute('action') || '(this page)'),
+  };
+}"""
+
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
   return result.violations.map(v => ({
@@ -59,15 +74,17 @@ class Sweep:
         page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(self.axe_source)
+        rules = page.evaluate(PAGE_RULES)
+        for rule, offenders in rules.items():
+            if offenders:
+                self.found.append(f"{what} ({page.url}): {rule}: {', '.join(offenders)}")
         for width, viewport in WIDTHS.items():
             page.set_viewport_size(viewport)
             violations = page.evaluate(RUN_AXE, WCAG_21_AA)
             self.checked.append((what, width))
             for v in violations:
                 nodes = "\n      ".join(v["nodes"])
-                self.found.append(
-                    f"{what}, {width} ({page.url}): {v['id']} [{v['impact']}] {v['help']}\n      {nodes}"
-                )
+                self.found.append(f"{what}, {width} ({page.url}): {v['id']} [{v['impact']}] {v['help']}\n      {nodes}")
 
     def visit(self, path, what=None):
         self.page.goto(path)
@@ -85,16 +102,31 @@ def disruptions(incident_in, everyone, settings):
     from notifications import ack
 
     settings.STUBS_ENABLED = True
-    made = {state: incident_in("sesam_unreachable", state) for state in (
-        "reported", "escalated", "acknowledged", "reserve_routine", "resolved", "closed", "cancelled",
-    )}
+    made = {
+        state: incident_in("sesam_unreachable", state)
+        for state in (
+            "reported",
+            "escalated",
+            "acknowledged",
+            "reserve_routine",
+            "resolved",
+            "closed",
+            "cancelled",
+        )
+    }
     made["awaiting_it"] = incident_in("full_it_outage", "awaiting_it")
     made["telephony"] = incident_in("telephony_fault", "escalated")
     reserve = made["reserve_routine"]
-    services.log_reserve_order(everyone, reserve.pk, reference="B-1001",
-                               product_area=ReserveOrder.ProductArea.choices[0][0], prescriber_unit="Vårdcentral Öst")
-    services.log_caller_report(everyone, reserve.pk, functions="Inloggning", error_message="Timeout",
-                               prescribers=3, since=None)
+    services.log_reserve_order(
+        everyone,
+        reserve.pk,
+        reference="B-1001",
+        product_area=ReserveOrder.ProductArea.choices[0][0],
+        prescriber_unit="Vårdcentral Öst",
+    )
+    services.log_caller_report(
+        everyone, reserve.pk, functions="Inloggning", error_message="Timeout", prescribers=3, since=None
+    )
     services.record_prognosis(everyone, made["acknowledged"].pk, timezone.now() + timedelta(hours=2), note="Omstart")
     services.add_note(everyone, made["acknowledged"].pk, "Leverantören är kontaktad.")
     made["ack_token"] = lambda user: ack.make_token(user, made["escalated"])
@@ -190,9 +222,22 @@ def test_a_violation_is_found_and_reported(new_page, axe_source, watch):
     page.goto("/tillganglighet/")
     page.evaluate(
         "document.querySelector('main').insertAdjacentHTML('beforeend',"
-        " '<input type=\"text\"><img src=\"/static/img/favicon.svg\">')"
+        ' \'<input type="text"><img src="/static/img/favicon.svg">\')'
     )
     sweep = Sweep(page, axe_source, watch)
     sweep.check("sida med fel")
     found = "\n".join(sweep.found)
     assert re.search(r"\blabel\b", found) and "image-alt" in found, found
+
+
+def test_a_duplicate_id_and_a_form_the_browser_checks_are_found(new_page, axe_source, watch):
+    page = new_page()
+    page.goto("/logga-in/")
+    page.evaluate(
+        "document.querySelector('main').insertAdjacentHTML('beforeend',"
+        ' \'<p id="id_username">x</p><form action="/x/"><input name="n" required></form>\')'
+    )
+    sweep = Sweep(page, axe_source, watch)
+    sweep.check("sida med fel")
+    found = "\n".join(sweep.found)
+    assert "duplicate_ids: id_username" in found and "browser_checked_forms: /x/" in found, found
