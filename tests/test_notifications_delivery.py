@@ -140,6 +140,28 @@ def test_a_failed_notice_replaced_by_a_delivered_one_is_no_longer_a_red_mark_or_
     assert any(t.startswith("Misslyckat meddelande till") and "ersatt" in t for t in timeline)
 
 
+def test_a_replaced_notice_offers_no_resend_even_when_its_successor_has_the_earlier_time(
+    stubs, settings, client, open_incident, va
+):
+    """Two messages written at once may get their times the other way round from their ids;
+    the page offers "Skicka om" only when the service would resend (the latest by id)."""
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    StubMode.objects.create(channel="telephony", mode="fail")
+    incident = open_incident(scenario="telephony_fault")
+    lavin_on = incident.notifications.get(channel="telephony")
+    services.deliver(lavin_on.pk)
+    incident_services.resolve(va, incident.pk)
+    lavin_off = incident.notifications.filter(channel="telephony").exclude(pk=lavin_on.pk).get()
+    Notification.objects.filter(pk=lavin_off.pk).update(created_at=lavin_on.created_at - timedelta(seconds=1))
+    client.force_login(va)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert reverse("notifications:resend", args=[lavin_on.pk]) not in page
+    refused = client.post(reverse("notifications:resend", args=[lavin_on.pk]))
+    assert refused.status_code in (302, 409)
+    lavin_on.refresh_from_db()
+    assert lavin_on.status == "failed"
+
+
 def test_transient_errors_give_up_after_max_age_and_a_person_resends(stubs, settings, client, open_incident, va):
     settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
     StubMode.objects.create(channel="driftinfo", mode="fail")

@@ -26,7 +26,12 @@ def incident_notifications(context, incident):
     user = context["request"].user
     rows, sent_mail = [], Counter()
     notifications = _notifications(incident)
-    last_of_reference = {(n.channel, n.recipient): n.pk for n in notifications}
+    # The latest of each reference by id, as ``services.resend`` decides (not by the order
+    # shown: two messages written at once may have their times the other way round).
+    last_of_reference = {}
+    for n in notifications:
+        key = (n.channel, n.recipient)
+        last_of_reference[key] = max(last_of_reference.get(key, n.pk), n.pk)
     for n in notifications:
         n.resendable = resendable(n, last_of_reference[(n.channel, n.recipient)] != n.pk)
         if n.channel == Channel.EMAIL and n.status == Notification.Status.SENT:
