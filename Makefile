@@ -60,4 +60,4 @@ messages: install
 	DEBUG=1 $(VENV)/bin/python manage.py compilemessages --ignore=.venv --ignore=.tools --ignore=.data
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .data .pytest_cache $(NODE_DIR)/node_modules
+	rm -rf $(VENV) $(TOOLS) .data .pytest_cache $(NODE_DIR)/node_modules tests/oidc/node_modules
