@@ -126,7 +126,7 @@ def roles_for(claims):
 
 def username_for(subject):
     name = f"{USERNAME_PREFIX}{subject}"
-    if len(name) <= USERNAME_MAX:
+    if len(name) <= USERNAME_MAX and "\x00" not in name:  # PostgreSQL's text refuses NUL
         return name
     return f"{USERNAME_PREFIX}{hashlib.sha256(subject.encode()).hexdigest()}"
 
@@ -144,6 +144,12 @@ def sign_in(claims):
     return user
 
 
+def _text(value, limit):
+    """A claim as text the database takes: no NUL characters (PostgreSQL refuses them), at
+    most ``limit`` characters."""
+    return str(value).replace("\x00", "")[:limit]
+
+
 @transaction.atomic
 def _update(subject, claims):
     roles = roles_for(claims)
@@ -159,9 +165,9 @@ def _update(subject, claims):
     given, family = claims.get("given_name") or "", claims.get("family_name") or ""
     if not (given or family) and claims.get("name"):
         given, _sep, family = str(claims["name"]).partition(" ")
-    user.first_name = str(given)[:150]
-    user.last_name = str(family)[:150]
-    user.email = str(claims.get("email") or "")[:254]
+    user.first_name = _text(given, 150)
+    user.last_name = _text(family, 150)
+    user.email = _text(claims.get("email") or "", 254)
     user.save()
     user.groups.set(Group.objects.filter(name__in=roles))
     return user, roles

@@ -41,6 +41,9 @@ ACCOUNTS = {
     "sam.sa": {"roles": ["SESAM_SYSTEMANSVARIG", "SESAM_VERKSAMHETSANSVARIG", "ANNAT_SYSTEM"],
                "name": "Sam Ansvarig"},
     "olle.annat": {"roles": ["ANNAT_SYSTEM"], "name": "Olle Annat"},
+    # What a provider should never send, but might: NUL characters, which PostgreSQL refuses.
+    "nul\u0000sub": {"roles": ["SESAM_KUNDSERVICE"], "given_name": "Ni\u0000na", "family_name": "Nul",
+                     "email": "nina\u0000@region.example"},
 }
 
 
@@ -176,6 +179,17 @@ def test_roles_are_replaced_by_the_mapping_at_each_sign_in(provider, live_server
         assert signed_in(http, live_server.url)
     assert groups_of("oidc:sam.sa") == {"systemansvarig", "verksamhetsansvarig"}
     assert get_user_model().objects.get(username="oidc:sam.sa").first_name == "Sam"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nul_characters_in_the_providers_claims_do_not_break_the_sign_in(provider, live_server):
+    with browser() as http:
+        done = sign_in(http, live_server.url, provider, "nul\u0000sub")
+        assert done.status_code == 302, done.text[:300]
+        assert signed_in(http, live_server.url)
+    user = get_user_model().objects.get(first_name="Nina")
+    assert (user.last_name, user.email) == ("Nul", "nina@region.example")
+    assert user.username.startswith(oidc.USERNAME_PREFIX) and "\x00" not in user.username
 
 
 @pytest.mark.django_db(transaction=True)
