@@ -54,6 +54,7 @@ test-oidc-provider: $(OIDC_PROVIDER)
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 messages: install
 	DEBUG=1 $(VENV)/bin/python manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=.data

@@ -33,3 +33,4 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(keep_timeline_guard, sender=self)
+        from . import checks  # noqa: F401 - registers the deploy checks

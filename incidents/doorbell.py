@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+# The task (incidents/tasks.py) that fires one deadline, rung by name: it calls back in here.
+FIRE_TIMER_TASK = "incidents.tasks.fire_timer"
+
 
 def horizon():
     """Ring deadlines due within two sweep intervals: each is rung by a sweep before it is due."""
@@ -22,11 +25,9 @@ def ring(timer_id, incident_id, due_at, now=None):
     """Ask the broker to fire this deadline at its moment. Never raises: the row is the truth."""
     from runbook import doorbell
 
-    from . import tasks
-
     now = now or timezone.now()
     # Quick or not at all (runbook.doorbell): the sweep fires it when due.
-    doorbell.ring(tasks.fire_timer, (timer_id, incident_id),
+    doorbell.ring(FIRE_TIMER_TASK, (timer_id, incident_id),
                   countdown=max(0.0, (due_at - now).total_seconds()))
 
 

@@ -7,11 +7,9 @@ module only says which permission each action needs.
 import hashlib
 
 from runbook.auth import load_access
-from runbook.scenarios import Role
+from runbook.roles import has, user_roles  # noqa: F401 - asked here by incidents' callers
 
 from .models import State
-
-APP = "incidents"
 
 # transition name -> the permission it needs
 TRANSITION_PERMISSIONS = {
@@ -36,18 +34,6 @@ TRANSITION_ORDER = (
 )
 
 # The default group permissions are installed by migration 0002 (DESIGN section 3).
-
-
-def has(user, codename):
-    return user.is_authenticated and user.is_active and user.has_perm(f"{APP}.{codename}")
-
-
-def user_roles(user):
-    """The routine roles a person holds (their groups among the five)."""
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    load_access(user)
-    return user._group_names & set(Role.ALL)
 
 
 def may_fire(user, incident, name):

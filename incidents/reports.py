@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from runbook import scenarios
+from runbook.formatting import format_duration  # noqa: F401 - read here by the review pages
 
 # Event kinds and transition names, spelled as the timeline stores them.
 REPORTED = "reported"
@@ -307,22 +308,3 @@ def percentile(values, fraction):
     low = int(position)
     high = min(low + 1, len(values) - 1)
     return values[low] + (values[high] - values[low]) * (position - low)
-
-
-def format_duration(value):
-    """A duration (timedelta or seconds) as "2 h 05 min" / "14 min" / "–"."""
-    if value is None:
-        return "–"
-    total = int(value.total_seconds() if isinstance(value, timedelta) else value)
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    minutes_total = (total + 30) // 60
-    days, rest = divmod(minutes_total, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h {minutes:02d} min"
-    if hours:
-        return f"{sign}{hours} h {minutes:02d} min"
-    if minutes_total == 0 and total:
-        return f"{sign}{total} s"
-    return f"{sign}{minutes} min"

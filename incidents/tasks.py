@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from .doorbell import FIRE_TIMER_TASK
+
 
 @shared_task(ignore_result=True)
 def sweep():
@@ -17,7 +19,7 @@ def sweep():
     services.fire_due_timers()
 
 
-@shared_task(ignore_result=True, bind=True, max_retries=40)
+@shared_task(name=FIRE_TIMER_TASK, ignore_result=True, bind=True, max_retries=40)
 def fire_timer(self, timer_id, incident_id):
     """The doorbell of one deadline (incidents.doorbell): fire it at its moment if still pending.
 

@@ -20,10 +20,10 @@ from incidents import permissions as incident_permissions
 from incidents import services as incident_services
 from incidents import stamps
 from incidents.models import Incident, TimelineEvent
-from incidents.reports import format_duration
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
 from runbook import logs
+from runbook.formatting import format_duration
 from runbook.scenarios import Role
 
 from . import ack, channels, messages, recipients, rules
@@ -239,16 +239,17 @@ def _call_instead(incident, kind, contact, *, key, why):
 # --- telling Celery ----------------------------------------------------------------------
 
 BATCH = 25
+# The tasks (notifications/tasks.py) that call the functions below, rung by name.
+DELIVER_TASK = "notifications.tasks.deliver"
+DELIVER_BATCH_TASK = "notifications.tasks.deliver_batch"
 
 
 def enqueue(ids):
     """After commit: ring the doorbell. If the broker is away, the sweep delivers anyway."""
     from runbook import doorbell
 
-    from . import tasks
-
     for start in range(0, len(ids), BATCH):
-        if not doorbell.ring(tasks.deliver_batch, (ids[start:start + BATCH],)):
+        if not doorbell.ring(DELIVER_BATCH_TASK, (ids[start:start + BATCH],)):
             break  # the broker is away: the sweep sends these (and stays quick for the person)
 
 
@@ -468,9 +469,7 @@ def _failed(notification, error, code, *, final):
 def _retry_later(notification_id, delay):
     from runbook import doorbell
 
-    from . import tasks
-
-    doorbell.ring(tasks.deliver, (notification_id,), countdown=delay)  # else the sweep, when due
+    doorbell.ring(DELIVER_TASK, (notification_id,), countdown=delay)  # else the sweep, when due
 
 
 def _hand_to_a_person(notification, error):

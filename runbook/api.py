@@ -23,7 +23,7 @@ from ninja.utils import check_csrf
 
 from incidents.api import router as incidents_router
 from incidents.schemas import READ_ERRORS, ScenarioOut
-from incidents.services import ActionRefused, NeedsConfirmation
+from runbook.errors import ActionRefused, NeedsConfirmation
 
 from . import scenarios
 from . import services as token_services

@@ -1,9 +1,8 @@
 from django.conf import settings
 
-from incidents import permissions
 from runbook.scenarios import Role
 
-from . import health
+from . import health, roles
 
 
 def app(request):
@@ -11,10 +10,10 @@ def app(request):
     if user is None or not user.is_authenticated:
         demo = {"demo_passwords_file": settings.DATA_DIR / "demo-passwords.txt"} if settings.DEMO_MODE else {}
         return {"demo_mode": settings.DEMO_MODE, **demo}
-    roles = permissions.user_roles(user)
+    held = roles.user_roles(user)
     return {
         "demo_mode": settings.DEMO_MODE,
-        "user_role_labels": [Role.label(r) for r in sorted(roles, key=Role.ALL.index)],
+        "user_role_labels": [Role.label(r) for r in sorted(held, key=Role.ALL.index)],
         "scheduler_stale": health.scheduler_stale(),
-        "may_report": permissions.has(user, "report_incident"),
+        "may_report": roles.has(user, "report_incident"),
     }

@@ -20,18 +20,28 @@ _quiet_until = 0.0
 
 
 def ring(task, args=(), *, countdown=None):
-    """Publish ``task(*args)``; True when the broker took it. Never raises."""
+    """Publish ``task(*args)``; True when the broker took it. Never raises.
+
+    ``task`` is a task or its registered name; a service rings its own app's tasks by name,
+    so that the tasks module (which calls the services) is not imported back by them.
+    """
     global _quiet_until
     if time.monotonic() < _quiet_until:
         return False
     try:
+        if isinstance(task, str):
+            from runbook.celery import app
+
+            if task not in app.tasks:
+                app.loader.import_default_modules()  # finds the apps' tasks modules, once
+            task = app.tasks[task]
         task.apply_async(args, countdown=countdown, connection=_connection(), retry=False)
         return True
     except Exception:  # noqa: BLE001 - the rows are safe; only the doorbell failed
         _forget_connection()
         _quiet_until = time.monotonic() + settings.DOORBELL_QUIET_SECONDS
         log.warning("Broker unreachable; %s waits for the sweep (quiet for %ss)",
-                    task.name, settings.DOORBELL_QUIET_SECONDS, exc_info=True)
+                    getattr(task, "name", task), settings.DOORBELL_QUIET_SECONDS, exc_info=True)
         return False
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.services import ActionRefused
+from runbook.errors import ActionRefused
 
 from .models import ApiToken
 

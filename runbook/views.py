@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.i18n import set_language as django_set_language
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from incidents.services import ActionRefused
+from runbook.errors import ActionRefused
 
 from . import health, language, monitoring, oidc, services
 from .models import ApiToken

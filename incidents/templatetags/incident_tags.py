@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from runbook import scenarios
+from runbook import formatting, scenarios
 from runbook.scenarios import Role
 
 from .. import flows
@@ -32,24 +32,10 @@ def is_overdue(task):
 @register.filter
 def duration_text(value):
     """Seconds or a timedelta as "2 h 05 min"; "–" when there is none."""
-    from incidents.reports import format_duration
-
-    return format_duration(value)
+    return formatting.format_duration(value)
 
 
-@register.filter
-def time_left(due_at):
-    """ "om 2 h 13 min" until a deadline; once it has passed, that it waits for the sweep."""
-    seconds = int((due_at - timezone.now()).total_seconds())
-    if seconds <= 0:
-        return _("förfallen – utlöses vid nästa svep")
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return _("om %(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if minutes:
-        return _("om %(m)d min") % {"m": minutes}
-    return _("om %(s)d s") % {"s": secs}
+time_left = register.filter("time_left", formatting.time_left)
 
 
 @register.simple_tag

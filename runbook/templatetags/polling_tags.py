@@ -14,8 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from incidents.reports import format_duration
-from incidents.templatetags.incident_tags import time_left
+from runbook.formatting import format_duration, time_left
 
 register = template.Library()
 

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.services import ActionRefused
 from runbook import services
+from runbook.errors import ActionRefused
 
 
 class Command(BaseCommand):
