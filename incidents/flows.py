@@ -2,8 +2,37 @@
 
 Reading this module tells what ``escalate`` (or any other change) causes: which tasks are
 made from the routine, which are done by it, which deadlines are set or cancelled. Everything
-here runs inside the transaction of the service that called it (the incident row is locked). Other apps (notifications) react to the timeline events these
-write through ``signals.timeline_event_logged``, in the same transaction.
+here runs inside the transaction of the service that called it (the incident row is locked).
+Other apps react to the timeline events written here and by the services, through
+``signals.timeline_event_logged`` (notifications: ``notifications/rules.py`` matches the
+kinds and data keys named in ``events.py``), and to ``signals.incident_ended`` (the review
+side: metrics row and month's figures), in the same transaction.
+
+=========================  ==============================================================
+change                     what it sets off
+=========================  ==============================================================
+reported                   the report's steps become tasks; the reserve routine's 4-hour
+                           deadline is armed (sesam_unreachable)
+escalate                   steps done by escalating are done; SA on duty: the
+                           acknowledge deadline (ACK_TIMEOUT) is armed, else the SA
+                           fallback at once (timer event, its tasks); notices: e-mail and
+                           SMS to SA, driftinfo
+acknowledge                the acknowledge deadline is cancelled
+activate_reserve_routine   its deadline is cancelled; the reserve routine's steps become
+                           tasks; notices: Vårdgivare Skåne, e-mail to the roles, driftinfo
+record_prognosis           prognosis deadlines re-armed (PROGNOSIS_PASSED at its time, the
+                           reserve routine's held by it); notice: driftinfo update
+reclassified               the new scenario's steps become tasks; deadlines that no longer
+                           apply are cancelled; notices per the new scenario
+deadline fires             (``services.fire_timer``) RESERVE_ROUTINE: timer event, then
+                           ``activate_reserve_routine`` as above, unless a valid prognosis
+                           holds it; ACK_TIMEOUT: ``sa_fallback``; PROGNOSIS_PASSED: timer
+                           event and the reminder tasks (``make_timer_tasks``)
+resolve, cancel, close     every pending deadline is cancelled; duties and steps that can no
+                           longer be done are ended (``retire_tasks``); ended (close,
+                           cancel): ``signals.incident_ended``; notices: take back what is
+                           out (resolve, cancel)
+=========================  ==============================================================
 """
 
 from django.conf import settings
@@ -13,7 +42,7 @@ from django.utils.translation import gettext as _
 from runbook import scenarios
 from runbook.scenarios import Role
 
-from . import doorbell, selectors, stamps
+from . import doorbell, events, selectors, signals, stamps
 from .models import Contact, Incident, State, Task, TimelineEvent, Timer
 from .timeline import log_event
 
@@ -35,19 +64,21 @@ def on_transition(incident, name, previous, *, actor=None):
     _complete_steps_done_by(incident, name, actor=actor)
     on_state_reached(incident, incident.state, actor=actor)
     now = timezone.now()
-    if name == "escalate":
+    if name == events.Transition.ESCALATE:
         if selectors.sa_on_duty(now):
             arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + settings.ACK_TIMEOUT)
         else:
-            sa_fallback(incident, "off_duty")
-    elif name == "acknowledge":
+            sa_fallback(incident, events.OFF_DUTY)
+    elif name == events.Transition.ACKNOWLEDGE:
         cancel_timers(incident, [Timer.Kind.ACK_TIMEOUT], "acknowledged")
-    elif name == "activate_reserve_routine":
+    elif name == events.Transition.ACTIVATE_RESERVE_ROUTINE:
         # By hand before the clock ran out, or by the timer itself: either way it is done.
         cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE], "activated" if actor is None else "manual")
     if not incident.is_live:
         cancel_timers(incident, None, incident.state)
     retire_tasks(incident, name)
+    if incident.is_ended:
+        signals.incident_ended.send(sender=Incident, incident=incident)
 
 
 def retire_tasks(incident, name=None):
@@ -113,7 +144,7 @@ def on_action(incident, action, *, actor=None):
 def on_reclassified(incident, previous_scenario, *, actor=None):
     """The new scenario's steps for every state reached so far are added; old tasks stay."""
     _make_tasks(incident, incident.scenario_def, reached_states(incident), actor=actor)
-    if incident.scenario == "sesam_unreachable":
+    if incident.scenario == scenarios.SESAM_UNREACHABLE.key:
         ensure_reserve_timer(incident)
     else:
         cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE, Timer.Kind.ACK_TIMEOUT], "reclassified")
@@ -141,7 +172,7 @@ def cancel_timers(incident, kinds, reason):
 
 def reserve_routine_armed(incident):
     """May the reserve routine's deadline still start it (sesam_unreachable, not yet in it)?"""
-    return incident.scenario == "sesam_unreachable" and incident.state in RESERVE_ARMED_STATES
+    return incident.scenario == scenarios.SESAM_UNREACHABLE.key and incident.state in RESERVE_ARMED_STATES
 
 
 def reserve_routine_held_until(incident, now):
@@ -184,10 +215,10 @@ def ensure_reserve_timer(incident, now=None):
 def sa_fallback(incident, reason, *, at=None):
     """SA is off duty, or has not acknowledged: the enhetschef for SA is told and a
     Servicedesk incident is to be made (routine section 3). Once per incident."""
-    if incident.events.filter(kind=TimelineEvent.Kind.TIMER, data__timer="sa_fallback").exists():
+    if incident.events.filter(kind=events.Kind.TIMER, **{f"data__{events.TIMER}": events.SA_FALLBACK}).exists():
         return None
     managers = list(Contact.objects.filter(kind=Contact.Kind.SA_MANAGER, active=True))
-    if reason == "off_duty":
+    if reason == events.OFF_DUTY:
         message = _("SA är inte i tjänst: enhetschef för SA kontaktas och incident skapas hos Servicedesk")
     else:
         message = _(
@@ -196,10 +227,10 @@ def sa_fallback(incident, reason, *, at=None):
         ) % {"minutes": round(settings.ACK_TIMEOUT.total_seconds() / 60)}
     event = log_event(
         incident,
-        TimelineEvent.Kind.TIMER,
+        events.Kind.TIMER,
         message,
         note="; ".join(f"{c.name} {c.phone}".strip() for c in managers),
-        data={"timer": "sa_fallback", "reason": reason, "contact_ids": [c.pk for c in managers]},
+        data={events.TIMER: events.SA_FALLBACK, events.REASON: reason, "contact_ids": [c.pk for c in managers]},
         at=at,
     )
     make_timer_tasks(incident, scenarios.ON_SA_FALLBACK, at=at)

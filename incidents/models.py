@@ -217,7 +217,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     # --- transitions (who may fire them is checked in services.py) -----------------------
 
     @transition(field=state, source=State.REPORTED, target=State.ESCALATED,
-                conditions=[_is_scenario("sesam_unreachable")])
+                conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)])
     def escalate(self):
         """Eskalera till systemansvarig."""
 
@@ -226,12 +226,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         """Kvittera."""
 
     @transition(field=state, source=State.REPORTED, target=State.AWAITING_IT,
-                conditions=[_is_scenario("full_it_outage")])
+                conditions=[_is_scenario(scenarios.FULL_IT_OUTAGE.key)])
     def await_it(self):
         """Avvaktar IT."""
 
     @transition(field=state, source=[State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED],
-                target=State.RESERVE_ROUTINE, conditions=[_is_scenario("sesam_unreachable")])
+                target=State.RESERVE_ROUTINE, conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)])
     def activate_reserve_routine(self):
         """Aktivera reservrutin."""
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from runbook import scenarios
 from runbook.scenarios import Role
 
 from . import monthly, reports
@@ -169,7 +170,7 @@ def reserve_orders_of(incident):
 
 def whose_move(incident):
     """Who the incident is waiting for, in words for the live list."""
-    if incident.state == State.REPORTED and incident.scenario == "sesam_unreachable":
+    if incident.state == State.REPORTED and incident.scenario == scenarios.SESAM_UNREACHABLE.key:
         return Role.label(Role.VERKSAMHETSSPECIALIST)
     if incident.state == State.ESCALATED:
         return Role.label(Role.SYSTEMANSVARIG)

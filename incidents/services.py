@@ -22,7 +22,7 @@ from runbook import logs, scenarios
 from runbook.errors import ActionRefused, NeedsConfirmation
 from runbook.scenarios import Role
 
-from . import flows, metrics, monthly, permissions, personal_data, stamps, times
+from . import events, flows, metrics, monthly, permissions, personal_data, signals, stamps, times
 from .models import (
     FiguresMonth,
     Incident,
@@ -204,7 +204,7 @@ def _refusal_for_state(incident, name):
             }
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
-            incident.events.filter(kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge")
+            incident.events.filter(kind=events.Kind.TRANSITION, **{f"data__{events.NAME}": events.Transition.ACKNOWLEDGE})
             .order_by("-at")
             .first()
         )
@@ -262,13 +262,11 @@ def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
         % {"action": transition_label(name), "state": incident.get_state_display()},
         actor=user,
         note=reason if name == "cancel" and not note else note,
-        data={"name": name, "from": previous, "to": incident.state}
+        data={events.NAME: name, "from": previous, "to": incident.state}
         | ({"review": review} if name == "close" else {}),
         at=now,
     )
     flows.on_transition(incident, name, previous, actor=user)
-    if incident.is_ended:
-        record_metrics(incident)
     return incident
 
 
@@ -348,7 +346,7 @@ def available_transitions(user, incident):
 
 # --- metrics -----------------------------------------------------------------------------
 
-def record_metrics(incident):
+def record_metrics(incident, **_signal):
     """Write (or rewrite) the ended incident's metrics row from its timeline, and recount
     its month's figures (and the old row's, should the rewrite move it)."""
     row = metrics.row_for(incident, list(incident.events.all()))
@@ -367,11 +365,11 @@ def rebuild_metrics(batch_size=2000):
     ids = list(Incident.objects.ended().order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        events: dict[int, list[TimelineEvent]] = {}
+        by_incident: dict[int, list[TimelineEvent]] = {}
         for event in TimelineEvent.objects.filter(incident_id__in=chunk).order_by("at", "id"):
-            events.setdefault(event.incident_id, []).append(event)
+            by_incident.setdefault(event.incident_id, []).append(event)
         rows = [
-            metrics.row_for(incident, events.get(incident.pk, []))
+            metrics.row_for(incident, by_incident.get(incident.pk, []))
             for incident in Incident.objects.filter(pk__in=chunk)
         ]
         with transaction.atomic():
@@ -805,7 +803,7 @@ def _count_failed_firing(timer_id, exc):
         _("Tidsfristen kunde inte utlösas (%(n)d försök): %(what)s")
         % {"n": timer.attempts, "what": timer.clock_text()},
         note=timer.last_error,
-        data={"timer": "failing", "timer_id": timer.pk, "kind": timer.kind, "attempts": timer.attempts},
+        data={events.TIMER: events.FAILING, "timer_id": timer.pk, "kind": timer.kind, "attempts": timer.attempts},
     )
     add_manual_task(
         incident,
@@ -833,7 +831,7 @@ def _fire_reserve_routine(incident, timer, now):
             TimelineEvent.Kind.TIMER,
             _("4 timmar har gått men prognos finns (%(time)s): reservrutinen aktiveras om prognosen passerar")
             % {"time": timezone.localtime(incident.prognosis_at).strftime("%H:%M")},
-            data={"timer": "reserve_routine_held", "until": incident.prognosis_at.isoformat()},
+            data={events.TIMER: events.RESERVE_ROUTINE_HELD, "until": incident.prognosis_at.isoformat()},
             at=now,
         )
         flows.arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, incident.prognosis_at)
@@ -844,24 +842,24 @@ def _fire_reserve_routine(incident, timer, now):
         _("%(hours)s utan prognos: reservrutin för akuta förskrivningar aktiveras")
         % {"hours": _duration_words(settings.RESERVE_ROUTINE_AFTER)},
         data={
-            "timer": "reserve_routine",
+            events.TIMER: events.RESERVE_ROUTINE,
             "due_at": timer.due_at.isoformat(),
             "late_seconds": _late_seconds(timer),
         },
         at=now,
     )
-    fire(None, incident.pk, "activate_reserve_routine", now=now)
+    fire(None, incident.pk, events.Transition.ACTIVATE_RESERVE_ROUTINE, now=now)
     return "activated"
 
 
 def _fire_ack_timeout(incident, timer, now):
     """Escalated and not acknowledged in time: as when SA is off duty."""
     acknowledged = incident.events.filter(
-        kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge"
+        kind=events.Kind.TRANSITION, **{f"data__{events.NAME}": events.Transition.ACKNOWLEDGE}
     ).exists()
     if not incident.is_live or acknowledged:
         return "not_applicable"
-    return "fallback" if flows.sa_fallback(incident, "ack_timeout", at=now) else "already_done"
+    return "fallback" if flows.sa_fallback(incident, events.NOT_ACKNOWLEDGED, at=now) else "already_done"
 
 
 def _fire_prognosis_passed(incident, timer, now):
@@ -873,7 +871,7 @@ def _fire_prognosis_passed(incident, timer, now):
         TimelineEvent.Kind.TIMER,
         _("Prognosen %(time)s har passerat och driften är inte återställd: ny prognos behövs")
         % {"time": timezone.localtime(incident.prognosis_at).strftime("%H:%M")},
-        data={"timer": "prognosis_passed", "prognosis_at": incident.prognosis_at.isoformat()},
+        data={events.TIMER: events.PROGNOSIS_PASSED, "prognosis_at": incident.prognosis_at.isoformat()},
         at=now,
     )
     flows.make_timer_tasks(incident, scenarios.ON_PROGNOSIS_PASSED, at=now)
@@ -964,4 +962,4 @@ def _refigure_if_ended(incident):
     """A task made or done after the incident ended: its figures, taken when it ended, are
     taken again. ``incident`` is read (locked) in this transaction, not a copy from before."""
     if incident.is_ended:
-        record_metrics(incident)
+        signals.incident_ended.send(sender=Incident, incident=incident)

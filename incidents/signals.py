@@ -7,3 +7,8 @@ that writes rows (an outgoing notification, say) commits or rolls back together 
 from django.dispatch import Signal
 
 timeline_event_logged = Signal()  # kwargs: event
+
+# An incident ended (closed or cancelled), sent inside the transaction that ended it; sent
+# again when its ended record changes (a task made or done afterwards). The review side
+# (the metrics row, the month's figures) listens.
+incident_ended = Signal()  # kwargs: incident

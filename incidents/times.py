@@ -21,6 +21,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from runbook import scenarios
+
 # The outer bounds of every stored time: far outside an incident's life, far inside what
 # Python, the database driver and a UTC offset can represent. The database checks them too.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -165,7 +167,7 @@ def filter_time(value):
 def reserve_deadline_passed(scenario, began_at_value, now=None):
     """Whether a report starting at ``began_at_value`` puts the reserve routine's deadline
     (start + RESERVE_ROUTINE_AFTER) in the past: it and its public notice start at once."""
-    if scenario != "sesam_unreachable" or began_at_value is None:
+    if scenario != scenarios.SESAM_UNREACHABLE.key or began_at_value is None:
         return False
     now = now or timezone.now()
     return began_at_value + settings.RESERVE_ROUTINE_AFTER <= now

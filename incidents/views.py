@@ -568,7 +568,7 @@ def incident_report(request, pk):
             [(label, delta) for _key, label, _at, delta in derived.durations()],
             _("Tid från anmälan till varje skede"),
             marker=(_("Reservrutinens gräns"), settings.RESERVE_ROUTINE_AFTER)
-            if incident.scenario == "sesam_unreachable" or derived.reserve_at else None,
+            if incident.scenario == scenarios.SESAM_UNREACHABLE.key or derived.reserve_at else None,
         ),
         "download": request.GET.get("ladda-ner") == "1",
         "printed_at": timezone.now(),

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from incidents import events
+from runbook.scenarios import FULL_IT_OUTAGE, KUNDSERVICE_LINK_LOSS, SESAM_UNREACHABLE, TELEPHONY_FAULT
+
 from .models import Channel
 
 # What goes out is Swedish whoever acts: the portal, driftinfo, the phone queue and the
@@ -18,22 +21,22 @@ PRODUCT_AREAS = "inkontinenshjälpmedel, speciallivsmedel och diabeteshjälpmede
 RESERVE_NOTICE = "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice"
 
 AFFECTED = {
-    "full_it_outage": f"Fullskaligt IT-haveri i Region Skåne; {SYSTEM} kan inte nås av förskrivare eller Kundservice.",
-    "sesam_unreachable": f"{SYSTEM} går inte att nå för någon användare: förskrivning av {PRODUCT_AREAS}.",
-    "kundservice_link_loss": f"Kundservice Hjälpmedel har förlorat kontakten med {SYSTEM} (lokal störning). "
+    FULL_IT_OUTAGE.key: f"Fullskaligt IT-haveri i Region Skåne; {SYSTEM} kan inte nås av förskrivare eller Kundservice.",
+    SESAM_UNREACHABLE.key: f"{SYSTEM} går inte att nå för någon användare: förskrivning av {PRODUCT_AREAS}.",
+    KUNDSERVICE_LINK_LOSS.key: f"Kundservice Hjälpmedel har förlorat kontakten med {SYSTEM} (lokal störning). "
     f"{SYSTEM} fungerar för förskrivare.",
-    "telephony_fault": "Störningar i telefonin till Kundservice Hjälpmedel.",
+    TELEPHONY_FAULT.key: "Störningar i telefonin till Kundservice Hjälpmedel.",
 }
 
 LAVIN_TEXT = {
-    "kundservice_link_loss": "Du har kommit till Kundservice Hjälpmedel. Just nu har vi en lokal "
+    KUNDSERVICE_LINK_LOSS.key: "Du har kommit till Kundservice Hjälpmedel. Just nu har vi en lokal "
     f"störning och når inte {SYSTEM}. Vi arbetar via tjänstemobiler och kan svara långsammare "
     "än vanligt. Mer information finns på regionala driftinfo.",
-    "telephony_fault": "Du har kommit till Kundservice Hjälpmedel. Vi har just nu störningar i "
+    TELEPHONY_FAULT.key: "Du har kommit till Kundservice Hjälpmedel. Vi har just nu störningar i "
     "telefonin och du kan behöva vänta längre än vanligt. Mer information finns på regionala driftinfo.",
-    "sesam_unreachable": f"Du har kommit till Kundservice Hjälpmedel. {SYSTEM} går just nu inte "
+    SESAM_UNREACHABLE.key: f"Du har kommit till Kundservice Hjälpmedel. {SYSTEM} går just nu inte "
     "att nå. Mer information och prognos finns på regionala driftinfo. Vänligen avvakta.",
-    "full_it_outage": "Du har kommit till Kundservice Hjälpmedel. Region Skåne har just nu en "
+    FULL_IT_OUTAGE.key: "Du har kommit till Kundservice Hjälpmedel. Region Skåne har just nu en "
     "omfattande IT-störning. Mer information finns på regionala driftinfo.",
 }
 
@@ -118,7 +121,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
 
     if rule.channel == Channel.TELEPHONY:
         on = rule.action == "on"
-        text = LAVIN_TEXT.get(incident.scenario, LAVIN_TEXT["sesam_unreachable"]) if on else ""
+        text = LAVIN_TEXT.get(incident.scenario, LAVIN_TEXT[SESAM_UNREACHABLE.key]) if on else ""
         payload = {"action": rule.action, "queue": "Kundservice Hjälpmedel", "reference": ref, "text": text}
         subject = "Lavinmeddelande på telefonslingan" if on else "Lavinmeddelande tas bort från telefonslingan"
         return subject, text, payload
@@ -141,7 +144,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
         "IT-miljön i Region Skåne i övrigt är opåverkad. Kvittera att du tagit emot "
         "eskaleringen och ange prognos.",
         "sa_fallback": f"{SYSTEM} går inte att nå för någon användare. Systemansvarig "
-        + ("är inte i tjänst." if reason == "off_duty" else "har inte kvitterat eskaleringen.")
+        + ("är inte i tjänst." if reason == events.OFF_DUTY else "har inte kvitterat eskaleringen.")
         + " Enligt rutinen kontaktas enhetschef för SA samt en incident skapas hos Servicedesk "
         f"({settings.SERVICEDESK_PHONE} eller i Ritz).",
         "prognosis_passed": f"Prognosen för {SYSTEM} har passerat och driften är inte återställd. "
@@ -185,7 +188,7 @@ def render_sms(rule, incident, *, code="", link="", reason=""):
     """
     ref = f"HJM-SESAM-{incident.pk}"
     if rule.action == "sa_fallback":
-        what = "SA är inte i tjänst" if reason == "off_duty" else "SA har inte kvitterat"
+        what = "SA är inte i tjänst" if reason == events.OFF_DUTY else "SA har inte kvitterat"
         fact = f"{SYSTEM} går inte att nå ({ref}), {what}."
         short_fact = f"{SYSTEM} nås inte ({ref}), {what}."
     else:

@@ -14,13 +14,22 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from runbook.scenarios import Role
+from incidents.events import NAME, PROGNOSIS_PASSED, SA_FALLBACK, TIMER, Kind, Transition
+from runbook.scenarios import (
+    FULL_IT_OUTAGE,
+    KUNDSERVICE_LINK_LOSS,
+    SCENARIOS,
+    SESAM_UNREACHABLE,
+    TELEPHONY_FAULT,
+    Role,
+)
 
 from .models import Channel
 
-ALL_SCENARIOS = ("full_it_outage", "sesam_unreachable", "kundservice_link_loss", "telephony_fault")
+ALL_SCENARIOS = tuple(SCENARIOS)
 # Scenarios in which Hjälpmedel itself asks for driftinfo and informs callers.
-HJALPMEDEL_ACTS = ("sesam_unreachable", "kundservice_link_loss", "telephony_fault")
+HJALPMEDEL_ACTS = (SESAM_UNREACHABLE.key, KUNDSERVICE_LINK_LOSS.key, TELEPHONY_FAULT.key)
+SESAM_ONLY = (SESAM_UNREACHABLE.key,)
 
 # Recipient groups of e-mail and SMS (see recipients.py; SMS reaches contacts' phones only).
 SA = "sa"  # users in group systemansvarig with an e-mail, and active Contact(kind=systemansvarig)
@@ -92,7 +101,7 @@ ACTION_LABELS = {
 TAKE_BACK = frozenset({"off", "withdraw", "end"})
 
 # Scenarios whose routine puts the lavinmeddelande on and asks IT for driftinfo at once.
-LAVIN_AND_DRIFTINFO = ("kundservice_link_loss", "telephony_fault")
+LAVIN_AND_DRIFTINFO = (KUNDSERVICE_LINK_LOSS.key, TELEPHONY_FAULT.key)
 
 ROLES_ALERTED_ON_REPORT = (Role.VERKSAMHETSSPECIALIST, Role.VERKSAMHETSANSVARIG)
 
@@ -100,7 +109,7 @@ RULES = (
     # --- every scenario: the report is the internal escalation (routine section 1) -------
     Rule(
         key="reported_alert_roles",
-        event_kind="reported", match={}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.REPORTED, match={}, scenarios=ALL_SCENARIOS,
         channel=Channel.EMAIL, action="new_incident",
         recipients=ROLES_ALERTED_ON_REPORT,
         when_label=_("Störning anmäld"),
@@ -109,14 +118,14 @@ RULES = (
     # --- Kundservice förlorar kontakt med Sesam LMN / Störningar i telefonin ---------------
     Rule(
         key="reported_lavin_on",
-        event_kind="reported", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        event_kind=Kind.REPORTED, match={}, scenarios=LAVIN_AND_DRIFTINFO,
         channel=Channel.TELEPHONY, action="on",
         when_label=_("Störning anmäld"),
         why=_("Lavinmeddelande läggs in på telefonslingan."),
     ),
     Rule(
         key="reported_driftinfo",
-        event_kind="reported", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        event_kind=Kind.REPORTED, match={}, scenarios=LAVIN_AND_DRIFTINFO,
         channel=Channel.DRIFTINFO, action="publish", unless_out=True,
         when_label=_("Störning anmäld"),
         why=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
@@ -124,28 +133,28 @@ RULES = (
     # --- a new scenario: what it prescribes is sent, what no longer applies is taken back --
     Rule(
         key="reclassified_lavin_on",
-        event_kind="reclassified", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        event_kind=Kind.RECLASSIFIED, match={}, scenarios=LAVIN_AND_DRIFTINFO,
         channel=Channel.TELEPHONY, action="on",
         when_label=_("Nytt scenario"),
         why=_("Lavinmeddelande läggs in på telefonslingan (med det nya scenariots text)."),
     ),
     Rule(
         key="reclassified_lavin_off",
-        event_kind="reclassified", match={}, scenarios=("full_it_outage", "sesam_unreachable"),
+        event_kind=Kind.RECLASSIFIED, match={}, scenarios=(FULL_IT_OUTAGE.key, SESAM_UNREACHABLE.key),
         channel=Channel.TELEPHONY, action="off", only_after=(Channel.TELEPHONY, "on"),
         when_label=_("Nytt scenario"),
         why=_("Det nya scenariot föreskriver inget lavinmeddelande: det tas bort."),
     ),
     Rule(
         key="reclassified_driftinfo",
-        event_kind="reclassified", match={}, scenarios=LAVIN_AND_DRIFTINFO,
+        event_kind=Kind.RECLASSIFIED, match={}, scenarios=LAVIN_AND_DRIFTINFO,
         channel=Channel.DRIFTINFO, action="publish", unless_out=True,
         when_label=_("Nytt scenario"),
         why=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
     ),
     Rule(
         key="reclassified_driftinfo_update",
-        event_kind="reclassified", match={}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.RECLASSIFIED, match={}, scenarios=ALL_SCENARIOS,
         channel=Channel.DRIFTINFO, action="update", only_after=(Channel.DRIFTINFO, "publish"),
         when_label=_("Nytt scenario"),
         why=_("Driftinfo beskriver störningen som den nu är klassad."),
@@ -153,42 +162,42 @@ RULES = (
     # --- Sesam LMN-server oåtkomlig för samtliga användare ---------------------------------
     Rule(
         key="escalate_sa",
-        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ESCALATE}, scenarios=SESAM_ONLY,
         channel=Channel.EMAIL, action="escalation", recipients=(SA,), ack_link=True,
         when_label=_("Eskalera till systemansvarig"),
         why=_("Hjälpmedel ska omedelbart anmäla detta till systemansvarig på den regionala IT-funktionen."),
     ),
     Rule(
         key="escalate_sa_sms",
-        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ESCALATE}, scenarios=SESAM_ONLY,
         channel=Channel.SMS, action="escalation", recipients=(SA,), ack_link=True,
         when_label=_("Eskalera till systemansvarig"),
         why=_("Hjälpmedel ska omedelbart anmäla detta till systemansvarig på den regionala IT-funktionen."),
     ),
     Rule(
         key="escalate_driftinfo",
-        event_kind="transition", match={"name": "escalate"}, scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ESCALATE}, scenarios=SESAM_ONLY,
         channel=Channel.DRIFTINFO, action="publish", unless_out=True,
         when_label=_("Eskalera till systemansvarig"),
         why=_("Kundservice hänvisar till regionala driftinfo för mer information och prognos."),
     ),
     Rule(
         key="sa_fallback_manager",
-        event_kind="timer", match={"timer": "sa_fallback"}, scenarios=("sesam_unreachable",),
+        event_kind=Kind.TIMER, match={TIMER: SA_FALLBACK}, scenarios=SESAM_ONLY,
         channel=Channel.EMAIL, action="sa_fallback", recipients=(SA_MANAGER,),
         when_label=_("SA ej i tjänst eller har inte kvitterat"),
         why=_("Om systemansvarig (SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos Servicedesk (30 000 eller i Ritz)."),
     ),
     Rule(
         key="sa_fallback_manager_sms",
-        event_kind="timer", match={"timer": "sa_fallback"}, scenarios=("sesam_unreachable",),
+        event_kind=Kind.TIMER, match={TIMER: SA_FALLBACK}, scenarios=SESAM_ONLY,
         channel=Channel.SMS, action="sa_fallback", recipients=(SA_MANAGER,), ack_link=True,
         when_label=_("SA ej i tjänst eller har inte kvitterat"),
         why=_("Om systemansvarig (SA) inte är i tjänst kontaktas enhetschef för SA samt en incident skapas hos Servicedesk (30 000 eller i Ritz)."),
     ),
     Rule(
         key="prognosis_driftinfo",
-        event_kind="prognosis", match={}, scenarios=HJALPMEDEL_ACTS,
+        event_kind=Kind.PROGNOSIS, match={}, scenarios=HJALPMEDEL_ACTS,
         channel=Channel.DRIFTINFO, action="update",
         only_after=(Channel.DRIFTINFO, "publish"),
         when_label=_("Prognos angiven"),
@@ -196,7 +205,7 @@ RULES = (
     ),
     Rule(
         key="prognosis_passed_remind",
-        event_kind="timer", match={"timer": "prognosis_passed"}, scenarios=HJALPMEDEL_ACTS,
+        event_kind=Kind.TIMER, match={TIMER: PROGNOSIS_PASSED}, scenarios=HJALPMEDEL_ACTS,
         channel=Channel.EMAIL, action="prognosis_passed",
         recipients=(SA, Role.VERKSAMHETSSPECIALIST),
         when_label=_("Prognosen har passerat"),
@@ -204,16 +213,16 @@ RULES = (
     ),
     Rule(
         key="reserve_vardgivare_skane",
-        event_kind="transition", match={"name": "activate_reserve_routine"},
-        scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ACTIVATE_RESERVE_ROUTINE},
+        scenarios=SESAM_ONLY,
         channel=Channel.VARDGIVARE_SKANE, action="publish",
         when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
         why=_("Information publiceras på Vårdgivare Skåne om att reservrutin gäller samt att kontakt tas med Kundservice."),
     ),
     Rule(
         key="reserve_alert_roles",
-        event_kind="transition", match={"name": "activate_reserve_routine"},
-        scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ACTIVATE_RESERVE_ROUTINE},
+        scenarios=SESAM_ONLY,
         channel=Channel.EMAIL, action="reserve_routine",
         recipients=(Role.KUNDSERVICE, Role.VERKSAMHETSANSVARIG, Role.VERKSAMHETSSPECIALIST, SUBSCRIBERS),
         when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
@@ -221,8 +230,8 @@ RULES = (
     ),
     Rule(
         key="reserve_driftinfo",
-        event_kind="transition", match={"name": "activate_reserve_routine"},
-        scenarios=("sesam_unreachable",),
+        event_kind=Kind.TRANSITION, match={NAME: Transition.ACTIVATE_RESERVE_ROUTINE},
+        scenarios=SESAM_ONLY,
         channel=Channel.DRIFTINFO, action="update", only_after=(Channel.DRIFTINFO, "publish"),
         when_label=_("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
         why=_("Reservrutin för akuta förskrivningar gäller – kontakta Kundservice."),
@@ -230,7 +239,7 @@ RULES = (
     # --- the end: take back what was put out ---------------------------------------------
     Rule(
         key="end_vardgivare_skane",
-        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.TRANSITION, match={NAME: (Transition.RESOLVE, Transition.CANCEL)}, scenarios=ALL_SCENARIOS,
         channel=Channel.VARDGIVARE_SKANE, action="withdraw",
         only_after=(Channel.VARDGIVARE_SKANE, "publish"),
         when_label=_("Driften återställd eller makulerad"),
@@ -238,21 +247,21 @@ RULES = (
     ),
     Rule(
         key="end_lavin_off",
-        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.TRANSITION, match={NAME: (Transition.RESOLVE, Transition.CANCEL)}, scenarios=ALL_SCENARIOS,
         channel=Channel.TELEPHONY, action="off", only_after=(Channel.TELEPHONY, "on"),
         when_label=_("Driften återställd eller makulerad"),
         why=_("Driften är återställd: ta bort lavinmeddelandet från telefonslingan."),
     ),
     Rule(
         key="end_driftinfo",
-        event_kind="transition", match={"name": ("resolve", "cancel")}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.TRANSITION, match={NAME: (Transition.RESOLVE, Transition.CANCEL)}, scenarios=ALL_SCENARIOS,
         channel=Channel.DRIFTINFO, action="end", only_after=(Channel.DRIFTINFO, "publish"),
         when_label=_("Driften återställd eller makulerad"),
         why=_("Den regionala IT-funktionen informerar via driftinfo."),
     ),
     Rule(
         key="resolved_alert_roles",
-        event_kind="transition", match={"name": "resolve"}, scenarios=ALL_SCENARIOS,
+        event_kind=Kind.TRANSITION, match={NAME: Transition.RESOLVE}, scenarios=ALL_SCENARIOS,
         channel=Channel.EMAIL, action="resolved",
         recipients=(Role.KUNDSERVICE, Role.VERKSAMHETSANSVARIG, Role.VERKSAMHETSSPECIALIST,
                     Role.TELEFONIANSVARIG, SUBSCRIBERS),

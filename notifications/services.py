@@ -16,9 +16,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from incidents import events, stamps
 from incidents import permissions as incident_permissions
 from incidents import services as incident_services
-from incidents import stamps
 from incidents.models import Incident, TimelineEvent
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language, log_event
@@ -131,7 +131,7 @@ def _write(rule, incident, event):
             ack_url = ack.make_url(r.user, incident) if rule.ack_link and r.user else ""
             subject, body, payload = messages.render(
                 rule, incident, recipient_name=r.name, ack_url=ack_url,
-                reason=(event.data or {}).get("reason", ""),
+                reason=(event.data or {}).get(events.REASON, ""),
             )
             rows.append(Notification(
                 incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
@@ -199,7 +199,7 @@ def _sms_rows(rule, incident, event, now):
             code = _new_sms_ack(incident, r, now).code
             link = ack.sms_url(code)
         subject, body, payload = messages.render_sms(
-            rule, incident, code=code, link=link, reason=(event.data or {}).get("reason", ""))
+            rule, incident, code=code, link=link, reason=(event.data or {}).get(events.REASON, ""))
         rows.append(Notification(
             incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
             action=rule.action, recipient=r.phone, subject=subject, body=body, payload=payload,

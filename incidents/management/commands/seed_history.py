@@ -24,7 +24,7 @@ from runbook import scenarios
 from runbook.scenarios import Role
 
 SCENARIO_WEIGHTS = (
-    ("sesam_unreachable", 50), ("kundservice_link_loss", 20), ("telephony_fault", 20), ("full_it_outage", 10),
+    (scenarios.SESAM_UNREACHABLE.key, 50), (scenarios.KUNDSERVICE_LINK_LOSS.key, 20), (scenarios.TELEPHONY_FAULT.key, 20), (scenarios.FULL_IT_OUTAGE.key, 10),
 )
 SUMMARIES = (
     "Sesam LMN svarar inte vid inloggning", "Förskrivare får felmeddelande vid sparande",
@@ -176,10 +176,10 @@ class Plan:
         self.log(t, "reported", u[Role.KUNDSERVICE], f"Störning anmäld: {scenarios.SCENARIOS[self.scenario].title}",
                  scenario=self.scenario, began_at=self.began_at.isoformat(), triage={})
         self.make_tasks(t, "reported")
-        if self.scenario == "kundservice_link_loss" and rng.random() < 0.08:
+        if self.scenario == scenarios.KUNDSERVICE_LINK_LOSS.key and rng.random() < 0.08:
             t += self.minutes(5, 30)
-            self.log(t, "reclassified", u[Role.VERKSAMHETSSPECIALIST], "Nytt scenario", **{"from": self.scenario, "to": "sesam_unreachable"})
-            self.scenario = "sesam_unreachable"
+            self.log(t, "reclassified", u[Role.VERKSAMHETSSPECIALIST], "Nytt scenario", **{"from": self.scenario, "to": scenarios.SESAM_UNREACHABLE.key})
+            self.scenario = scenarios.SESAM_UNREACHABLE.key
             self.make_tasks(t, "reported")
         for _i in range(rng.randint(2, 4)):
             self.log(t + self.minutes(1, 60), "caller_report", u[Role.KUNDSERVICE], "Samtal från förskrivare",
@@ -190,7 +190,7 @@ class Plan:
                                 "Falsklarm", {"name": "cancel", "from": self.state, "to": "cancelled"}))
             self.state = "cancelled"
             return
-        if self.scenario == "sesam_unreachable":
+        if self.scenario == scenarios.SESAM_UNREACHABLE.key:
             t += self.minutes(1, 12)
             self.move(t, "escalate", "escalated", u[Role.VERKSAMHETSSPECIALIST])
             self.log(t, "notification", None, "E-post till systemansvarig", channel="email", status="sent")
@@ -211,7 +211,7 @@ class Plan:
                 self.move(t, "activate_reserve_routine", "reserve_routine", u[Role.VERKSAMHETSANSVARIG] if by_hand else None)
                 self.log(t, "notification", None, "Vårdgivare Skåne: reservrutin gäller", channel="vardgivare_skane", status="sent")
                 t += self.minutes(30, 300)
-        elif self.scenario == "full_it_outage":
+        elif self.scenario == scenarios.FULL_IT_OUTAGE.key:
             t += self.minutes(2, 15)
             self.move(t, "await_it", "awaiting_it", u[Role.VERKSAMHETSSPECIALIST])
             t += self.minutes(30, 400)
