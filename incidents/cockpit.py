@@ -117,7 +117,7 @@ def clocks(incident, now=None, timers=None):
 
     A reserve-routine deadline that falls while a valid prognosis holds is shown as held
     ("hålls av prognos till 15:00") at the prognosis' time, which is when it may fire
-    (``services._fire_reserve_routine`` re-arms it there).
+    (``timers._fire_reserve_routine`` re-arms it there).
     """
     from .selectors import pending_timers
 

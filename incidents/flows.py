@@ -24,7 +24,7 @@ record_prognosis           prognosis deadlines re-armed (PROGNOSIS_PASSED at its
                            reserve routine's held by it); notice: driftinfo update
 reclassified               the new scenario's steps become tasks; deadlines that no longer
                            apply are cancelled; notices per the new scenario
-deadline fires             (``services.fire_timer``) RESERVE_ROUTINE: timer event, then
+deadline fires             (``timers.fire_timer``) RESERVE_ROUTINE: timer event, then
                            ``activate_reserve_routine`` as above, unless a valid prognosis
                            holds it; ACK_TIMEOUT: ``sa_fallback``; PROGNOSIS_PASSED: timer
                            event and the reminder tasks (``make_timer_tasks``)
@@ -184,7 +184,7 @@ def reserve_routine_held_until(incident, now):
 
 def timer_can_fire(incident, timer):
     """Can this pending deadline still do something when it comes (the firing's own
-    conditions, services._FIRINGS, short of the moment)? The pages show only those."""
+    conditions, timers._FIRINGS, short of the moment)? The pages show only those."""
     if not incident.is_live:
         return False
     if timer.kind == Timer.Kind.RESERVE_ROUTINE:

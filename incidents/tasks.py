@@ -11,12 +11,12 @@ def sweep():
     every deadline that is due. The deadlines are rows, so a lost sweep only delays them."""
     from runbook import health
 
-    from . import doorbell, services
+    from . import doorbell, timers
 
     health.beat()
     # The rings first: a long batch of due deadlines must not hold up those due next.
     doorbell.ring_due_soon()
-    services.fire_due_timers()
+    timers.fire_due_timers()
 
 
 @shared_task(name=FIRE_TIMER_TASK, ignore_result=True, bind=True, max_retries=40)
@@ -27,10 +27,10 @@ def fire_timer(self, timer_id, incident_id):
     a deadline further off than the doorbell's horizon is left to the sweep, which rings it."""
     from runbook import logs
 
-    from . import doorbell, services
+    from . import doorbell, timers
 
     with logs.bound(incident_id=incident_id):
-        outcome = services.fire_timer(timer_id, incident_id, only_if_due=True)
+        outcome = timers.fire_timer(timer_id, incident_id, only_if_due=True)
     if outcome == "busy":
         raise self.retry(countdown=0.2)
     if isinstance(outcome, float) and outcome <= doorbell.horizon().total_seconds():

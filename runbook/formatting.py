@@ -37,3 +37,13 @@ def time_left(due_at):
     if minutes:
         return _("om %(m)d min") % {"m": minutes}
     return _("om %(s)d s") % {"s": secs}
+
+
+def duration_words(delta):
+    """A whole number of hours, minutes or seconds in words ("4 timmar")."""
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0:
+        return _("%(n)d timmar") % {"n": seconds // 3600}
+    if seconds % 60 == 0:
+        return _("%(n)d minuter") % {"n": seconds // 60}
+    return _("%(n)d sekunder") % {"n": seconds}

@@ -11,7 +11,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
+from incidents import services, timers
 from incidents.models import Timer
 from timer_support import restore_seed_data
 
@@ -167,7 +167,7 @@ def test_a_valid_prognosis_holds_the_reserve_routine_and_the_clock_says_until_wh
 
     # At 13:00 the deadline is held (the sweep re-arms it at the prognosis): the clock reads the same.
     clock.move_to(at(13) + timedelta(seconds=1))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert held in clock_texts(page_of(client, ks, incident))
 
     # A prognosis before the 4 hours holds nothing: the deadline stays 13:00.

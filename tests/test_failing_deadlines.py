@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services
+from incidents import timers
 from incidents.models import State, TimelineEvent, Timer
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +23,12 @@ def test_a_deadline_that_keeps_failing_is_told_after_three_sweeps(open_incident,
         return incident.events.filter(kind=TimelineEvent.Kind.TIMER, data__timer="failing")
 
     for _ in range(2):
-        assert services.fire_due_timers()["error"] == 1
+        assert timers.fire_due_timers()["error"] == 1
     timer.refresh_from_db()
     assert (timer.state, timer.attempts) == ("pending", 2) and "NoneType" in timer.last_error
     assert not alerts().exists() and not incident.tasks.filter(scenario="manual").exists()
 
-    services.fire_due_timers()
+    timers.fire_due_timers()
     [alert] = alerts()
     assert alert.message.startswith("Tidsfristen kunde inte utlösas (3 försök): Reservrutin aktiveras")
     task = incident.tasks.get(scenario="manual", step_key=f"timer-failing-{timer.pk}")
@@ -41,11 +41,11 @@ def test_a_deadline_that_keeps_failing_is_told_after_three_sweeps(open_incident,
     assert "Tidsfristen kunde inte utlösas (3 försök)" in live
     assert client.get("/readyz").json()["deadlines"] == "1 failing to fire"
 
-    services.fire_due_timers()  # still failing: counted, but told once
+    timers.fire_due_timers()  # still failing: counted, but told once
     assert alerts().count() == 1 and incident.tasks.filter(scenario="manual").count() == 1
 
     settings.RESERVE_ROUTINE_AFTER = reserve_after  # repaired: the next sweep fires it
-    services.fire_due_timers()
+    timers.fire_due_timers()
     incident.refresh_from_db()
     assert incident.state == State.RESERVE_ROUTINE
     assert client.get("/readyz").json()["deadlines"] == "ok"

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import services, stamps
+from incidents import services, stamps, timers
 from incidents.models import Incident
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +109,7 @@ def test_every_kind_of_change_the_list_shows_changes_its_stamp(change, open_inci
         notify._failed(notification, "503", 503, final=True)
     elif change == "timer_fired":
         timer = incident.timers.pending().get()
-        services.fire_timer(timer.pk, incident.pk, now=timer.due_at)
+        timers.fire_timer(timer.pk, incident.pk, now=timer.due_at)
     after = stamps.live_stamp(), stamps.incident_stamp(incident.pk)
     assert after[0] != before[0]
     assert after[1] != before[1]

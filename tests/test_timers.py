@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import selectors, services, tasks
+from incidents import selectors, services, tasks, timers
 from incidents.models import Contact, DutyHours, Incident, State, Task, TimelineEvent, Timer
 from runbook import health
 from timer_support import restore_seed_data
@@ -68,11 +68,11 @@ def test_other_scenarios_get_no_reserve_deadline(clock, open_incident):
 def test_reserve_routine_activates_when_due_without_prognosis(clock, open_incident):
     incident = open_incident()
     clock.shift(FOUR_HOURS - timedelta(seconds=1))
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
     assert fresh(incident).state == State.REPORTED
 
     clock.shift(timedelta(seconds=1))
-    assert services.fire_due_timers() == {"activated": 1}
+    assert timers.fire_due_timers() == {"activated": 1}
     incident = fresh(incident)
     assert incident.state == State.RESERVE_ROUTINE
     assert len(timer_events(incident, "reserve_routine")) == 1
@@ -85,7 +85,7 @@ def test_reserve_routine_activates_when_due_without_prognosis(clock, open_incide
 
     # Sweeping again, later, changes nothing.
     clock.shift(timedelta(minutes=5))
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
     assert activations(incident).count() == 1
 
 
@@ -93,7 +93,7 @@ def test_ingen_prognos_counts_as_missing(clock, open_incident, sa):
     incident = open_incident()
     services.record_prognosis(sa, incident.pk, None)
     clock.shift(FOUR_HOURS)
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert fresh(incident).state == State.RESERVE_ROUTINE
 
 
@@ -103,14 +103,14 @@ def test_valid_prognosis_holds_reserve_routine_until_it_passes(clock, open_incid
     services.record_prognosis(sa, incident.pk, back_at)
 
     clock.shift(FOUR_HOURS)
-    assert services.fire_due_timers() == {"held_by_prognosis": 1}
+    assert timers.fire_due_timers() == {"held_by_prognosis": 1}
     assert fresh(incident).state == State.REPORTED
     assert len(timer_events(incident, "reserve_routine_held")) == 1
     assert not timer_events(incident, "reserve_routine")
     assert incident.timers.pending().get(kind=Timer.Kind.RESERVE_ROUTINE).due_at == back_at
 
     clock.move_to(back_at)
-    counts = services.fire_due_timers()
+    counts = timers.fire_due_timers()
     assert counts == {"reminded": 1, "activated": 1}
     incident = fresh(incident)
     assert incident.state == State.RESERVE_ROUTINE
@@ -122,10 +122,10 @@ def test_held_reserve_routine_activates_at_once_when_sa_then_says_ingen_prognos(
     incident = open_incident()
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(hours=6))
     clock.shift(FOUR_HOURS)
-    services.fire_due_timers()
+    timers.fire_due_timers()
     clock.shift(timedelta(minutes=10))
     services.record_prognosis(sa, incident.pk, None)
-    assert services.fire_due_timers() == {"activated": 1}
+    assert timers.fire_due_timers() == {"activated": 1}
     assert fresh(incident).state == State.RESERVE_ROUTINE
 
 
@@ -133,7 +133,7 @@ def test_prognosis_that_passed_before_the_deadline_counts_as_missing(clock, open
     incident = open_incident()
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(hours=1))
     clock.shift(FOUR_HOURS)
-    counts = services.fire_due_timers()
+    counts = timers.fire_due_timers()
     assert counts == {"reminded": 1, "activated": 1}
     assert fresh(incident).state == State.RESERVE_ROUTINE
 
@@ -141,7 +141,7 @@ def test_prognosis_that_passed_before_the_deadline_counts_as_missing(clock, open
 def test_deadline_runs_from_when_the_disruption_began(clock, open_incident):
     incident = open_incident(began_at=timezone.now() - timedelta(hours=3, minutes=50))
     clock.shift(timedelta(minutes=10))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert fresh(incident).state == State.RESERVE_ROUTINE
 
 
@@ -150,7 +150,7 @@ def test_incident_reported_after_four_hours_activates_at_next_sweep(clock, open_
         began_at=timezone.now() - timedelta(hours=5), confirmed=[services.CONFIRM_RESERVE_NOW]
     )
     assert incident.timers.get().due_at <= timezone.now()
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert fresh(incident).state == State.RESERVE_ROUTINE
 
 
@@ -161,7 +161,7 @@ def test_manual_activation_cancels_the_timer(clock, open_incident, va):
     timer = incident.timers.get()
     assert timer.state == Timer.State.CANCELLED and timer.outcome == "manual"
     clock.shift(FOUR_HOURS)
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
     assert activations(incident).count() == 1
     assert not timer_events(incident, "reserve_routine")
 
@@ -175,7 +175,7 @@ def test_resolved_or_cancelled_incident_has_no_pending_deadline(clock, open_inci
     services.cancel(vs, cancelled.pk, "Falsklarm")
     assert not Timer.objects.pending().exists()
     clock.shift(timedelta(hours=5))
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
 
 
 def test_reclassifying_to_sesam_unreachable_starts_the_clock_from_when_it_began(clock, open_incident, vs):
@@ -199,9 +199,9 @@ def test_reserve_deadline_across_october_dst_change_is_four_real_hours(open_inci
         assert "03:30" in str(incident.timers.get().clock_text())
 
         clock.move_to(datetime(2026, 10, 25, 3, 29, 59, tzinfo=STOCKHOLM))
-        assert services.fire_due_timers() == {}
+        assert timers.fire_due_timers() == {}
         clock.move_to(datetime(2026, 10, 25, 3, 30, tzinfo=STOCKHOLM))
-        assert services.fire_due_timers() == {"activated": 1}
+        assert timers.fire_due_timers() == {"activated": 1}
 
 
 # --- SA's duty hours and the fallback ----------------------------------------------------
@@ -253,7 +253,7 @@ def test_sa_off_duty_escalates_to_unit_manager_and_servicedesk(open_incident, vs
         assert "Skapa incident hos Servicedesk (30 000 eller Ritz)" in task.text
         assert not incident.timers.filter(kind=Timer.Kind.ACK_TIMEOUT).exists()
         clock.shift(timedelta(hours=1))
-        services.fire_due_timers()
+        timers.fire_due_timers()
         assert len(timer_events(incident, "sa_fallback")) == 1
         assert incident.tasks.filter(step_key__startswith="servicedesk_incident").count() == 1
 
@@ -274,7 +274,7 @@ def test_acknowledged_in_time_cancels_the_ack_deadline(clock, open_incident, vs,
     services.acknowledge(sa, incident.pk)
     assert incident.timers.get(kind=Timer.Kind.ACK_TIMEOUT).state == Timer.State.CANCELLED
     clock.shift(timedelta(minutes=30))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert not timer_events(incident, "sa_fallback")
 
 
@@ -282,16 +282,16 @@ def test_unacknowledged_escalation_contacts_unit_manager_once(clock, open_incide
     incident = open_incident()
     services.escalate(vs, incident.pk)
     clock.shift(timedelta(minutes=14, seconds=59))
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
     clock.shift(timedelta(seconds=1))
-    assert services.fire_due_timers() == {"fallback": 1}
+    assert timers.fire_due_timers() == {"fallback": 1}
     [event] = timer_events(incident, "sa_fallback")
     assert event.data["reason"] == "ack_timeout" and event.actor_label == "Systemet"
     assert incident.tasks.filter(step_key="servicedesk_incident").count() == 1
     # A late acknowledgement is still welcome; nothing is sent twice.
     services.acknowledge(sa, incident.pk)
     clock.shift(timedelta(hours=1))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert len(timer_events(incident, "sa_fallback")) == 1
 
 
@@ -303,7 +303,7 @@ def test_prognosis_passed_reminds_sa_with_event_and_task(clock, open_incident, v
     services.acknowledge(sa, incident.pk)
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(minutes=30))
     clock.shift(timedelta(minutes=30))
-    assert services.fire_due_timers() == {"reminded": 1}
+    assert timers.fire_due_timers() == {"reminded": 1}
     assert len(timer_events(incident, "prognosis_passed")) == 1
     task = incident.tasks.get(step_key="renew_prognosis")
     assert task.role == "systemansvarig" and not task.is_done
@@ -312,7 +312,7 @@ def test_prognosis_passed_reminds_sa_with_event_and_task(clock, open_incident, v
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(minutes=30))
     assert Task.objects.get(pk=task.pk).is_done
     clock.shift(timedelta(minutes=30))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert len(timer_events(incident, "prognosis_passed")) == 2
     assert incident.tasks.filter(step_key="renew_prognosis~2", done_at__isnull=True).exists()
 
@@ -323,7 +323,7 @@ def test_changed_prognosis_replaces_the_reminder(clock, open_incident, sa):
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(hours=2))
     assert incident.timers.pending().get(kind=Timer.Kind.PROGNOSIS_PASSED).due_at == timezone.now() + timedelta(hours=2)
     clock.shift(timedelta(minutes=31))
-    assert services.fire_due_timers() == {}
+    assert timers.fire_due_timers() == {}
 
 
 def test_no_reminder_once_service_is_back(clock, open_incident, sa):
@@ -331,7 +331,7 @@ def test_no_reminder_once_service_is_back(clock, open_incident, sa):
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(minutes=30))
     services.resolve(sa, incident.pk)
     clock.shift(timedelta(hours=1))
-    services.fire_due_timers()
+    timers.fire_due_timers()
     assert not timer_events(incident, "prognosis_passed")
 
 
@@ -347,16 +347,16 @@ def test_sweep_task_writes_heartbeat_and_fires_due_deadlines(clock, open_inciden
 
 def test_one_broken_deadline_does_not_stop_the_others(clock, open_incident, monkeypatch):
     first, second = open_incident(), open_incident()
-    real = services._FIRINGS[Timer.Kind.RESERVE_ROUTINE]
+    real = timers._FIRINGS[Timer.Kind.RESERVE_ROUTINE]
 
     def broken_for_first(incident, timer, now):
         if incident.pk == first.pk:
             raise RuntimeError("boom")
         return real(incident, timer, now)
 
-    monkeypatch.setitem(services._FIRINGS, Timer.Kind.RESERVE_ROUTINE, broken_for_first)
+    monkeypatch.setitem(timers._FIRINGS, Timer.Kind.RESERVE_ROUTINE, broken_for_first)
     clock.shift(FOUR_HOURS)
-    assert services.fire_due_timers() == {"error": 1, "activated": 1}
+    assert timers.fire_due_timers() == {"error": 1, "activated": 1}
     assert first.timers.get().state == Timer.State.PENDING  # rolled back, tried again next sweep
     assert fresh(second).state == State.RESERVE_ROUTINE
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from incidents import services
+from incidents import services, timers
 from incidents.models import Incident, State, TimelineEvent
 from timer_support import restore_seed_data
 
@@ -42,7 +42,7 @@ def test_concurrent_sweeps_fire_each_deadline_once(require_postgres, make_user, 
 
     def sweep():
         try:
-            services.fire_due_timers()
+            timers.fire_due_timers()
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
