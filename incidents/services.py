@@ -13,14 +13,14 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from runbook import formatting, scenarios
 from runbook.errors import ActionRefused, NeedsConfirmation
 from runbook.scenarios import Role
 
-from . import events, flows, metrics, monthly, permissions, personal_data, signals, times
+from . import events, flows, metrics, monthly, offers, permissions, personal_data, preconditions, signals, times
 from .models import (
     FiguresMonth,
     Incident,
@@ -30,6 +30,9 @@ from .models import (
     Task,
     TimelineEvent,
 )
+
+# What pages offer (offers.py) is read from the same preconditions; the old names stay here.
+from .offers import TRANSITION_LABELS, available_actions, available_transitions, transition_label  # noqa: F401
 from .timeline import log_event
 
 logger = logging.getLogger(__name__)
@@ -89,6 +92,13 @@ def _time(check, *args, **kwargs):
 def _require(user, codename):
     if not permissions.has(user, codename):
         raise ActionRefused(_("Du har inte behörighet att göra detta."), code="forbidden")
+
+
+def _allowed(incident, action):
+    """Refuse ``action`` (a name in ``preconditions.ACTIONS``) unless the incident allows it."""
+    rule = preconditions.ACTIONS[action]
+    if not rule.allowed(incident):
+        raise ActionRefused(rule.refusal)
 
 
 def _locked(incident_id):
@@ -173,22 +183,6 @@ def open_incident(
 
 
 # --- transitions -----------------------------------------------------------------------
-
-# Marked for extraction; translated when shown (transition_label).
-TRANSITION_LABELS = {
-    "escalate": gettext_noop("Eskalera till systemansvarig"),
-    "acknowledge": gettext_noop("Kvittera"),
-    "await_it": gettext_noop("Avvaktar IT"),
-    "activate_reserve_routine": gettext_noop("Aktivera reservrutin"),
-    "resolve": gettext_noop("Driften återställd"),
-    "close": gettext_noop("Avsluta"),
-    "cancel": gettext_noop("Makulera"),
-}
-
-
-def transition_label(name):
-    return _(TRANSITION_LABELS[name])
-
 
 def _refusal_for_state(incident, name):
     """Why ``name`` cannot be fired now, as a message worked out in the reader's language."""
@@ -308,37 +302,6 @@ def _clean_review(review):
 
 def cancel(user, incident_id, reason):
     return fire(user, incident_id, "cancel", reason=reason)
-
-
-def available_actions(user, incident):
-    """The other actions this person may take on this incident now (the same rules the
-    services below enforce), for pages and clients to offer only what will be accepted."""
-    return {
-        "prognosis": permissions.has(user, "record_prognosis") and incident.is_live,
-        "note": permissions.has(user, "report_incident") and not incident.is_ended,
-        "it_contact": permissions.has(user, "record_it_contact") and not incident.is_ended,
-        "reclassify": permissions.has(user, "reclassify_incident") and incident.is_live,
-        "reserve_order": permissions.has(user, "log_reserve_order") and incident.state == State.RESERVE_ROUTINE,
-        "order_entered": permissions.has(user, "log_reserve_order") and not incident.is_ended,
-        "caller_report": permissions.has(user, "report_incident") and incident.is_live,
-    }
-
-
-def available_transitions(user, incident):
-    """The transitions this person may fire on this incident now, in page order.
-
-    "Avsluta" is offered on a resolved incident even while tasks are open, so that the
-    person pressing it is told what is left rather than wondering where the button went.
-    """
-    return [
-        name
-        for name in permissions.TRANSITION_ORDER
-        if permissions.may_fire(user, incident, name)
-        and (
-            can_proceed(getattr(incident, name))
-            or (name == "close" and incident.state == State.RESOLVED)
-        )
-    ]
 
 
 # --- metrics -----------------------------------------------------------------------------
@@ -464,11 +427,10 @@ def rebuild_figures_months():
 @transaction.atomic
 def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
     """Ange prognos: a time when Sesam LMN is expected back, or None for "Ingen prognos"."""
-    _require(user, "record_prognosis")
+    _require(user, preconditions.ACTIONS["prognosis"].permission)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
     incident = _locked(incident_id)
-    if not incident.is_live:
-        raise ActionRefused(_("Prognos kan bara anges medan störningen pågår."))
+    _allowed(incident, "prognosis")
     now = timezone.now()
     expected_at = _time(times.prognosis, expected_at, now)
 
@@ -498,12 +460,11 @@ def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
 
 @transaction.atomic
 def add_note(user, incident_id, text, confirmed=()):
-    _require(user, "report_incident")
+    _require(user, preconditions.ACTIONS["note"].permission)
     text = _clean_text(text, _("Anteckning"), NOTE_MAX)
     _confirm(_personnummer_warning(text), confirmed)
     incident = _locked(incident_id)
-    if incident.is_ended:
-        raise ActionRefused(_("Störningen är avslutad; tidslinjen kan inte längre ändras."))
+    _allowed(incident, "note")
     return log_event(incident, TimelineEvent.Kind.NOTE, _("Anteckning"), actor=user, note=text)
 
 
@@ -515,14 +476,13 @@ def log_caller_report(
 
     ``at`` is when the call was registered, if not now (a report kept on a device offline).
     """
-    _require(user, "report_incident")
+    _require(user, preconditions.ACTIONS["caller_report"].permission)
     functions = _clean_text(functions, _("Vad fungerar inte"), 500)
     error_message = _clean_text(error_message, _("Felmeddelande"), 500, required=False)
     if isinstance(prescribers, bool) or not isinstance(prescribers, int) or not 1 <= prescribers <= 10000:
         raise ActionRefused(_("Antal förskrivare måste vara ett heltal från 1."), code="invalid")
     incident = _locked(incident_id)
-    if not incident.is_live:
-        raise ActionRefused(_("Samtal kan bara registreras medan störningen pågår."))
+    _allowed(incident, "caller_report")
     at = _time(times.recorded_at, at)
     since = _time(times.caller_since, since, incident.began_at, at)
     _confirm(_personnummer_warning(functions, error_message), confirmed)
@@ -546,14 +506,13 @@ def log_caller_report(
 @transaction.atomic
 def record_it_contact(user, incident_id, *, servicedesk_ref="", vendor_contact=""):
     """SA records the Servicedesk/Ritz ticket and the contact with the system vendor."""
-    _require(user, "record_it_contact")
+    _require(user, preconditions.ACTIONS["it_contact"].permission)
     servicedesk_ref = _clean_text(servicedesk_ref, _("Ärendenummer"), 60, required=False)
     vendor_contact = _clean_text(vendor_contact, _("Leverantörskontakt"), 200, required=False)
     if not servicedesk_ref and not vendor_contact:
         raise ActionRefused(_("Fyll i ärendenummer eller leverantörskontakt."), code="invalid")
     incident = _locked(incident_id)
-    if incident.is_ended:
-        raise ActionRefused(_("Störningen är avslutad."))
+    _allowed(incident, "it_contact")
     parts = []
     if servicedesk_ref:
         incident.servicedesk_ref = servicedesk_ref
@@ -575,13 +534,12 @@ def record_it_contact(user, incident_id, *, servicedesk_ref="", vendor_contact="
 @transaction.atomic
 def reclassify(user, incident_id, scenario, note=""):
     """Byt scenario while live: the new scenario's tasks are added, nothing done is lost."""
-    _require(user, "reclassify_incident")
+    _require(user, preconditions.ACTIONS["reclassify"].permission)
     if scenario not in scenarios.SCENARIOS:
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
     incident = _locked(incident_id)
-    if not incident.is_live:
-        raise ActionRefused(_("Scenario kan bara bytas medan störningen pågår."))
+    _allowed(incident, "reclassify")
     if incident.scenario == scenario:
         raise ActionRefused(_("Störningen har redan det scenariot."), code="invalid")
     previous = incident.scenario
@@ -622,13 +580,10 @@ def complete_task(user, task_id, incident_id=None):
         )
     if task.is_done:
         raise ActionRefused(_("Uppgiften är redan klarmarkerad."))
-    step = flows.step_of(task) if task.scenario != MANUAL_SCENARIO else None
-    if step is not None and step.done_by:
+    done_by = preconditions.done_by_action(task)
+    if done_by:
         # Ticking it would say it was done when it was not: the action itself does it.
-        label = {
-            "record_prognosis": _("Ange prognos"),
-            scenarios.ALL_ORDERS_ENTERED: _("Inlagd i Sesam LMN"),
-        }.get(step.done_by) or transition_label(step.done_by)
+        label = offers.action_label(done_by)
         raise ActionRefused(
             lambda: _("Uppgiften blir klar när någon gör ”%(action)s”; den kan inte klarmarkeras för hand.")
             % {"action": label},
@@ -647,7 +602,7 @@ def complete_task(user, task_id, incident_id=None):
 @transaction.atomic
 def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_unit):
     """Registrera en akut förskrivning som tagits under reservrutinen (no patient data)."""
-    _require(user, "log_reserve_order")
+    _require(user, preconditions.ACTIONS["reserve_order"].permission)
     reference = _clean_text(reference, _("Blankettens referens"), 60)
     if personal_data.looks_like_personnummer(reference, checksum=False):
         raise ActionRefused(
@@ -658,8 +613,7 @@ def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_
     if product_area not in ReserveOrder.ProductArea.values:
         raise ActionRefused(_("Okänt produktområde."), code="invalid")
     incident = _locked(incident_id)
-    if incident.state != State.RESERVE_ROUTINE:
-        raise ActionRefused(_("Akuta förskrivningar registreras bara medan reservrutinen är aktiv."))
+    _allowed(incident, "reserve_order")
     order = ReserveOrder.objects.create(
         incident=incident,
         reference=reference,
@@ -682,7 +636,7 @@ def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_
 def mark_order_entered(user, order_id, incident_id=None):
     """The urgent order has been entered into Sesam LMN after service came back.
     Given ``incident_id``, an order of another incident is not found."""
-    _require(user, "log_reserve_order")
+    _require(user, preconditions.ACTIONS["order_entered"].permission)
     try:
         order = ReserveOrder.objects.get(pk=order_id)
     except ReserveOrder.DoesNotExist:
@@ -693,8 +647,7 @@ def mark_order_entered(user, order_id, incident_id=None):
     order = ReserveOrder.objects.select_for_update().get(pk=order_id)
     if order.entered_in_sesam:
         raise ActionRefused(_("Förskrivningen är redan inlagd i Sesam LMN."))
-    if incident.is_ended:
-        raise ActionRefused(_("Störningen är avslutad."))
+    _allowed(incident, "order_entered")
     order.entered_in_sesam = True
     order.entered_at = timezone.now()
     order.save(update_fields=["entered_in_sesam", "entered_at"])
@@ -712,7 +665,7 @@ def mark_order_entered(user, order_id, incident_id=None):
 
 # --- tasks made by other apps ------------------------------------------------------------
 
-MANUAL_SCENARIO = "manual"
+MANUAL_SCENARIO = preconditions.MANUAL_SCENARIO
 
 
 @transaction.atomic

@@ -3,12 +3,11 @@ from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _
 
-from runbook import formatting, scenarios
+from runbook import formatting
 from runbook.scenarios import Role
 
-from .. import flows
+from .. import offers
 
 register = template.Library()
 
@@ -38,30 +37,8 @@ def duration_text(value):
 time_left = register.filter("time_left", formatting.time_left)
 
 
-@register.simple_tag
-def task_action(task, transitions, can_prognosis):
-    """The button on this page that does ``task`` (routine steps done by an action).
-
-    Returns ``{"label", "anchor"}`` when the person can do that action here, else None and
-    the task keeps its own "Klar" button: ticking "Klar" on "Ange prognos" would mark the
-    step done without recording a prognosis.
-    """
-    step = flows.step_of(task)  # a repeated reminder ("renew_prognosis~2") is its first step
-    action = step.done_by if step else None
-    if not action:
-        return None
-    # Ticking such a step would say it was done when it was not: the service refuses it, so
-    # the page offers the action instead, or says which action does it when this person can't.
-    if action == "record_prognosis":
-        return {"label": _("Ange prognos"), "anchor": "prognos-form" if can_prognosis else ""}
-    if action == scenarios.ALL_ORDERS_ENTERED:
-        return {"label": _("Inlagd i Sesam LMN"), "anchor": "reservrutin"}
-    for name, label in transitions:
-        if name == action:
-            return {"label": label, "anchor": f"action-{name}"}
-    from ..services import transition_label
-
-    return {"label": transition_label(action), "anchor": ""}
+# The button that does a step done by an action; such a step is not ticked by hand.
+task_action = register.simple_tag(offers.task_action, name="task_action")
 
 
 @register.simple_tag
