@@ -35,7 +35,11 @@ resolve, cancel, close     every pending deadline is cancelled; duties and steps
 =========================  ==============================================================
 """
 
+from datetime import datetime
+from typing import cast
+
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +54,7 @@ from .timeline import log_event
 RESERVE_ARMED_STATES = (State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED)
 
 
-def on_state_reached(incident, state, *, actor=None):
+def on_state_reached(incident: Incident, state: str, *, actor: User | None = None) -> None:
     """An incident arrived in ``state``: the steps due then become tasks."""
     _make_tasks(incident, incident.scenario_def, {state}, actor=actor)
     if state == State.REPORTED:
@@ -58,7 +62,7 @@ def on_state_reached(incident, state, *, actor=None):
         ensure_reserve_timer(incident)
 
 
-def on_transition(incident, name, previous, *, actor=None):
+def on_transition(incident: Incident, name: str, previous: str, *, actor: User | None = None) -> None:
     """After any transition: the steps it does are done, the steps it makes due appear,
     and the deadlines it starts or makes moot are set or cancelled."""
     _complete_steps_done_by(incident, name, actor=actor)
@@ -81,7 +85,7 @@ def on_transition(incident, name, previous, *, actor=None):
         signals.incident_ended.send(sender=Incident, incident=incident)
 
 
-def retire_tasks(incident, name=None):
+def retire_tasks(incident: Incident, name: str | None = None) -> None:
     """Open tasks that no person can do any longer are ended by the system, saying why:
     an ongoing duty (inform callers) when the disruption is over, and a step that only a
     transition or action does when that can no longer happen (reporting to SA once the
@@ -104,7 +108,7 @@ def retire_tasks(incident, name=None):
             )
 
 
-def can_still_happen(incident, done_by):
+def can_still_happen(incident: Incident, done_by: str) -> bool:
     """Can the transition or action ``done_by`` still be done on this incident?"""
     if done_by == "record_prognosis":
         return incident.is_live
@@ -115,7 +119,7 @@ def can_still_happen(incident, done_by):
     return meta is None or meta.conditions_met(incident, incident.state)
 
 
-def steps_delivered(incident, channel, action, what):
+def steps_delivered(incident: Incident, channel: str, action: str, what: str) -> None:
     """A message the app sent was delivered: the steps it does are done by the system."""
     for task in incident.tasks.filter(done_at__isnull=True):
         step = _step_of(task)
@@ -126,22 +130,22 @@ def steps_delivered(incident, channel, action, what):
             )
 
 
-def step_of(task):
+def step_of(task: Task) -> scenarios.Step | None:
     """The routine's step a task was made from (a repeated task's too), or None."""
     return _step_of(task)
 
 
-def on_action(incident, action, *, actor=None):
+def on_action(incident: Incident, action: str, *, actor: User | None = None) -> None:
     """After an action that is not a transition (``record_prognosis``)."""
     _complete_steps_done_by(incident, action, actor=actor)
     if action == "record_prognosis":
         cancel_timers(incident, [Timer.Kind.PROGNOSIS_PASSED, Timer.Kind.RESERVE_ROUTINE], "new_prognosis")
         if incident.prognosis_kind == Incident.PrognosisKind.AT:
-            arm_timer(incident, Timer.Kind.PROGNOSIS_PASSED, incident.prognosis_at)
+            arm_timer(incident, Timer.Kind.PROGNOSIS_PASSED, cast(datetime, incident.prognosis_at))
         ensure_reserve_timer(incident)
 
 
-def on_reclassified(incident, previous_scenario, *, actor=None):
+def on_reclassified(incident: Incident, previous_scenario: str, *, actor: User | None = None) -> None:
     """The new scenario's steps for every state reached so far are added; old tasks stay."""
     _make_tasks(incident, incident.scenario_def, reached_states(incident), actor=actor)
     if incident.scenario == scenarios.SESAM_UNREACHABLE.key:
@@ -153,14 +157,14 @@ def on_reclassified(incident, previous_scenario, *, actor=None):
 
 # --- deadlines (DESIGN section 4) -------------------------------------------------------
 
-def arm_timer(incident, kind, due_at):
+def arm_timer(incident: Incident, kind: str, due_at: datetime) -> Timer:
     stamps.touch(incident)
     timer = Timer.objects.create(incident=incident, kind=kind, due_at=due_at)
     doorbell.ring_after_commit(timer)  # due soon: fired at its moment, not at the next sweep
     return timer
 
 
-def cancel_timers(incident, kinds, reason):
+def cancel_timers(incident: Incident, kinds: list[str] | None, reason: str) -> int:
     pending = Timer.objects.pending().filter(incident=incident)
     if kinds is not None:
         pending = pending.filter(kind__in=kinds)
@@ -170,19 +174,19 @@ def cancel_timers(incident, kinds, reason):
     return cancelled
 
 
-def reserve_routine_armed(incident):
+def reserve_routine_armed(incident: Incident) -> bool:
     """May the reserve routine's deadline still start it (sesam_unreachable, not yet in it)?"""
     return incident.scenario == scenarios.SESAM_UNREACHABLE.key and incident.state in RESERVE_ARMED_STATES
 
 
-def reserve_routine_held_until(incident, now):
+def reserve_routine_held_until(incident: Incident, now: datetime) -> datetime | None:
     """Until when a valid prognosis holds the reserve routine, or None when none does."""
     if reserve_routine_armed(incident) and incident.has_valid_prognosis(now):
         return incident.prognosis_at
     return None
 
 
-def timer_can_fire(incident, timer):
+def timer_can_fire(incident: Incident, timer: Timer) -> bool:
     """Can this pending deadline still do something when it comes (the firing's own
     conditions, timers._FIRINGS, short of the moment)? The pages show only those."""
     if not incident.is_live:
@@ -195,7 +199,7 @@ def timer_can_fire(incident, timer):
     return True
 
 
-def ensure_reserve_timer(incident, now=None):
+def ensure_reserve_timer(incident: Incident, now: datetime | None = None) -> Timer | None:
     """Give a sesam_unreachable incident that may still need the reserve routine its deadline.
 
     Due 4 hours after the disruption began; if that has passed, when a valid prognosis
@@ -212,7 +216,7 @@ def ensure_reserve_timer(incident, now=None):
     return arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, due_at)
 
 
-def sa_fallback(incident, reason, *, at=None):
+def sa_fallback(incident: Incident, reason: str, *, at: datetime | None = None) -> TimelineEvent | None:
     """SA is off duty, or has not acknowledged: the enhetschef for SA is told and a
     Servicedesk incident is to be made (routine section 3). Once per incident."""
     if incident.events.filter(kind=events.Kind.TIMER, **{f"data__{events.TIMER}": events.SA_FALLBACK}).exists():
@@ -237,7 +241,7 @@ def sa_fallback(incident, reason, *, at=None):
     return event
 
 
-def make_timer_tasks(incident, trigger, *, at=None):
+def make_timer_tasks(incident: Incident, trigger: str, *, at: datetime | None = None) -> list[Task]:
     """The steps a timer makes due. A step whose earlier task is done gets a fresh task
     (a second passed prognosis needs a second reminder); an open one is not doubled."""
     now = at or timezone.now()
@@ -259,12 +263,12 @@ def make_timer_tasks(incident, trigger, *, at=None):
 REPEAT_MARK = "~"
 
 
-def _base_key(step_key):
+def _base_key(step_key: str) -> str:
     return step_key.split(REPEAT_MARK, 1)[0]
 
 
-def reached_states(incident):
-    states = {State.REPORTED}
+def reached_states(incident: Incident) -> set[str]:
+    states: set[str] = {State.REPORTED}
     for data in incident.events.filter(kind=TimelineEvent.Kind.TRANSITION).values_list(
         "data", flat=True
     ):
@@ -272,7 +276,7 @@ def reached_states(incident):
     return states
 
 
-def _actions_done(incident):
+def _actions_done(incident: Incident) -> set[str]:
     done = set()
     for kind, data in incident.events.filter(
         kind__in=[TimelineEvent.Kind.TRANSITION, TimelineEvent.Kind.PROGNOSIS]
@@ -281,7 +285,7 @@ def _actions_done(incident):
     return done
 
 
-def _delivered(incident, delivered_by):
+def _delivered(incident: Incident, delivered_by: tuple[str, tuple[str, ...]]) -> bool:
     """Has a message (channel, one of actions) been delivered for this incident, and is it
     the last delivered on its channel (a lavinmeddelande put on and taken off is not on)?"""
     channel, actions = delivered_by
@@ -294,7 +298,9 @@ def _delivered(incident, delivered_by):
     return last in actions
 
 
-def _make_tasks(incident, scenario, states, *, actor=None):
+def _make_tasks(
+    incident: Incident, scenario: scenarios.Scenario, states: set[str], *, actor: User | None = None
+) -> None:
     existing = set(incident.tasks.values_list("scenario", "step_key"))
     # A duty two scenarios share (routine section 1) is one task, whichever scenario made it.
     existing_steps = [_step_of(task) for task in incident.tasks.all()]
@@ -326,7 +332,9 @@ def _make_tasks(incident, scenario, states, *, actor=None):
                            % {"text": task.short_text()})
 
 
-def _create_task(incident, scenario, step, now, *, key=None):
+def _create_task(
+    incident: Incident, scenario: scenarios.Scenario, step: scenarios.Step, now: datetime, *, key: str | None = None
+) -> Task:
     """One step of the routine becomes a task, with its "Ny uppgift" event."""
     task = Task.objects.create(
         incident=incident,
@@ -351,14 +359,14 @@ def _create_task(incident, scenario, step, now, *, key=None):
     return task
 
 
-def _complete_steps_done_by(incident, action, *, actor=None):
+def _complete_steps_done_by(incident: Incident, action: str, *, actor: User | None = None) -> None:
     for task in incident.tasks.filter(done_at__isnull=True):
         step = _step_of(task)
         if step is not None and step.done_by == action:
             mark_task_done(task, actor=actor, via=action)
 
 
-def _step_of(task):
+def _step_of(task: Task) -> scenarios.Step | None:
     scenario = scenarios.SCENARIOS.get(task.scenario)
     if scenario is None:
         return None
@@ -366,7 +374,10 @@ def _step_of(task):
     return next((s for s in scenario.steps if s.key == key), None)
 
 
-def mark_task_done(task, *, actor=None, via=None, message=None, note="", moot=False):
+def mark_task_done(
+    task: Task, *, actor: User | None = None, via: str | None = None, message: str | None = None,
+    note: str = "", moot: bool = False,
+) -> None:
     """A task is done: by a person (``actor``), or by the system (``via`` says how; a
     ``moot`` task was not done but can no longer be, and the report counts it as not done)."""
     task.done_at = timezone.now()
