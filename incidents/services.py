@@ -6,9 +6,12 @@ all call these; none of them carries a rule of its own.
 """
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,14 +50,14 @@ CONFIRM_RESERVE_NOW = "reservrutin-direkt"
 CONFIRM_PERSONNUMMER = "personnummer"
 
 
-def _confirm(warnings, confirmed):
+def _confirm(warnings: list, confirmed: Iterable[str] | None) -> None:
     """Refuse with the warnings the person has not confirmed yet, if any."""
     unconfirmed = [(key, message) for key, message in warnings if key not in set(confirmed or ())]
     if unconfirmed:
         raise NeedsConfirmation(unconfirmed)
 
 
-def _personnummer_warning(*texts):
+def _personnummer_warning(*texts: str) -> list:
     if any(personal_data.looks_like_personnummer(t) for t in texts):
         return [(CONFIRM_PERSONNUMMER, gettext_lazy(
             "Texten ser ut att innehålla ett personnummer. Personuppgifter om patienter ska inte "
@@ -64,7 +67,7 @@ def _personnummer_warning(*texts):
     return []
 
 
-def _check_open_rate(user, now):
+def _check_open_rate(user: User | None, now: datetime) -> None:
     """One person opens at most OPEN_INCIDENT_LIMIT incidents in OPEN_INCIDENT_WINDOW."""
     limit, window = settings.OPEN_INCIDENT_LIMIT, settings.OPEN_INCIDENT_WINDOW
     if not limit or user is None or user.pk is None:
@@ -80,7 +83,7 @@ def _check_open_rate(user, now):
         )
 
 
-def _time(check, *args, **kwargs):
+def _time(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """A time through its bounds (``times``), refused with the person's message."""
     try:
         return check(*args, **kwargs)
@@ -89,26 +92,26 @@ def _time(check, *args, **kwargs):
     raise ActionRefused(lambda: refusal.message, code="invalid")
 
 
-def _require(user, codename):
+def _require(user: User, codename: str) -> None:
     if not permissions.has(user, codename):
         raise ActionRefused(_("Du har inte behörighet att göra detta."), code="forbidden")
 
 
-def _allowed(incident, action):
+def _allowed(incident: Incident, action: str) -> None:
     """Refuse ``action`` (a name in ``preconditions.ACTIONS``) unless the incident allows it."""
     rule = preconditions.ACTIONS[action]
     if not rule.allowed(incident):
         raise ActionRefused(rule.refusal)
 
 
-def _locked(incident_id):
+def _locked(incident_id: int) -> Incident:
     try:
         return Incident.objects.select_for_update().get(pk=incident_id)
     except Incident.DoesNotExist:
         raise ActionRefused(_("Störningen finns inte."), code="not_found") from None
 
 
-def _clean_text(value, field_label, max_length, required=True):
+def _clean_text(value: str | None, field_label: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
     if "\x00" in value:
         # PostgreSQL cannot store NUL; the page forms refuse it too, this covers the API.
@@ -133,8 +136,9 @@ def _clean_text(value, field_label, max_length, required=True):
 
 @transaction.atomic
 def open_incident(
-    user, *, scenario, summary, began_at=None, triage=None, note="", reported_at=None, confirmed=()
-):
+    user: User, *, scenario: str, summary: str, began_at: datetime | None = None, triage: dict | None = None,
+    note: str = "", reported_at: datetime | None = None, confirmed: Iterable[str] = (),
+) -> Incident:
     """Anmäl störning. Kundservice's report is itself the routine's internal escalation.
 
     ``reported_at`` is when the report was made, if not now: a report kept on a device while
@@ -184,7 +188,7 @@ def open_incident(
 
 # --- transitions -----------------------------------------------------------------------
 
-def _refusal_for_state(incident, name):
+def _refusal_for_state(incident: Incident, name: str) -> Callable[[], str]:
     """Why ``name`` cannot be fired now, as a message worked out in the reader's language."""
     if name == "close":
         facts = incident.close_blocker_facts()
@@ -212,7 +216,10 @@ def _refusal_for_state(incident, name):
 
 
 @transaction.atomic
-def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
+def fire(
+    user: User | None, incident_id: int, name: str, *, note: str = "", reason: str = "",
+    review: dict | None = None, now: datetime | None = None,
+) -> Incident:
     """Fire one transition of the state machine on behalf of a person (or the system).
 
     Closing needs a review (``review``); closing and cancelling write the incident's
@@ -261,32 +268,32 @@ def fire(user, incident_id, name, *, note="", reason="", review=None, now=None):
     return incident
 
 
-def escalate(user, incident_id, note=""):
+def escalate(user: User, incident_id: int, note: str = "") -> Incident:
     return fire(user, incident_id, "escalate", note=note)
 
 
-def acknowledge(user, incident_id, note=""):
+def acknowledge(user: User, incident_id: int, note: str = "") -> Incident:
     return fire(user, incident_id, "acknowledge", note=note)
 
 
-def await_it(user, incident_id, note=""):
+def await_it(user: User, incident_id: int, note: str = "") -> Incident:
     return fire(user, incident_id, "await_it", note=note)
 
 
-def activate_reserve_routine(user, incident_id, note=""):
+def activate_reserve_routine(user: User, incident_id: int, note: str = "") -> Incident:
     return fire(user, incident_id, "activate_reserve_routine", note=note)
 
 
-def resolve(user, incident_id, note=""):
+def resolve(user: User, incident_id: int, note: str = "") -> Incident:
     return fire(user, incident_id, "resolve", note=note)
 
 
-def close(user, incident_id, review, note=""):
+def close(user: User, incident_id: int, review: dict | None, note: str = "") -> Incident:
     """Avsluta after review: ``review`` is a mapping of REVIEW_FIELDS, or the text of what happened."""
     return fire(user, incident_id, "close", note=note, review=review)
 
 
-def _clean_review(review):
+def _clean_review(review: dict | None) -> dict:
     if isinstance(review, str) or review is None:
         review = {"what_happened": review or ""}
     labels = {
@@ -300,13 +307,13 @@ def _clean_review(review):
     }
 
 
-def cancel(user, incident_id, reason):
+def cancel(user: User, incident_id: int, reason: str) -> Incident:
     return fire(user, incident_id, "cancel", reason=reason)
 
 
 # --- metrics -----------------------------------------------------------------------------
 
-def record_metrics(incident, **_signal):
+def record_metrics(incident: Incident, **_signal: Any) -> IncidentMetrics:
     """Write (or rewrite) the ended incident's metrics row from its timeline, and recount
     its month's figures (and the old row's, should the rewrite move it)."""
     row = metrics.row_for(incident, list(incident.events.all()))
@@ -318,7 +325,7 @@ def record_metrics(incident, **_signal):
     return row
 
 
-def rebuild_metrics(batch_size=2000):
+def rebuild_metrics(batch_size: int = 2000) -> int:
     """Rewrite every ended incident's metrics row from the timeline, then recount every
     month's figures; returns how many incidents."""
     done = 0
@@ -343,13 +350,13 @@ def rebuild_metrics(batch_size=2000):
     return done
 
 
-def figures_key(row):
+def figures_key(row: IncidentMetrics) -> tuple:
     """The (month, scenario) of FiguresMonth that a metrics row is counted in."""
     return monthly.month_of(row.reported_at), row.scenario
 
 
 @transaction.atomic
-def refresh_figures_months(keys):
+def refresh_figures_months(keys: set) -> None:
     """Recount the FiguresMonth rows of these (month, scenario) keys from IncidentMetrics.
 
     Called in the transaction that writes the metrics rows. Each summary row is made if
@@ -401,7 +408,7 @@ def refresh_figures_months(keys):
 
 
 @transaction.atomic
-def rebuild_figures_months():
+def rebuild_figures_months() -> int:
     """Recount the whole FiguresMonth table from IncidentMetrics; returns how many rows."""
     if connection.vendor == "postgresql":
         # Waits for transactions recounting a month and holds new ones back until this
@@ -425,7 +432,7 @@ def rebuild_figures_months():
 # --- prognosis, notes, contacts -------------------------------------------------------
 
 @transaction.atomic
-def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
+def record_prognosis(user: User, incident_id: int, expected_at: datetime | None, note: str = "") -> Incident:
     """Ange prognos: a time when Sesam LMN is expected back, or None for "Ingen prognos"."""
     _require(user, preconditions.ACTIONS["prognosis"].permission)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
@@ -459,7 +466,7 @@ def record_prognosis(user, incident_id, expected_at: datetime | None, note=""):
 
 
 @transaction.atomic
-def add_note(user, incident_id, text, confirmed=()):
+def add_note(user: User, incident_id: int, text: str, confirmed: Iterable[str] = ()) -> TimelineEvent:
     _require(user, preconditions.ACTIONS["note"].permission)
     text = _clean_text(text, _("Anteckning"), NOTE_MAX)
     _confirm(_personnummer_warning(text), confirmed)
@@ -470,8 +477,9 @@ def add_note(user, incident_id, text, confirmed=()):
 
 @transaction.atomic
 def log_caller_report(
-    user, incident_id, *, functions, error_message="", prescribers=1, since=None, at=None, confirmed=()
-):
+    user: User, incident_id: int, *, functions: str, error_message: str = "", prescribers: int = 1,
+    since: datetime | None = None, at: datetime | None = None, confirmed: Iterable[str] = (),
+) -> TimelineEvent:
     """What a calling prescriber reports, gathered for SA (routine section 1).
 
     ``at`` is when the call was registered, if not now (a report kept on a device offline).
@@ -504,7 +512,7 @@ def log_caller_report(
 
 
 @transaction.atomic
-def record_it_contact(user, incident_id, *, servicedesk_ref="", vendor_contact=""):
+def record_it_contact(user: User, incident_id: int, *, servicedesk_ref: str = "", vendor_contact: str = "") -> Incident:
     """SA records the Servicedesk/Ritz ticket and the contact with the system vendor."""
     _require(user, preconditions.ACTIONS["it_contact"].permission)
     servicedesk_ref = _clean_text(servicedesk_ref, _("Ärendenummer"), 60, required=False)
@@ -532,7 +540,7 @@ def record_it_contact(user, incident_id, *, servicedesk_ref="", vendor_contact="
 
 
 @transaction.atomic
-def reclassify(user, incident_id, scenario, note=""):
+def reclassify(user: User, incident_id: int, scenario: str, note: str = "") -> Incident:
     """Byt scenario while live: the new scenario's tasks are added, nothing done is lost."""
     _require(user, preconditions.ACTIONS["reclassify"].permission)
     if scenario not in scenarios.SCENARIOS:
@@ -561,7 +569,7 @@ def reclassify(user, incident_id, scenario, note=""):
 # --- tasks -----------------------------------------------------------------------------
 
 @transaction.atomic
-def complete_task(user, task_id, incident_id=None):
+def complete_task(user: User, task_id: int, incident_id: int | None = None) -> Task:
     """Klarmarkera. Given ``incident_id`` (the page or API path it was asked through), a task
     of another incident is not found, so that no id from elsewhere can be ticked."""
     try:
@@ -600,7 +608,9 @@ def complete_task(user, task_id, incident_id=None):
 # --- reserve-routine orders --------------------------------------------------------------
 
 @transaction.atomic
-def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_unit):
+def log_reserve_order(
+    user: User, incident_id: int, *, reference: str, product_area: str, prescriber_unit: str
+) -> ReserveOrder:
     """Registrera en akut förskrivning som tagits under reservrutinen (no patient data)."""
     _require(user, preconditions.ACTIONS["reserve_order"].permission)
     reference = _clean_text(reference, _("Blankettens referens"), 60)
@@ -633,7 +643,7 @@ def log_reserve_order(user, incident_id, *, reference, product_area, prescriber_
 
 
 @transaction.atomic
-def mark_order_entered(user, order_id, incident_id=None):
+def mark_order_entered(user: User, order_id: int, incident_id: int | None = None) -> ReserveOrder:
     """The urgent order has been entered into Sesam LMN after service came back.
     Given ``incident_id``, an order of another incident is not found."""
     _require(user, preconditions.ACTIONS["order_entered"].permission)
@@ -669,7 +679,7 @@ MANUAL_SCENARIO = preconditions.MANUAL_SCENARIO
 
 
 @transaction.atomic
-def steps_delivered(incident_id, channel, action, what):
+def steps_delivered(incident_id: int, channel: str, action: str, what: str) -> None:
     """A message the app sent was delivered: the routine's steps it does are marked done by
     the system, with what was delivered (``flows.steps_delivered``)."""
     incident = _locked(incident_id)
@@ -678,7 +688,7 @@ def steps_delivered(incident_id, channel, action, what):
 
 
 @transaction.atomic
-def settle_manual_task(incident, *, key, via="app"):
+def settle_manual_task(incident: Incident, *, key: str, via: str = "app") -> Task | None:
     """The app did after all what a manual task asked a person to do (a notice sent again),
     or made it obsolete (``via="superseded"``: a later notice replaced the one that failed):
     the task, if still open, is marked done by the system. Returns it, or None."""
@@ -698,7 +708,7 @@ def settle_manual_task(incident, *, key, via="app"):
 
 
 @transaction.atomic
-def add_manual_task(incident, role, text, *, reason="", key):
+def add_manual_task(incident: Incident, role: str, text: str, *, reason: str = "", key: str) -> Task:
     """A task outside the routine's steps, made by the system for a named role.
 
     Used when something the app does on its own could not be done (a notice that could not
@@ -727,7 +737,7 @@ def add_manual_task(incident, role, text, *, reason="", key):
     return task
 
 
-def _refigure_if_ended(incident):
+def _refigure_if_ended(incident: Incident) -> None:
     """A task made or done after the incident ended: its figures, taken when it ended, are
     taken again. ``incident`` is read (locked) in this transaction, not a copy from before."""
     if incident.is_ended:
