@@ -52,7 +52,7 @@ def mail_goes_somewhere(app_configs=None, **kwargs):
     )]
 
 
-# Its own tag too: it opens a database connection, which the start-up's security checks do
+# Its own tag: it opens a database connection, which the start-up's security checks do
 # not need; `migrate` refuses the same configuration when MIGRATE_DATABASE_URL is set.
 DATABASE_ROLE = "database_role"
 
