@@ -43,3 +43,22 @@ def oidc_configured_whole(app_configs=None, **kwargs):
             "OIDC_BREAK_GLASS_USERS names nobody: when the identity provider is down, nobody "
             "can sign in.", id="runbook.W022"))
     return problems
+
+
+@register(Tags.security, deploy=True)
+def address_lists_hold_addresses(app_configs=None, **kwargs):
+    """TRUSTED_PROXIES and METRICS_ALLOWED_NETWORKS: an entry that is no address or network
+    matches nobody. A mistyped proxy would make every visitor share the proxy's lock-out; a
+    mistyped network shuts Prometheus out."""
+    from .client import not_networks
+
+    problems = []
+    for name in ("TRUSTED_PROXIES", "METRICS_ALLOWED_NETWORKS"):
+        wrong = not_networks(getattr(settings, name))
+        if wrong:
+            problems.append(Error(
+                f"{name} holds entries that are no IP address or network: {', '.join(map(repr, wrong))}.",
+                hint="Comma-separated addresses or networks, e.g. 10.0.0.5,172.30.57.0/24.",
+                id="runbook.E015",
+            ))
+    return problems

@@ -15,17 +15,27 @@ from django.conf import settings
 USERNAME_MAX = 150
 
 
-def _networks():
-    networks = []
-    for entry in settings.TRUSTED_PROXIES:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue
-    return networks
+def _network(entry):
+    try:
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return None
 
 
-def _is_trusted(address, networks):
+def networks(entries):
+    """The addresses and networks of a setting's list (TRUSTED_PROXIES,
+    METRICS_ALLOWED_NETWORKS). An entry that is neither is left out: it matches nobody, and
+    ``manage.py check --deploy`` names it (runbook.checks, E015)."""
+    return [network for network in map(_network, entries) if network is not None]
+
+
+def not_networks(entries):
+    """The entries of such a list that are no address or network."""
+    return [entry for entry in entries if _network(entry) is None]
+
+
+def in_networks(address, networks):
+    """Whether ``address`` (a string) is an address inside one of ``networks``."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -36,8 +46,8 @@ def _is_trusted(address, networks):
 def client_ip(request):
     """The client's address: REMOTE_ADDR, or what trusted proxies say it is."""
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    networks = _networks()
-    if not networks or not _is_trusted(remote, networks):
+    trusted = networks(settings.TRUSTED_PROXIES)
+    if not trusted or not in_networks(remote, trusted):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
@@ -46,7 +56,7 @@ def client_ip(request):
             ipaddress.ip_address(hop)
         except ValueError:
             return remote  # a garbled header: the proxy's own address, never a guess
-        if not _is_trusted(hop, networks):
+        if not in_networks(hop, trusted):
             return hop
     return hops[0] if hops else remote
 

@@ -10,7 +10,6 @@ This module reads the incidents' and the notifications' tables, so, like ``runbo
 it is a composition module: it imports them inside the functions that need them.
 """
 
-import ipaddress
 import math
 import os
 
@@ -29,8 +28,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from . import health
-from .client import client_ip
+from . import client, health
 
 # No "_created" series beside each histogram: nothing here alerts on them.
 disable_created_metrics()
@@ -182,16 +180,6 @@ class Refusal:
     TOKEN = "token"
 
 
-def _allowed_networks():
-    networks = []
-    for entry in settings.METRICS_ALLOWED_NETWORKS:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue  # manage.py check says so (runbook.deploy_checks)
-    return networks
-
-
 def refusal(request):
     """None when the request may read /metrics, else why not (a ``Refusal``).
 
@@ -203,13 +191,8 @@ def refusal(request):
     token, networks = settings.METRICS_TOKEN, settings.METRICS_ALLOWED_NETWORKS
     if not token and not networks:
         return Refusal.OFF
-    if networks:
-        try:
-            address = ipaddress.ip_address(client_ip(request))
-        except ValueError:
-            return Refusal.NETWORK
-        if not any(address in network for network in _allowed_networks()):
-            return Refusal.NETWORK
+    if networks and not client.in_networks(client.client_ip(request), client.networks(networks)):
+        return Refusal.NETWORK
     if token:
         scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not constant_time_compare(given.strip(), token):

@@ -70,3 +70,13 @@ def test_no_active_sa_or_enhetschef_contact_fails(configured, kind):
 def test_the_checks_run_only_with_deploy(settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
     assert "runbook.E010" not in {m.id for m in run_checks()}
+
+
+def test_an_address_list_entry_that_is_no_address_fails(configured):
+    configured.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8", "10.0.0.300"]
+    assert "runbook.E015" in deploy_ids()
+    configured.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8", "192.0.2.7"]
+    configured.TRUSTED_PROXIES = ["proxy.region.example"]
+    assert "runbook.E015" in deploy_ids()
+    configured.TRUSTED_PROXIES = ["172.30.57.10", "2001:db8::/32"]
+    assert "runbook.E015" not in deploy_ids()
