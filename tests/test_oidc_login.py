@@ -193,6 +193,19 @@ def test_nul_characters_in_the_providers_claims_do_not_break_the_sign_in(provide
 
 
 @pytest.mark.django_db(transaction=True)
+def test_after_sign_in_the_person_lands_on_the_page_asked_for_never_elsewhere(provider, live_server):
+    start = f"{live_server.url}{reverse('oidc_start')}"
+    asked = reverse("incidents:report")
+    for wanted, lands in ((asked, asked), ("https://evil.example/", reverse("incidents:live")),
+                          ("//evil.example/x", reverse("incidents:live"))):
+        with browser() as http:
+            callback = to_callback(http, f"{start}?{urlencode({'next': wanted})}", "anna.ks", provider,
+                                   live_server.url)
+            done = http.get(callback)
+            assert done.status_code == 302 and done.headers["location"] == lands, wanted
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_person_whose_claim_maps_to_no_role_is_refused_in_swedish(provider, live_server):
     with browser() as http:
         refused = sign_in(http, live_server.url, provider, "olle.annat")
