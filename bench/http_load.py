@@ -312,8 +312,12 @@ async def timed(stats, call, ok_codes):
     return response
 
 
+def poll_name(args):
+    return "incident poll" if args.poll == "incident" else "live list poll"
+
+
 async def open_loop(base, clients, args):
-    stats = {name: Stats() for name in ("live list poll", "incident page", "report", "Historik", "/healthz")}
+    stats = {name: Stats() for name in (poll_name(args), "incident page", "report", "Historik", "/healthz")}
     live = await clients["verksamhetsansvarig"].get("/api/v1/incidents", params={"phase": "live", "limit": 100})
     live_ids = [item["id"] for item in live.json().get("items", [])] if live.status_code == 200 else []
     tasks = set()
@@ -331,10 +335,14 @@ async def open_loop(base, clients, args):
         await asyncio.sleep(random.uniform(0, args.poll_every))
         next_at = time.monotonic()
 
+        # The live list, or with --poll incident the page of one live incident (its part, as
+        # the incident page polls itself), each person with the ETag they hold.
+        path = f"/storning/{live_ids[0]}/del/sida/" if args.poll == "incident" and live_ids else "/"
+
         async def poll():
             nonlocal held
             headers = {"HX-Request": "true"} | ({"If-None-Match": held} if held else {})
-            response = await timed(stats["live list poll"], lambda: client.get("/", headers=headers), (200, 204))
+            response = await timed(stats[poll_name(args)], lambda: client.get(path, headers=headers), (200, 204))
             if response is not None and response.status_code == 200:
                 held = response.headers.get("ETag")
 
@@ -487,7 +495,7 @@ async def measure(target, base, passwords, started, groups, args):
         ("/healthz (signed in)", "/healthz", None),
         ("live poll, unchanged", "/", {"HX-Request": "true", "If-None-Match": etag}),
         ("live poll, changed", "/", {"HX-Request": "true", "If-None-Match": '"stale.0"'}),
-        ("incident part, unchanged", f"/storning/{pk}/del/lage/", "part"),
+        ("incident part, unchanged", f"/storning/{pk}/del/sida/", "part"),
         ("live list page", "/", None),
         ("incident page", f"/storning/{pk}/", None),
         ("Historik", "/historik/", None),
@@ -516,7 +524,7 @@ async def measure(target, base, passwords, started, groups, args):
         print(f"  {pid:>7} RSS {rss:7.1f}  PSS {pss:7.1f}  {cmd[:110]}")
     print(f"  total   RSS {rss_total:7.1f}  PSS {pss_total:7.1f}")
 
-    poll = stats["live list poll"]
+    poll = stats[poll_name(args)]
     unchanged_cpu = results["live poll, unchanged"][1] / results["/healthz (signed in)"][1]
     capacity = results["live poll, changed"][0] / results["/healthz (signed in)"][0]
     print(f"\n{target}: goals")
@@ -535,6 +543,8 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--poll-every", type=float, default=5)
+    parser.add_argument("--poll", choices=("live", "incident"), default="live",
+                        help="what the pollers poll: the live list, or one incident's page")
     parser.add_argument("--pages", type=float, default=10, help="incident pages a second")
     parser.add_argument("--reports", type=float, default=2, help="reports a second")
     parser.add_argument("--history", type=float, default=1, help="Historik a second")

@@ -171,6 +171,8 @@ class NextStep:
     transition: str | None = None
     blockers: tuple[str, ...] = ()
     task: object = None
+    # Where on the page the step is done, when not in the step itself.
+    anchor: str = ""
 
 
 NEXT_HEADING = gettext_lazy("Nästa för dig")
@@ -207,8 +209,14 @@ def next_step(user, incident, *, transitions, can, my_tasks, waiting_on, close_b
                     return transition(name)
         if role == Role.VERKSAMHETSANSVARIG and "close" in names:
             if close_blockers:
-                return NextStep("close", label=_("Kan inte avslutas än"), blockers=tuple(str(b) for b in close_blockers))
-            return NextStep("close", label=_("Avsluta"), text=_("Inget hindrar att störningen avslutas efter uppföljning."))
+                return NextStep(
+                    "close", label=_("Kan inte avslutas än"), blockers=tuple(str(b) for b in close_blockers),
+                    anchor="action-close",
+                )
+            return NextStep(
+                "close", label=_("Avsluta"), text=_("Inget hindrar att störningen avslutas efter uppföljning."),
+                anchor="action-close",
+            )
         own = [task for task in my_tasks if task.role == role]
         if own:
             return NextStep("task", label=_("Din uppgift"), task=own[0])

@@ -165,9 +165,7 @@ def detail(request, pk):
         head = selectors.incident_head(pk)
     except Incident.DoesNotExist:
         raise Http404 from None
-    part = polling.CachedPart(
-        f"incident-{pk}-page", str(head.version), permissions.viewer_variant(request.user, head)
-    )
+    part = polling.CachedPart(_page_key(pk), str(head.version), permissions.viewer_variant(request.user, head))
     if part.hit:
         return render(request, "incidents/detail.html", {"incident": head, "page_part": part})
     context = _detail_context(request, selectors.with_page_data(head))
@@ -176,51 +174,35 @@ def detail(request, pk):
     return render(request, "incidents/detail.html", context)
 
 
-# Parts of the incident page that refresh themselves (runbook.polling), by their name in the
-# URL: the template of each, rendered from ``_part_context``. Each gets its ``poll`` token
-# on the page from ``polls`` (``{% include ... with poll=polls.lage %}``).
-INCIDENT_PARTS = {"lage": "incidents/_incident_facts.html"}
+def _page_key(pk):
+    """The incident page's part, kept and polled under one key (with the viewer's variant)."""
+    return f"incident-{pk}-page"
 
 
 @require_GET
 def part(request, pk, name):
-    """One part of the incident page, polled: 204 while unchanged, rendered once per change."""
-    template = INCIDENT_PARTS.get(name)
-    if template is None:
+    """The incident page's part, polled by the page itself: 204 while the incident is unchanged
+    (one indexed query), else rendered once per change and kind of viewer."""
+    if name != "sida":
         raise Http404
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
-    stamp = stamps.incident_stamp(pk)
-    if stamp is None:
-        raise Http404
-    return polling.respond(
-        request, key=f"incident-{pk}-{name}", stamp=stamp, template=template, build=lambda: _part_context(pk)
-    )
-
-
-def _part_context(pk):
-    """What every part of the incident page may show (the same for every viewer)."""
     try:
-        incident = selectors.incident_for_page(pk)
+        head = selectors.incident_head(pk)
     except Incident.DoesNotExist:
         raise Http404 from None
-    now = timezone.now()
-    incident.pending_timers = selectors.pending_timers(incident)
-    context = {
-        "incident": incident,
-        "waiting_on": selectors.whose_move(incident),
-        "clocks": cockpit.clocks(incident, now),
-        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
-        "now": now,
-    }
-    return context, selectors.next_change_of([incident], now)
 
+    def build():
+        context = _detail_context(request, selectors.with_page_data(head))
+        # The notices' tag reads the viewer from the request; what it shows depends only on
+        # the viewer's permissions, which the variant carries.
+        context["request"] = request
+        return context, context["next_change_at"]
 
-def _part_tokens(incident, next_change_at):
-    return {
-        name: polling.token(f"incident-{incident.pk}-{name}", str(incident.version), next_change_at)
-        for name in INCIDENT_PARTS
-    }
+    return polling.respond(
+        request, key=_page_key(pk), stamp=str(head.version), template="incidents/_incident_page.html",
+        build=build, variant=permissions.viewer_variant(request.user, head),
+    )
 
 
 def _detail_context(request, incident, **forms_with_errors):
@@ -273,7 +255,10 @@ def _detail_context(request, incident, **forms_with_errors):
         ),
     }
     context["next_change_at"] = selectors.next_change_of([incident], context["now"])
-    context["polls"] = _part_tokens(incident, context["next_change_at"])
+    context["poll"] = polling.token(
+        _page_key(incident.pk), str(incident.version), context["next_change_at"],
+        permissions.viewer_variant(user, incident),
+    )
     # Only the forms of what this person may do now are made (and drawn by the template).
     names = {name for name, _label in transitions}
     offered = {

@@ -276,7 +276,6 @@ SESAM_UNREACHABLE = Scenario(
         _("Akuta förskrivningar tas emot av Kundservice nu, enligt ”Reservrutin förskrivning Sesam LMN” "
           "(Beställningsblankett LMN)."),
         _("Förskrivningar som inte är akuta görs i Sesam LMN när det går att nå igen."),
-        _("Mer information finns på regionala driftinfo."),
     ),
     caller_script_restored=(
         _("Driften är återställd: Sesam LMN går att nå igen och förskrivningar görs där som vanligt."),

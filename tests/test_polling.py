@@ -195,17 +195,21 @@ def test_a_client_without_htmx_gets_304_with_the_etag(client, va, open_incident)
     assert part["ETag"] == first["ETag"]
 
 
-def test_the_incident_facts_part_polls_on_the_incident_version(client, va, vs, open_incident):
+def test_the_incident_page_polls_itself_on_the_incident_version(client, va, vs, open_incident):
     incident = open_incident()
     other = open_incident(summary="En annan störning")
     client.force_login(va)
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    url = reverse("incidents:part", args=[incident.pk, "lage"])
+    url = reverse("incidents:part", args=[incident.pk, "sida"])
     assert f'hx-get="{url}"' in page
     held = _poll_headers(page)
-    unchanged, queries = _poll(client, url, held)
-    assert unchanged.status_code == 204
-    assert queries <= 4
+    with CaptureQueriesContext(connection) as queries:
+        unchanged = client.get(url, headers=dict(HTMX, **held))
+    assert unchanged.status_code == 204 and unchanged.content == b""
+    # The session, the person with their permissions, and the incident by its primary key.
+    incident_queries = [q["sql"] for q in queries.captured_queries if '"incidents_incident"' in q["sql"]]
+    assert len(queries) <= 4 and len(incident_queries) == 1
+    assert '"incidents_incident"."id" = ' in incident_queries[0]
 
     services.add_note(vs, other.pk, "Gäller den andra")
     assert _poll(client, url, held)[0].status_code == 204
@@ -213,15 +217,31 @@ def test_the_incident_facts_part_polls_on_the_incident_version(client, va, vs, o
     services.escalate(vs, incident.pk)
     changed, _ = _poll(client, url, held)
     assert changed.status_code == 200
-    assert "Eskalerad till SA" in changed.content.decode()
+    html = changed.content.decode()
+    assert 'id="incident-page"' in html and "Eskalerad till SA" in html
+    # The poll answers as the page would: the same part, for the same viewer.
+    assert _poll_headers(html) != held
+    assert _poll(client, url, _poll_headers(html))[0].status_code == 204
     assert client.get(reverse("incidents:part", args=[incident.pk, "okand"]), headers=HTMX).status_code == 404
-    assert client.get(reverse("incidents:part", args=[999999, "lage"]), headers=HTMX).status_code == 404
+    assert client.get(reverse("incidents:part", args=[999999, "sida"]), headers=HTMX).status_code == 404
+
+
+def test_each_kind_of_viewer_polls_their_own_page(client, sa, vs, open_incident):
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    url = reverse("incidents:part", args=[incident.pk, "sida"])
+    client.force_login(sa)
+    theirs = client.get(url, headers=HTMX).content.decode()
+    assert "/atgard/acknowledge/" in theirs
+    client.force_login(vs)
+    mine = client.get(url, headers=HTMX).content.decode()
+    assert "/atgard/acknowledge/" not in mine and 'id="incident-page"' in mine
 
 
 def test_a_polled_part_is_only_for_people_who_may_see_incidents(client, make_user, open_incident):
     incident = open_incident()
     client.force_login(make_user(username="utan-roll"))
-    response = client.get(reverse("incidents:part", args=[incident.pk, "lage"]), headers=HTMX)
+    response = client.get(reverse("incidents:part", args=[incident.pk, "sida"]), headers=HTMX)
     assert response.status_code == 403
     assert "Sesam LMN svarar inte" not in response.content.decode()
 

@@ -53,23 +53,41 @@ document.addEventListener("DOMContentLoaded", function () {
   window.addEventListener("hashchange", openTarget);
   openTarget();
 
-  // The live list refreshes itself. Say so to screen readers only when the number changes.
+  // The live list refreshes itself. Say so to screen readers when the number changes, and
+  // which incident changed state to what.
   var liveStatus = document.getElementById("live-status");
   var lastCount = null;
+  var lastStates = null;
+  function statesOf(list) {
+    var states = {};
+    list.querySelectorAll("tr[data-incident]").forEach(function (row) { states[row.dataset.incident] = row.dataset.state; });
+    return states;
+  }
   function announceCount() {
     var list = document.getElementById("live-list");
     if (!liveStatus || !list) {
       return;
     }
+    var said = [];
     var count = list.dataset.count;
     if (lastCount !== null && count !== lastCount) {
       var n = parseInt(count, 10);
-      var text = n === 0 ? liveStatus.dataset.templateNone
+      said.push(n === 0 ? liveStatus.dataset.templateNone
         : n === 1 ? liveStatus.dataset.templateOne
-        : n + " " + liveStatus.dataset.templateMany;
-      liveStatus.textContent = text;
+        : n + " " + liveStatus.dataset.templateMany);
+    }
+    var states = statesOf(list);
+    if (lastStates !== null) {
+      list.querySelectorAll("tr[data-incident]").forEach(function (row) {
+        var before = lastStates[row.dataset.incident];
+        if (before !== undefined && before !== row.dataset.state) { said.push(row.dataset.announce); }
+      });
+    }
+    if (said.length) {
+      liveStatus.textContent = said.join(". ");
     }
     lastCount = count;
+    lastStates = states;
   }
   announceCount();
   document.body.addEventListener("htmx:afterSettle", announceCount);
@@ -126,6 +144,80 @@ document.addEventListener("DOMContentLoaded", function () {
     if (event.detail.xhr && event.detail.xhr.status === 204) {
       markChecked(event.detail.elt);
     }
+  });
+
+  // The incident page follows the incident by itself (#incident-page polls, runbook.polling).
+  // A form the person is typing in, has focus in or got back with errors is kept as it is:
+  // the fresh page's copy of that form is replaced by the one on screen. Should such a form
+  // have no place in the fresh page (its action is no longer offered), nothing is swapped and
+  // the change is only said, until the form is sent or emptied.
+  function formKey(form) { return form.getAttribute("action") || ""; }
+  function isBusy(form) {
+    if (form.contains(document.activeElement) && document.activeElement !== form) { return true; }
+    if (form.querySelector(".error-summary, [aria-invalid='true']")) { return true; }
+    return Array.prototype.some.call(form.elements, function (el) {
+      if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+      if (el.tagName === "SELECT") {
+        return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      return "defaultValue" in el && el.type !== "hidden" && el.value !== el.defaultValue;
+    });
+  }
+  function findForm(root, key) {
+    return Array.prototype.find.call(root.querySelectorAll("form"), function (f) { return formKey(f) === key; });
+  }
+  function detailsKey(details) {
+    var summary = details.querySelector("summary");
+    return details.id || (summary ? summary.textContent.trim() : "");
+  }
+  var announcer = document.getElementById("incident-announce");
+  function announceState(oldState, fresh) {
+    if (!announcer || !fresh || fresh.dataset.state === oldState) { return; }
+    announcer.textContent = announcer.dataset.template.replace("%(state)s", fresh.dataset.stateLabel);
+  }
+  var kept = null;
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var page = event.detail.elt;
+    if (!page || page.id !== "incident-page" || !event.detail.xhr || event.detail.xhr.status !== 200) { return; }
+    var fresh = new DOMParser().parseFromString(event.detail.serverResponse, "text/html").getElementById("incident-page");
+    if (!fresh) { return; }
+    var busy = Array.prototype.filter.call(page.querySelectorAll("form"), isBusy);
+    var homeless = busy.filter(function (form) { return !findForm(fresh, formKey(form)); });
+    if (homeless.length) {
+      event.detail.shouldSwap = false;  // tried again at the next poll: the page keeps its old ETag
+      announceState(page.dataset.state, fresh);
+      return;
+    }
+    var active = document.activeElement;
+    kept = {
+      state: page.dataset.state,
+      forms: busy,
+      active: page.contains(active) ? active : null,
+      selection: active && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null,
+      open: Array.prototype.filter.call(page.querySelectorAll("details"), function (d) { return d.open; }).map(detailsKey),
+      closed: Array.prototype.filter.call(page.querySelectorAll("details"), function (d) { return !d.open; }).map(detailsKey),
+    };
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var page = document.getElementById("incident-page");
+    if (!kept || !page) { return; }
+    var was = kept;
+    kept = null;
+    was.forms.forEach(function (form) {
+      var place = findForm(page, formKey(form));
+      if (place) { place.replaceWith(form); }
+    });
+    page.querySelectorAll("details").forEach(function (d) {
+      var key = detailsKey(d);
+      if (was.open.indexOf(key) !== -1) { d.open = true; } else if (was.closed.indexOf(key) !== -1) { d.open = false; }
+    });
+    if (was.active && page.contains(was.active)) {
+      was.active.focus({ preventScroll: true });
+      if (was.selection) {
+        try { was.active.setSelectionRange(was.selection[0], was.selection[1]); } catch (e) { /* not a text field */ }
+      }
+    }
+    announceState(was.state, page);
   });
 
   // A refresh that was sent to the login page (the session ended) must not put the login
