@@ -528,7 +528,7 @@ async def measure(target, base, passwords, started, groups, args):
     unchanged_cpu = results["live poll, unchanged"][1] / results["/healthz (signed in)"][1]
     capacity = results["live poll, changed"][0] / results["/healthz (signed in)"][0]
     print(f"\n{target}: goals")
-    print(f"  live-list p99 {pct(poll.times, 99):.0f} ms (<= 200), errors in the mix "
+    print(f"  {poll_name(args)} p99 {pct(poll.times, 99):.0f} ms (<= 200), errors in the mix "
           f"{sum(s.errors for s in stats.values())} (0)")
     print(f"  unchanged poll {unchanged_cpu:.2f}x a signed-in /healthz in web CPU (<= 2)")
     print(f"  live fragment capacity {capacity * 100:.0f} % of /healthz's (>= 50 %; a changed poll served from the cache)")
