@@ -266,7 +266,8 @@ SESAM_UNREACHABLE = Scenario(
         ),
     ),
     caller_script=(
-        _("Sesam LMN går just nu inte att nå för någon användare. Felet är anmält till Region Skånes IT."),
+        # "anmäls", not "är anmält": the script is read from the report on, before the escalation.
+        _("Sesam LMN går just nu inte att nå för någon användare. Felet anmäls till Region Skånes IT."),
         _("Mer information och prognos finns på regionala driftinfo."),
         _("Vänligen avvakta och försök igen senare."),
         _CALLER_REPORT_TO_30000,

@@ -69,6 +69,8 @@ def test_while_sesam_is_unreachable_callers_are_asked_to_wait(clock, client, ks,
     assert lines[0].startswith("Sesam LMN går just nu inte att nå")
     assert WAIT in lines
     assert not any("reservrutin" in line.lower() for line in lines)
+    # Not escalated yet: the script must not tell callers that IT has been told.
+    assert not any("är anmält" in line or "har anmälts" in line for line in lines)
 
 
 def test_with_a_prognosis_the_script_says_when_service_is_expected(clock, client, ks, sa, vs, open_incident):
