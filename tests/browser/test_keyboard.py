@@ -301,4 +301,4 @@ def test_the_wide_figures_table_can_be_scrolled_from_the_keyboard(make_user, new
     assert region.evaluate("e => e.scrollWidth > e.clientWidth"), "the table fits: nothing to scroll"
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("document.querySelector('.table-wrap[role=region]').scrollLeft > 0")
+    page.wait_for_function("() => document.querySelector('.table-wrap[role=region]').scrollLeft > 0")
