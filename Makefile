@@ -53,6 +53,7 @@ test-oidc-provider: $(OIDC_PROVIDER)
 # The habits the suite does not test: lint, types and the layers between apps.
 check: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -45,8 +45,11 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "runbook.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-" + "d" * 50)
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL, start_new_session=True)
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         time.sleep(0.5)
         import runbook.wsgi  # noqa: F401 - as a web process: the first ring's work done at start

@@ -58,6 +58,7 @@ ROLES = ("kundservice", "verksamhetsspecialist", "systemansvarig", "verksamhetsa
 
 # --- processes -------------------------------------------------------------------------------
 
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -157,6 +158,7 @@ def memory(pid):
 
 # --- the two targets ---------------------------------------------------------------------------
 
+
 def compose_commands():
     """web, worker and beat as docker-compose.yml runs them."""
     import yaml
@@ -166,8 +168,9 @@ def compose_commands():
 
 
 def manage(env, *args, **kwargs):
-    return subprocess.run([PYTHON, "manage.py", *args], env=env, cwd=ROOT, check=True,
-                          capture_output=True, text=True, **kwargs)
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], env=env, cwd=ROOT, check=True, capture_output=True, text=True, **kwargs
+    )
 
 
 def start_production(started, tmp, history_size):
@@ -179,20 +182,38 @@ def start_production(started, tmp, history_size):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     redis_port, web_port, stub_port = free_port(), free_port(), free_port()
-    started.start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                            "--save", "", "--appendonly", "no"], os.environ.copy())
+    started.start(
+        "redis",
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        os.environ.copy(),
+    )
     stubs = f"http://127.0.0.1:{stub_port}"
     env = {
-        **os.environ, "DEBUG": "0", "DEMO_MODE": "0", "SECRET_KEY": "bench-only-" + "y" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": DB_URL, "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
-        "SECURE_HSTS_SECONDS": "0", "TRUST_X_FORWARDED_PROTO": "0", "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING",
-        "SITE_URL": f"http://127.0.0.1:{web_port}", "STUBS_ENABLED": "1",
-        "VARDGIVARE_SKANE_URL": f"{stubs}/stubs/vardgivare_skane/", "DRIFTINFO_URL": f"{stubs}/stubs/driftinfo/",
-        "TELEPHONY_URL": f"{stubs}/stubs/telephony/", "EMAIL_URL": f"{stubs}/stubs/email/",
+        **os.environ,
+        "DEBUG": "0",
+        "DEMO_MODE": "0",
+        "SECRET_KEY": "bench-only-" + "y" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": DB_URL,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "TRUST_X_FORWARDED_PROTO": "0",
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "WARNING",
+        "SITE_URL": f"http://127.0.0.1:{web_port}",
+        "STUBS_ENABLED": "1",
+        "VARDGIVARE_SKANE_URL": f"{stubs}/stubs/vardgivare_skane/",
+        "DRIFTINFO_URL": f"{stubs}/stubs/driftinfo/",
+        "TELEPHONY_URL": f"{stubs}/stubs/telephony/",
+        "EMAIL_URL": f"{stubs}/stubs/email/",
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         # Capacity is measured, not abuse limits: a few users send every request from one address.
-        "OPEN_INCIDENT_LIMIT": "0", "API_RATE_PER_TOKEN": "", "API_RATE_PER_ADDRESS": "",
+        "OPEN_INCIDENT_LIMIT": "0",
+        "API_RATE_PER_TOKEN": "",
+        "API_RATE_PER_ADDRESS": "",
     }
     manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput", "-v0")
@@ -201,9 +222,25 @@ def start_production(started, tmp, history_size):
         manage(env, "seed_history", f"--incidents={history_size}", "--seed=14")
     commands = compose_commands()
     web = [a.replace("0.0.0.0:8000", f"127.0.0.1:{web_port}") for a in commands["web"]]
-    beat = [a if not a.startswith("--schedule=") else f"--schedule={tmp / 'celerybeat-schedule'}" for a in commands["beat"]]
-    started.start("stubs", ["gunicorn", "runbook.wsgi:application", "--bind", f"127.0.0.1:{stub_port}",
-                            "--workers", "1", "--threads", "4", "--worker-class", "gthread"], env)
+    beat = [
+        a if not a.startswith("--schedule=") else f"--schedule={tmp / 'celerybeat-schedule'}" for a in commands["beat"]
+    ]
+    started.start(
+        "stubs",
+        [
+            "gunicorn",
+            "runbook.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{stub_port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+        ],
+        env,
+    )
     started.start("web", web, env)
     started.start("worker", commands["worker"], env)
     started.start("beat", beat, env)
@@ -232,8 +269,14 @@ def make_users(env):
 def start_embedded(started, tmp):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")}
-    env.update(DATA_DIR=str(tmp), LOG_LEVEL="WARNING", PORT=str(port),
-               OPEN_INCIDENT_LIMIT="0", API_RATE_PER_TOKEN="", API_RATE_PER_ADDRESS="")
+    env.update(
+        DATA_DIR=str(tmp),
+        LOG_LEVEL="WARNING",
+        PORT=str(port),
+        OPEN_INCIDENT_LIMIT="0",
+        API_RATE_PER_TOKEN="",
+        API_RATE_PER_ADDRESS="",
+    )
     started.start("make-run", ["make", "run", f"PORT={port}"], env)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/healthz", 180)
@@ -249,12 +292,15 @@ def process_groups(started, groups):
     if groups is None:  # make run: whatever runs under it
         everything = children(started.procs["make-run"].pid)
         web = [p for p in everything if "runserver" in cmdline(p) or "gunicorn" in cmdline(p)]
-        shape = [p for p in everything if "manage.py" in cmdline(p) or "celery" in cmdline(p) or "gunicorn" in cmdline(p)]
+        shape = [
+            p for p in everything if "manage.py" in cmdline(p) or "celery" in cmdline(p) or "gunicorn" in cmdline(p)
+        ]
         return {"web": web, "all": shape}
     return {key: [p for name in names for p in children(started.procs[name].pid)] for key, names in groups.items()}
 
 
 # --- the load ----------------------------------------------------------------------------------
+
 
 class Stats:
     def __init__(self):
@@ -280,15 +326,23 @@ async def sign_in(base, username, passwords, connections=60):
     if username not in passwords:  # make run has one demo user per role
         username = username.rstrip("0123456789")
     password = passwords[username]
-    client = httpx.AsyncClient(base_url=base, timeout=30, follow_redirects=False,
-                               limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections,
-                                                   # under gunicorn's keep-alive (2 s): never reuse a
-                                                   # connection the server is closing
-                                                   keepalive_expiry=1.0))
+    client = httpx.AsyncClient(
+        base_url=base,
+        timeout=30,
+        follow_redirects=False,
+        limits=httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            # under gunicorn's keep-alive (2 s): never reuse a
+            # connection the server is closing
+            keepalive_expiry=1.0,
+        ),
+    )
     page = await client.get("/logga-in/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = await client.post("/logga-in/", data={"username": username, "password": password,
-                                                      "csrfmiddlewaretoken": token})
+    response = await client.post(
+        "/logga-in/", data={"username": username, "password": password, "csrfmiddlewaretoken": token}
+    )
     if response.status_code != 302:
         sys.exit(f"could not sign in as {username}: {response.status_code}")
     return client
@@ -322,7 +376,9 @@ async def open_loop(base, clients, args):
     live_ids = [item["id"] for item in live.json().get("items", [])] if live.status_code == 200 else []
     tasks = set()
     end = time.monotonic() + args.seconds
-    readers = [clients[r] for r in ("verksamhetsansvarig", "verksamhetsspecialist", "systemansvarig", "telefoniansvarig")]
+    readers = [
+        clients[r] for r in ("verksamhetsansvarig", "verksamhetsspecialist", "systemansvarig", "telefoniansvarig")
+    ]
     reporters = [clients[u] for u in ("kundservice", "kundservice2", "kundservice3", "kundservice4")]
 
     def launch(coro):
@@ -372,12 +428,18 @@ async def open_loop(base, clients, args):
     async def report(n):
         client = reporters[n % len(reporters)]
         data = {
-            "kundservice_reaches_sesam": "no", "prescribers_reach_sesam": "no", "rest_of_it_up": "yes",
-            "phones_work": "yes", "scenario": "sesam_unreachable", "summary": f"Lasttest {n}: Sesam LMN svarar inte",
-            "began_at": "", "csrfmiddlewaretoken": csrf_of(client) or "",
+            "kundservice_reaches_sesam": "no",
+            "prescribers_reach_sesam": "no",
+            "rest_of_it_up": "yes",
+            "phones_work": "yes",
+            "scenario": "sesam_unreachable",
+            "summary": f"Lasttest {n}: Sesam LMN svarar inte",
+            "began_at": "",
+            "csrfmiddlewaretoken": csrf_of(client) or "",
         }
-        response = await timed(stats["report"], lambda: client.post("/anmal/", data=data,
-                                                                    headers={"Referer": base + "/anmal/"}), (302,))
+        response = await timed(
+            stats["report"], lambda: client.post("/anmal/", data=data, headers={"Referer": base + "/anmal/"}), (302,)
+        )
         if response is not None and response.status_code == 302:
             found = re.search(r"/storning/(\d+)/", response.headers.get("Location", ""))
             if found:
@@ -393,8 +455,10 @@ async def open_loop(base, clients, args):
         await client.get("/anmal/")
     await asyncio.gather(
         *(person(n) for n in range(args.pollers)),
-        stream(args.pages, incident_page), stream(args.reports, report),
-        stream(args.history, history), stream(args.healthz, healthz),
+        stream(args.pages, incident_page),
+        stream(args.reports, report),
+        stream(args.history, history),
+        stream(args.healthz, healthz),
     )
     if tasks:
         await asyncio.wait(tasks, timeout=60)
@@ -418,6 +482,7 @@ async def closed_loop(client, path, seconds, concurrency, headers=None):
 
 
 # --- one target --------------------------------------------------------------------------------
+
 
 def run_target(target, args):
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-http-{target}-"))
@@ -449,10 +514,20 @@ async def measure(target, base, passwords, started, groups, args):
     for n in range(3):
         ks = clients["kundservice"]
         await ks.get("/anmal/")
-        await ks.post("/anmal/", headers={"Referer": base + "/anmal/"}, data={
-            "kundservice_reaches_sesam": "no", "prescribers_reach_sesam": "no", "rest_of_it_up": "yes",
-            "phones_work": "yes", "scenario": "sesam_unreachable", "summary": f"Före lasten {n}",
-            "began_at": "", "csrfmiddlewaretoken": csrf_of(ks)})
+        await ks.post(
+            "/anmal/",
+            headers={"Referer": base + "/anmal/"},
+            data={
+                "kundservice_reaches_sesam": "no",
+                "prescribers_reach_sesam": "no",
+                "rest_of_it_up": "yes",
+                "phones_work": "yes",
+                "scenario": "sesam_unreachable",
+                "summary": f"Före lasten {n}",
+                "began_at": "",
+                "csrfmiddlewaretoken": csrf_of(ks),
+            },
+        )
     for path in ("/", "/historik/", "/healthz"):
         for _ in range(3):
             await va.get(path)
@@ -468,19 +543,27 @@ async def measure(target, base, passwords, started, groups, args):
     web_cpu_mix = cpu_seconds(process_groups(started, groups)["web"]) - web_cpu_before
     load_after = os.getloadavg()
 
-    print(f"\n=== {target}: open-loop mix for {args.seconds:g} s ({elapsed:.0f} s with the stragglers), "
-          f"{len(live_ids)} live incidents at the end; load average {load_before[0]:.1f} before, "
-          f"{load_after[0]:.1f} after")
-    print(f"{'page':18}{'sent':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}{'p50 x healthz':>15}  codes")
+    print(
+        f"\n=== {target}: open-loop mix for {args.seconds:g} s ({elapsed:.0f} s with the stragglers), "
+        f"{len(live_ids)} live incidents at the end; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after"
+    )
+    print(
+        f"{'page':18}{'sent':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}{'p50 x healthz':>15}  codes"
+    )
     health_p50 = statistics.median(stats["/healthz"].times) if stats["/healthz"].times else float("nan")
     for name, s in stats.items():
         if not s.times:
             continue
         p50 = pct(s.times, 50)
-        print(f"{name:18}{len(s.times):7d}{len(s.times) / args.seconds:8.1f}{p50:9.1f}{pct(s.times, 95):9.1f}"
-              f"{pct(s.times, 99):9.1f}{s.errors:8d}{p50 / health_p50:14.1f}x  {dict(sorted(s.codes.items(), key=str))}")
+        print(
+            f"{name:18}{len(s.times):7d}{len(s.times) / args.seconds:8.1f}{p50:9.1f}{pct(s.times, 95):9.1f}"
+            f"{pct(s.times, 99):9.1f}{s.errors:8d}{p50 / health_p50:14.1f}x  {dict(sorted(s.codes.items(), key=str))}"
+        )
     total = sum(len(s.times) for s in stats.values())
-    print(f"web CPU over the mix: {web_cpu_mix:.1f} s for {total} requests ({web_cpu_mix / max(total, 1) * 1000:.2f} ms each)")
+    print(
+        f"web CPU over the mix: {web_cpu_mix:.1f} s for {total} requests ({web_cpu_mix / max(total, 1) * 1000:.2f} ms each)"
+    )
 
     # Closed loop, one page at a time: capacity and web CPU per request, with fresh connections.
     await asyncio.sleep(5)  # the last reports' notices delivered
@@ -501,7 +584,9 @@ async def measure(target, base, passwords, started, groups, args):
         ("Historik", "/historik/", None),
     ]
     print(f"\n{target}: closed loop, {args.concurrency} clients, {args.phase_seconds:g} s a page")
-    print(f"{'page':26}{'req/s':>8}{'p50 ms':>9}{'web CPU ms/req':>16}{'x healthz CPU':>15}{'capacity x healthz':>20}  codes")
+    print(
+        f"{'page':26}{'req/s':>8}{'p50 ms':>9}{'web CPU ms/req':>16}{'x healthz CPU':>15}{'capacity x healthz':>20}  codes"
+    )
     results = {}
     for name, path, headers in phases:
         if headers == "part":
@@ -513,8 +598,10 @@ async def measure(target, base, passwords, started, groups, args):
         cpu = (cpu_seconds(web) - before) / max(len(s.times), 1) * 1000
         results[name] = (len(s.times) / args.phase_seconds, cpu)
         base_rate, base_cpu = results["/healthz (signed in)"]
-        print(f"{name:26}{results[name][0]:8.0f}{pct(s.times, 50):9.1f}{cpu:16.2f}{cpu / base_cpu:14.1f}x"
-              f"{results[name][0] / base_rate:19.2f}x  {dict(sorted(s.codes.items(), key=str))}")
+        print(
+            f"{name:26}{results[name][0]:8.0f}{pct(s.times, 50):9.1f}{cpu:16.2f}{cpu / base_cpu:14.1f}x"
+            f"{results[name][0] / base_rate:19.2f}x  {dict(sorted(s.codes.items(), key=str))}"
+        )
 
     print(f"\n{target}: memory at rest (MiB)")
     rss_total = pss_total = 0
@@ -528,10 +615,14 @@ async def measure(target, base, passwords, started, groups, args):
     unchanged_cpu = results["live poll, unchanged"][1] / results["/healthz (signed in)"][1]
     capacity = results["live poll, changed"][0] / results["/healthz (signed in)"][0]
     print(f"\n{target}: goals")
-    print(f"  {poll_name(args)} p99 {pct(poll.times, 99):.0f} ms (<= 200), errors in the mix "
-          f"{sum(s.errors for s in stats.values())} (0)")
+    print(
+        f"  {poll_name(args)} p99 {pct(poll.times, 99):.0f} ms (<= 200), errors in the mix "
+        f"{sum(s.errors for s in stats.values())} (0)"
+    )
     print(f"  unchanged poll {unchanged_cpu:.2f}x a signed-in /healthz in web CPU (<= 2)")
-    print(f"  live fragment capacity {capacity * 100:.0f} % of /healthz's (>= 50 %; a changed poll served from the cache)")
+    print(
+        f"  live fragment capacity {capacity * 100:.0f} % of /healthz's (>= 50 %; a changed poll served from the cache)"
+    )
     print(f"  RSS at rest {rss_total:.0f} MiB (<= 600)")
     for client in clients.values():
         await client.aclose()
@@ -543,8 +634,12 @@ def main():
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--pollers", type=int, default=200)
     parser.add_argument("--poll-every", type=float, default=5)
-    parser.add_argument("--poll", choices=("live", "incident"), default="live",
-                        help="what the pollers poll: the live list, or one incident's page")
+    parser.add_argument(
+        "--poll",
+        choices=("live", "incident"),
+        default="live",
+        help="what the pollers poll: the live list, or one incident's page",
+    )
     parser.add_argument("--pages", type=float, default=10, help="incident pages a second")
     parser.add_argument("--reports", type=float, default=2, help="reports a second")
     parser.add_argument("--history", type=float, default=1, help="Historik a second")

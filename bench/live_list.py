@@ -24,8 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runbook_bench_live")
 os.environ.update(
-    DATABASE_URL=URL, DEBUG="0", DEMO_MODE="0", SECURE_SSL_REDIRECT="0", OPEN_INCIDENT_LIMIT="0",
-    ALLOWED_HOSTS="testserver,127.0.0.1", SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
+    DATABASE_URL=URL,
+    DEBUG="0",
+    DEMO_MODE="0",
+    SECURE_SSL_REDIRECT="0",
+    OPEN_INCIDENT_LIMIT="0",
+    ALLOWED_HOSTS="testserver,127.0.0.1",
+    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
     DJANGO_SETTINGS_MODULE="runbook.settings",
 )
 

@@ -58,14 +58,22 @@ def environment():
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
-        "DEBUG": "0", "DEMO_MODE": "0", "STUBS_ENABLED": "1", "SECURE_SSL_REDIRECT": "0",
-        "PORT": str(WEB_PORT), "SITE_URL": base,
+        "DEBUG": "0",
+        "DEMO_MODE": "0",
+        "STUBS_ENABLED": "1",
+        "SECURE_SSL_REDIRECT": "0",
+        "PORT": str(WEB_PORT),
+        "SITE_URL": base,
         "VARDGIVARE_SKANE_URL": f"{base}/stubs/vardgivare_skane/",
         "DRIFTINFO_URL": f"{base}/stubs/driftinfo/",
         "TELEPHONY_URL": f"{base}/stubs/telephony/",
-        "EMAIL_URL": "", "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(SMTP_PORT),
-        "NOTIFY_SWEEP_SECONDS": str(SWEEP_SECONDS), "TIMER_SWEEP_SECONDS": "30",
-        "CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING",
+        "EMAIL_URL": "",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(SMTP_PORT),
+        "NOTIFY_SWEEP_SECONDS": str(SWEEP_SECONDS),
+        "TIMER_SWEEP_SECONDS": "30",
+        "CONN_MAX_AGE": "60",
+        "LOG_LEVEL": "WARNING",
         # One bench user opens every incident: the per-person limit would stop it.
         "OPEN_INCIDENT_LIMIT": "0",
     }
@@ -101,17 +109,22 @@ def main():
 
     def start(name, cmd):
         log = open(log_dir / f"{name}.log", "w")
-        proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         procs.append(proc)
         return proc
 
     try:
         if not port_open(REDIS_PORT):
-            start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1",
-                            "--save", "", "--appendonly", "no"])
+            start(
+                "redis",
+                ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            )
             wait_port(REDIS_PORT)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], check=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME}"], check=True
+        )
         subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {DB_NAME}"], check=True)
         subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
 
@@ -121,13 +134,53 @@ def main():
         smtp = Controller(inbox, hostname="127.0.0.1", port=SMTP_PORT)
         smtp.start()
 
-        start("web", [python, "-m", "gunicorn", "runbook.wsgi", "-b", f"127.0.0.1:{WEB_PORT}",
-                      "-w", "4", "--threads", "4", "--log-level", "warning"])
-        start("worker", [python, "-m", "celery", "-A", "runbook", "worker", "--pool=threads",
-                         f"--concurrency={args.concurrency}", "--loglevel=WARNING",
-                         "--hostname=bench@%h", "--without-gossip", "--without-mingle"])
-        start("beat", [python, "-m", "celery", "-A", "runbook", "beat", "--loglevel=WARNING",
-                       f"--schedule={log_dir / 'celerybeat-schedule'}"])
+        start(
+            "web",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "runbook.wsgi",
+                "-b",
+                f"127.0.0.1:{WEB_PORT}",
+                "-w",
+                "4",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+        )
+        start(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "runbook",
+                "worker",
+                "--pool=threads",
+                f"--concurrency={args.concurrency}",
+                "--loglevel=WARNING",
+                "--hostname=bench@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+        )
+        start(
+            "beat",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "runbook",
+                "beat",
+                "--loglevel=WARNING",
+                f"--schedule={log_dir / 'celerybeat-schedule'}",
+            ],
+        )
         wait_port(WEB_PORT)
 
         sys.path.insert(0, str(BASE_DIR))
@@ -166,8 +219,12 @@ def percentile(values, p):
 
 def summary(latencies):
     ms = [v * 1000 for v in latencies]
-    return {"notices": len(ms), "median_ms": round(statistics.median(ms), 1),
-            "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1)}
+    return {
+        "notices": len(ms),
+        "median_ms": round(statistics.median(ms), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "max_ms": round(max(ms), 1),
+    }
 
 
 def run(args, inbox):
@@ -199,8 +256,11 @@ def run(args, inbox):
         return commits
 
     def latencies(commits, timeout):
-        keys = dict(Notification.objects.filter(incident_id__in=commits).exclude(channel="email")
-                    .values_list("idempotency_key", "incident_id"))
+        keys = dict(
+            Notification.objects.filter(incident_id__in=commits)
+            .exclude(channel="email")
+            .values_list("idempotency_key", "incident_id")
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             got = StubMessage.objects.filter(idempotency_key__in=keys).count()
@@ -238,8 +298,12 @@ def run(args, inbox):
 
     commits = commit_incidents(args.n_emptied, after_commit=empty_the_broker)
     values, expected, dupes = latencies(commits, 120)
-    results["broker_emptied"] = {**summary(values), "expected": expected, "duplicates_at_receiver": dupes,
-                                 "doorbell_messages_dropped": sum(dropped)}
+    results["broker_emptied"] = {
+        **summary(values),
+        "expected": expected,
+        "duplicates_at_receiver": dupes,
+        "doorbell_messages_dropped": sum(dropped),
+    }
 
     # For comparison: the send itself, in this process, no broker and no sweep involved.
     from notifications import services as notify_services
@@ -259,9 +323,7 @@ def run(args, inbox):
     kombu.pools.reset()
 
     # Fan-out: one e-mail to N subscribers.
-    Subscription.objects.bulk_create(
-        Subscription(email=f"prenumerant{i}@example.org") for i in range(args.subscribers)
-    )
+    Subscription.objects.bulk_create(Subscription(email=f"prenumerant{i}@example.org") for i in range(args.subscribers))
     incident = incident_services.open_incident(ks, scenario="sesam_unreachable", summary="bench fan-out")
     incident_services.escalate(vs, incident.pk)
     time.sleep(3)
@@ -280,7 +342,9 @@ def run(args, inbox):
         "write_transaction_s": round(committed - start, 3),
         "commit_to_last_received_s": round((inbox.last or committed) - committed, 2),
         "total_s": round((inbox.last or committed) - start, 2),
-        "sent_status": Notification.objects.filter(incident=incident, rule="reserve_alert_roles", status="sent").count(),
+        "sent_status": Notification.objects.filter(
+            incident=incident, rule="reserve_alert_roles", status="sent"
+        ).count(),
     }
     return results
 

@@ -30,8 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runbook_bench_pages")
 os.environ.update(
-    DATABASE_URL=BASE_URL, DEBUG="0", DEMO_MODE="0", SECURE_SSL_REDIRECT="0",
-    ALLOWED_HOSTS="testserver,127.0.0.1", SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
+    DATABASE_URL=BASE_URL,
+    DEBUG="0",
+    DEMO_MODE="0",
+    SECURE_SSL_REDIRECT="0",
+    ALLOWED_HOSTS="testserver,127.0.0.1",
+    SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 50),
     DJANGO_SETTINGS_MODULE="runbook.settings",
 )
 WARM_UP = 5
@@ -205,8 +209,10 @@ def main():
             use_database(database_name(size))
             for name, url in pages.items():
                 samples[size][name] += sample(client, url, per_round)
-    print(f"timed {per_round * args.rounds} requests per page and size in {args.rounds} rounds, "
-          f"{time.perf_counter() - t:.0f} s; load average now {os.getloadavg()[0]:.2f}")
+    print(
+        f"timed {per_round * args.rounds} requests per page and size in {args.rounds} rounds, "
+        f"{time.perf_counter() - t:.0f} s; load average now {os.getloadavg()[0]:.2f}"
+    )
 
     def median(size, name):
         return statistics.median(samples[size][name])

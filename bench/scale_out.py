@@ -55,40 +55,79 @@ def start_shape(started, tmp, n):
         conn.execute(f'CREATE DATABASE "{name}"')
     redis_port, stub_port = free_port(), free_port()
     web_ports = [free_port() for _ in range(n)]
-    started.start("redis", ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                            "--save", "", "--appendonly", "no"], os.environ.copy())
+    started.start(
+        "redis",
+        ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        os.environ.copy(),
+    )
     stubs = f"http://127.0.0.1:{stub_port}"
     env = {
-        **os.environ, "DEBUG": "0", "DEMO_MODE": "0", "SECRET_KEY": "bench-only-" + "z" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1", "DATABASE_URL": DB_URL,
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0", "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "SECURE_HSTS_SECONDS": "0",
-        "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "SITE_URL": f"http://127.0.0.1:{web_ports[0]}",
-        "STUBS_ENABLED": "1", "VARDGIVARE_SKANE_URL": f"{stubs}/stubs/vardgivare_skane/",
-        "DRIFTINFO_URL": f"{stubs}/stubs/driftinfo/", "TELEPHONY_URL": f"{stubs}/stubs/telephony/",
-        "EMAIL_URL": f"{stubs}/stubs/email/", "OPEN_INCIDENT_LIMIT": "0", "API_RATE_PER_TOKEN": "",
-        "API_RATE_PER_ADDRESS": "", "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        **os.environ,
+        "DEBUG": "0",
+        "DEMO_MODE": "0",
+        "SECRET_KEY": "bench-only-" + "z" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": DB_URL,
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "WARNING",
+        "SITE_URL": f"http://127.0.0.1:{web_ports[0]}",
+        "STUBS_ENABLED": "1",
+        "VARDGIVARE_SKANE_URL": f"{stubs}/stubs/vardgivare_skane/",
+        "DRIFTINFO_URL": f"{stubs}/stubs/driftinfo/",
+        "TELEPHONY_URL": f"{stubs}/stubs/telephony/",
+        "EMAIL_URL": f"{stubs}/stubs/email/",
+        "OPEN_INCIDENT_LIMIT": "0",
+        "API_RATE_PER_TOKEN": "",
+        "API_RATE_PER_ADDRESS": "",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
     }
     try:
         manage(env, "migrate", "--noinput")
     except subprocess.CalledProcessError as error:
         sys.exit(error.stderr[-2000:])
     manage(env, "collectstatic", "--noinput", "-v0")
-    token = manage(env, "shell", "-c", (
-        "from django.contrib.auth import get_user_model\nfrom django.contrib.auth.models import Group\n"
-        "from runbook.services import issue_token\n"
-        "u = get_user_model().objects.create_user(username='ks-bench')\n"
-        "u.groups.add(Group.objects.get(name='kundservice'))\nprint(issue_token(u, 'bench')[1])\n"
-    )).stdout.strip().splitlines()[-1]
+    token = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth import get_user_model\nfrom django.contrib.auth.models import Group\n"
+                "from runbook.services import issue_token\n"
+                "u = get_user_model().objects.create_user(username='ks-bench')\n"
+                "u.groups.add(Group.objects.get(name='kundservice'))\nprint(issue_token(u, 'bench')[1])\n"
+            ),
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     commands = compose_commands()
-    started.start("stubs", ["gunicorn", "runbook.wsgi:application", "--bind", f"127.0.0.1:{stub_port}",
-                            "--workers", "1", "--threads", "8", "--worker-class", "gthread"], env)
+    started.start(
+        "stubs",
+        [
+            "gunicorn",
+            "runbook.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{stub_port}",
+            "--workers",
+            "1",
+            "--threads",
+            "8",
+            "--worker-class",
+            "gthread",
+        ],
+        env,
+    )
     for i, port in enumerate(web_ports):
         web = [a.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for a in commands["web"]]
         started.start(f"web{i}", web, env)
         started.start(f"worker{i}", commands["worker"] + [f"--hostname=w{i}@%h"], env)
-        beat = [a if not a.startswith("--schedule=") else f"--schedule={tmp / f'beat{i}'}"
-                for a in commands["beat"]]
+        beat = [a if not a.startswith("--schedule=") else f"--schedule={tmp / f'beat{i}'}" for a in commands["beat"]]
         started.start(f"beat{i}", beat, env)
     bases = [f"http://127.0.0.1:{port}" for port in web_ports]
     for base in bases + [stubs]:
@@ -108,8 +147,12 @@ def measure(n, args):
     started = Started(tmp)
     try:
         bases, stubs, token = start_shape(started, tmp, n)
-        rss = sum(memory(p)[0] for name, proc in started.procs.items()
-                  if name.startswith(("web", "worker", "beat")) for p in children(proc.pid))
+        rss = sum(
+            memory(p)[0]
+            for name, proc in started.procs.items()
+            if name.startswith(("web", "worker", "beat"))
+            for p in children(proc.pid)
+        )
         headers = {"Authorization": f"Bearer {token}"}
         clients = [httpx.Client(base_url=bases[i % n], headers=headers, timeout=60) for i in range(args.clients)]
         times, errors, lock = [], [0], threading.Lock()
@@ -117,7 +160,8 @@ def measure(n, args):
         def report(i):
             began = time.monotonic()
             answer = clients[i % args.clients].post(
-                "/api/v1/incidents", json={"scenario": "telephony_fault", "summary": f"Telefonin {i}"})
+                "/api/v1/incidents", json={"scenario": "telephony_fault", "summary": f"Telefonin {i}"}
+            )
             with lock:
                 times.append(time.monotonic() - began)
                 errors[0] += answer.status_code != 201
@@ -155,10 +199,14 @@ def measure(n, args):
         for client in clients:
             client.close()
         return {
-            "reports/s": args.reports / reported, "report p50 ms": statistics.median(times) * 1000,
-            "report p95 ms": pct(times, 95), "report errors": errors[0],
-            "notices/s": arrived / delivered, "notices arrived": f"{arrived}/{expected}",
-            "arrived twice": duplicates, "API list req/s": count[0] / args.seconds,
+            "reports/s": args.reports / reported,
+            "report p50 ms": statistics.median(times) * 1000,
+            "report p95 ms": pct(times, 95),
+            "report errors": errors[0],
+            "notices/s": arrived / delivered,
+            "notices arrived": f"{arrived}/{expected}",
+            "arrived twice": duplicates,
+            "API list req/s": count[0] / args.seconds,
             "RSS MiB at rest": rss,
         }
     finally:

@@ -67,8 +67,14 @@ def start_worker(broker_url):
     command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]["command"]
     env = {**os.environ, "CELERY_BROKER_URL": broker_url, "LOG_LEVEL": "WARNING"}
     log = open(os.devnull, "w")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / command[0]), *command[1:]], cwd=ROOT, env=env,
-                            stdout=log, stderr=log, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / command[0]), *command[1:]],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     time.sleep(8)  # up and consuming before the first deadline is rung
     return proc
 
@@ -95,7 +101,9 @@ def main():
     redis_port = free_port()
     redis_proc = subprocess.Popen(
         ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     os.environ["CELERY_BROKER_URL"] = redis_url
@@ -138,8 +146,10 @@ def main():
     ks, _ = User.objects.get_or_create(username="bench-kundservice")
     ks.groups.add(Group.objects.get(name="kundservice"))
     interval = timedelta(seconds=args.interval)
-    print(f"PostgreSQL {connection.pg_version}, sweep interval {args.interval:g} s, "
-          f"{args.workers} worker threads, RESERVE_ROUTINE_AFTER {settings.RESERVE_ROUTINE_AFTER}")
+    print(
+        f"PostgreSQL {connection.pg_version}, sweep interval {args.interval:g} s, "
+        f"{args.workers} worker threads, RESERVE_ROUTINE_AFTER {settings.RESERVE_ROUTINE_AFTER}"
+    )
 
     # --- 1. a minute full of deadlines, with the broker up and with it emptied --------------
     incidents = []
@@ -155,8 +165,9 @@ def main():
         worker = start_worker(redis_url) if broker_up else None
         # Put every deadline in one minute, starting two intervals from now.
         minute = timezone.now() + 2 * interval
-        timers = list(Timer.objects.pending().filter(
-            kind=Timer.Kind.RESERVE_ROUTINE, incident__in=opened).order_by("id"))
+        timers = list(
+            Timer.objects.pending().filter(kind=Timer.Kind.RESERVE_ROUTINE, incident__in=opened).order_by("id")
+        )
         for i, timer in enumerate(timers):
             timer.due_at = minute + timedelta(seconds=60 * i / len(timers))
         Timer.objects.bulk_update(timers, ["due_at"])
@@ -200,15 +211,22 @@ def main():
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
 
-        fired = list(Timer.objects.filter(
-            kind=Timer.Kind.RESERVE_ROUTINE, state=Timer.State.FIRED, incident__in=opened, due_at__gte=minute))
+        fired = list(
+            Timer.objects.filter(
+                kind=Timer.Kind.RESERVE_ROUTINE, state=Timer.State.FIRED, incident__in=opened, due_at__gte=minute
+            )
+        )
         late = [(t.fired_at - t.due_at).total_seconds() for t in fired]
         missed = Timer.objects.pending().filter(incident__in=opened, due_at__lte=last_due).count()
         activation_counts = list(
-            Incident.objects.filter(pk__in=[i.pk for i in opened]).annotate(
-                n=Count("events", filter=Q(events__kind=TimelineEvent.Kind.TRANSITION,
-                                           events__data__name="activate_reserve_routine"))
-            ).values_list("n", flat=True)
+            Incident.objects.filter(pk__in=[i.pk for i in opened])
+            .annotate(
+                n=Count(
+                    "events",
+                    filter=Q(events__kind=TimelineEvent.Kind.TRANSITION, events__data__name="activate_reserve_routine"),
+                )
+            )
+            .values_list("n", flat=True)
         )
         duplicated = sum(n - 1 for n in activation_counts if n > 1)
         not_activated = sum(1 for n in activation_counts if n == 0)
@@ -216,14 +234,18 @@ def main():
         p50, p99, worst = percentile(late, 50), percentile(late, 99), max(late) if late else float("nan")
         early = sum(1 for x in late if x < 0)
         label = "broker up (doorbell and sweep)" if broker_up else "broker emptied after every sweep (sweep only)"
-        print(f"{args.incidents} deadlines in one minute, sweep every {args.interval:g} s, {label}; "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{args.incidents} deadlines in one minute, sweep every {args.interval:g} s, {label}; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"  fired       {len(fired)}   (incidents now in reserve routine: {in_reserve}; early: {early})")
         print(f"  missed      {missed}   (incidents never activated: {not_activated})")
         print(f"  duplicated  {duplicated}")
         iv = args.interval
-        print(f"  lateness    p50 {p50:.2f} s ({p50 / iv:.2f} intervals)   p99 {p99:.2f} s ({p99 / iv:.2f} intervals)"
-              f"   max {worst:.2f} s ({worst / iv:.2f} intervals)")
+        print(
+            f"  lateness    p50 {p50:.2f} s ({p50 / iv:.2f} intervals)   p99 {p99:.2f} s ({p99 / iv:.2f} intervals)"
+            f"   max {worst:.2f} s ({worst / iv:.2f} intervals)"
+        )
         busy = sorted(sweep_seconds)
         print(f"  sweeps      {len(busy)} run, longest {busy[-1]:.2f} s")
         limit = 1.0 if broker_up else iv
@@ -259,30 +281,56 @@ def main():
     for start in range(0, args.history, batch):
         size = min(batch, args.history - start)
         created = Incident.objects.bulk_create(
-            Incident(scenario="sesam_unreachable", state=State.CLOSED, summary="Historik",
-                     began_at=ended_at - timedelta(hours=6), reported_at=ended_at - timedelta(hours=6),
-                     reported_by=ks, ended_at=ended_at)
+            Incident(
+                scenario="sesam_unreachable",
+                state=State.CLOSED,
+                summary="Historik",
+                began_at=ended_at - timedelta(hours=6),
+                reported_at=ended_at - timedelta(hours=6),
+                reported_by=ks,
+                ended_at=ended_at,
+            )
             for _ in range(size)
         )
         Timer.objects.bulk_create(
-            [Timer(incident=i, kind=Timer.Kind.RESERVE_ROUTINE, due_at=ended_at - timedelta(hours=2),
-                   state=Timer.State.FIRED, fired_at=ended_at - timedelta(hours=2), outcome="activated")
-             for i in created]
-            + [Timer(incident=i, kind=Timer.Kind.ACK_TIMEOUT, due_at=ended_at - timedelta(hours=5),
-                     state=Timer.State.CANCELLED, cancelled_at=ended_at - timedelta(hours=6), outcome="acknowledged")
-               for i in created]
+            [
+                Timer(
+                    incident=i,
+                    kind=Timer.Kind.RESERVE_ROUTINE,
+                    due_at=ended_at - timedelta(hours=2),
+                    state=Timer.State.FIRED,
+                    fired_at=ended_at - timedelta(hours=2),
+                    outcome="activated",
+                )
+                for i in created
+            ]
+            + [
+                Timer(
+                    incident=i,
+                    kind=Timer.Kind.ACK_TIMEOUT,
+                    due_at=ended_at - timedelta(hours=5),
+                    state=Timer.State.CANCELLED,
+                    cancelled_at=ended_at - timedelta(hours=6),
+                    outcome="acknowledged",
+                )
+                for i in created
+            ]
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE incidents_timer; ANALYZE incidents_incident")
     print()
-    print(f"added {args.history} ended incidents ({Timer.objects.count() - rows_before} timer rows) "
-          f"in {time.perf_counter() - t:.1f} s")
+    print(
+        f"added {args.history} ended incidents ({Timer.objects.count() - rows_before} timer rows) "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
     after = idle_cost()
     print("idle sweep (nothing due), median / p99 of 200 runs:")
     print(f"  {rows_before:>7} timer rows: {before[0]:.2f} ms / {before[1]:.2f} ms")
     print(f"  {Timer.objects.count():>7} timer rows: {after[0]:.2f} ms / {after[1]:.2f} ms")
     sql, params = (
-        Timer.objects.due(timezone.now()).order_by("due_at", "id").values_list("pk", "incident_id")[:200]
+        Timer.objects.due(timezone.now())
+        .order_by("due_at", "id")
+        .values_list("pk", "incident_id")[:200]
         .query.sql_with_params()
     )
     with connection.cursor() as cursor:

@@ -5,7 +5,6 @@ through ``selectors``; a refusal is a ``services.ActionRefused`` that ``runbook.
 into the one error shape.
 """
 
-
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,7 +153,12 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
     }
 
 
-@router.get("/{incident_id}", response={200: IncidentOut, **READ_ERRORS}, summary="Read an incident", operation_id="readIncident")
+@router.get(
+    "/{incident_id}",
+    response={200: IncidentOut, **READ_ERRORS},
+    summary="Read an incident",
+    operation_id="readIncident",
+)
 def read_incident(request: HttpRequest, incident_id: int = Path(..., ge=1, le=MAX_ID)):
     """State, scenario, prognosis, timers, tasks, timeline, notifications and the
     transitions the caller may fire now."""
@@ -165,7 +169,8 @@ def read_incident(request: HttpRequest, incident_id: int = Path(..., ge=1, le=MA
 @router.post(
     "/{incident_id}/transitions/{name}",
     response={200: IncidentOut, **ERRORS},
-    summary="Fire a transition", operation_id="fireTransition",
+    summary="Fire a transition",
+    operation_id="fireTransition",
 )
 def fire_transition(
     request: HttpRequest,
@@ -187,11 +192,12 @@ def fire_transition(
 
 
 @router.put(
-    "/{incident_id}/prognosis", response={200: IncidentOut, **ERRORS}, summary="Record a prognosis", operation_id="recordPrognosis"
+    "/{incident_id}/prognosis",
+    response={200: IncidentOut, **ERRORS},
+    summary="Record a prognosis",
+    operation_id="recordPrognosis",
 )
-def record_prognosis(
-    request: HttpRequest, data: PrognosisIn, incident_id: int = Path(..., ge=1, le=MAX_ID)
-):
+def record_prognosis(request: HttpRequest, data: PrognosisIn, incident_id: int = Path(..., ge=1, le=MAX_ID)):
     """Ange prognos: when Sesam LMN is expected back, or `null` for “Ingen prognos”."""
     with in_record_language():
         services.record_prognosis(request.auth, incident_id, data.expected_at, note=data.note)
@@ -201,7 +207,8 @@ def record_prognosis(
 @router.post(
     "/{incident_id}/tasks/{task_id}/done",
     response={200: TaskOut, **ERRORS},
-    summary="Complete a task", operation_id="completeTask",
+    summary="Complete a task",
+    operation_id="completeTask",
 )
 def complete_task(
     request: HttpRequest,

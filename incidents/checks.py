@@ -16,22 +16,27 @@ def escalation_contacts_exist(app_configs=None, **kwargs):
     try:
         kinds = set(Contact.objects.filter(active=True).values_list("kind", flat=True))
     except DatabaseError as exc:
-        return [Warning(
-            f"Could not read the contacts ({exc.__class__.__name__}); run the check again after "
-            "`migrate`.",
-            id="runbook.W012",
-        )]
+        return [
+            Warning(
+                f"Could not read the contacts ({exc.__class__.__name__}); run the check again after `migrate`.",
+                id="runbook.W012",
+            )
+        ]
     missing = [
-        str(label) for kind, label in (
+        str(label)
+        for kind, label in (
             (Contact.Kind.SYSTEMANSVARIG, "Systemansvarig (SA)"),
             (Contact.Kind.SA_MANAGER, "Enhetschef för SA"),
-        ) if kind not in kinds
+        )
+        if kind not in kinds
     ]
     if missing:
-        return [Error(
-            f"No active contact for: {', '.join(missing)}. Escalation and SA's fallback would "
-            "have nobody to call or e-mail.",
-            hint="Add them in the admin under Kontakter (with phone and e-mail).",
-            id="runbook.E012",
-        )]
+        return [
+            Error(
+                f"No active contact for: {', '.join(missing)}. Escalation and SA's fallback would "
+                "have nobody to call or e-mail.",
+                hint="Add them in the admin under Kontakter (with phone and e-mail).",
+                id="runbook.E012",
+            )
+        ]
     return []

@@ -55,10 +55,12 @@ def caller_script(incident, now=None, reached_reserve=None):
         if reached_reserve is None:
             reached_reserve = State.RESERVE_ROUTINE in flows.reached_states(incident)
         if reached_reserve:
-            lines.append(_(
-                "Akuta förskrivningar som togs emot under reservrutinen förs in i Sesam LMN av "
-                "Kundservice; förskrivaren behöver inte skicka dem igen."
-            ))
+            lines.append(
+                _(
+                    "Akuta förskrivningar som togs emot under reservrutinen förs in i Sesam LMN av "
+                    "Kundservice; förskrivaren behöver inte skicka dem igen."
+                )
+            )
         return CallerScript("restored", tuple(str(line) for line in lines))
     if not incident.is_live:
         return None
@@ -130,12 +132,16 @@ def clocks(incident, now=None, timers=None):
             held_until = flows.reserve_routine_held_until(incident, now)
             if held_until is not None and timer.due_at <= held_until:
                 at = timezone.localtime(held_until).strftime("%H:%M")
-                result.append(Clock(
-                    timer.kind, held_until,
-                    _("Reservrutinen hålls av prognos till %(at)s och aktiveras då om ingen ny prognos ges")
-                    % {"at": at},
-                    held_by_prognosis=True, timer=timer,
-                ))
+                result.append(
+                    Clock(
+                        timer.kind,
+                        held_until,
+                        _("Reservrutinen hålls av prognos till %(at)s och aktiveras då om ingen ny prognos ges")
+                        % {"at": at},
+                        held_by_prognosis=True,
+                        timer=timer,
+                    )
+                )
                 continue
         result.append(Clock(timer.kind, timer.due_at, str(timer.clock_text()), timer=timer))
     return sorted(result, key=lambda clock: clock.due_at)
@@ -198,11 +204,15 @@ def next_step(user, incident, *, transitions, can, my_tasks, waiting_on, close_b
             return NextStep("caller_script", label=_("Att säga till förskrivare som ringer"))
         if role == Role.SYSTEMANSVARIG:
             if "acknowledge" in names:
-                return transition("acknowledge", _("Kvittera eskaleringen: då vet Hjälpmedel att du har tagit emot den."))
+                return transition(
+                    "acknowledge", _("Kvittera eskaleringen: då vet Hjälpmedel att du har tagit emot den.")
+                )
             if can.get("prognosis") and not incident.has_valid_prognosis(now):
-                return NextStep("prognosis", label=_("Ange prognos"), text=_(
-                    "Ange när Sesam LMN väntas gå att nå igen, eller ”Ingen prognos”."
-                ))
+                return NextStep(
+                    "prognosis",
+                    label=_("Ange prognos"),
+                    text=_("Ange när Sesam LMN väntas gå att nå igen, eller ”Ingen prognos”."),
+                )
         if role == Role.VERKSAMHETSSPECIALIST:
             for name in ("escalate", "await_it"):
                 if name in names:
@@ -210,20 +220,26 @@ def next_step(user, incident, *, transitions, can, my_tasks, waiting_on, close_b
         if role == Role.VERKSAMHETSANSVARIG and "close" in names:
             if close_blockers:
                 return NextStep(
-                    "close", label=_("Kan inte avslutas än"), blockers=tuple(str(b) for b in close_blockers),
+                    "close",
+                    label=_("Kan inte avslutas än"),
+                    blockers=tuple(str(b) for b in close_blockers),
                     anchor="action-close",
                 )
             return NextStep(
-                "close", label=_("Avsluta"), text=_("Inget hindrar att störningen avslutas efter uppföljning."),
+                "close",
+                label=_("Avsluta"),
+                text=_("Inget hindrar att störningen avslutas efter uppföljning."),
                 anchor="action-close",
             )
         own = [task for task in my_tasks if task.role == role]
         if own:
             return NextStep("task", label=_("Din uppgift"), task=own[0])
         if role == Role.VERKSAMHETSANSVARIG and incident.is_live:
-            return NextStep("close", label=_("Kan inte avslutas än"), blockers=(
-                _("Driften är inte återställd (”Driften återställd”)."),
-            ))
+            return NextStep(
+                "close",
+                label=_("Kan inte avslutas än"),
+                blockers=(_("Driften är inte återställd (”Driften återställd”)."),),
+            )
     if incident.is_live or incident.state == State.RESOLVED:
         return NextStep("wait", label=_("Väntar på"), text=str(waiting_on))
     return None

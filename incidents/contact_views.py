@@ -16,30 +16,50 @@ class ContactForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Typ"), choices=Contact.Kind.choices)
     name = forms.CharField(label=gettext_lazy("Namn"), required=False)
     phone = forms.CharField(label=gettext_lazy("Telefon"), required=False)
-    email = forms.CharField(label=gettext_lazy("E-post"), required=False,
-                            widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    email = forms.CharField(
+        label=gettext_lazy("E-post"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     note = forms.CharField(label=gettext_lazy("Anmärkning"), required=False)
 
 
 class DutyHoursForm(forms.Form):
-    weekday = forms.TypedChoiceField(label=gettext_lazy("Veckodag"), choices=DutyHours.Weekday.choices, coerce=int,
-                                     error_messages={"invalid_choice": gettext_lazy("Välj en veckodag.")})
-    start = forms.TimeField(label=gettext_lazy("Från"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                            error_messages={"required": gettext_lazy("Ange starttiden som TT:MM."),
-                                            "invalid": gettext_lazy("Ange starttiden som TT:MM.")})
-    end = forms.TimeField(label=gettext_lazy("Till"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                          error_messages={"required": gettext_lazy("Ange sluttiden som TT:MM."),
-                                          "invalid": gettext_lazy("Ange sluttiden som TT:MM.")})
+    weekday = forms.TypedChoiceField(
+        label=gettext_lazy("Veckodag"),
+        choices=DutyHours.Weekday.choices,
+        coerce=int,
+        error_messages={"invalid_choice": gettext_lazy("Välj en veckodag.")},
+    )
+    start = forms.TimeField(
+        label=gettext_lazy("Från"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": gettext_lazy("Ange starttiden som TT:MM."),
+            "invalid": gettext_lazy("Ange starttiden som TT:MM."),
+        },
+    )
+    end = forms.TimeField(
+        label=gettext_lazy("Till"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": gettext_lazy("Ange sluttiden som TT:MM."),
+            "invalid": gettext_lazy("Ange sluttiden som TT:MM."),
+        },
+    )
 
 
 def _page(request, *, contact_form=None, duty_form=None, editing=None, status=200):
-    return render(request, "incidents/contacts.html", {
-        "contacts": Contact.objects.filter(active=True).order_by("kind", "name"),
-        "contact_form": contact_form or ContactForm(),
-        "duty_hours": DutyHours.objects.order_by("weekday", "start"),
-        "duty_form": duty_form or DutyHoursForm(),
-        "editing": editing,
-    }, status=status)
+    return render(
+        request,
+        "incidents/contacts.html",
+        {
+            "contacts": Contact.objects.filter(active=True).order_by("kind", "name"),
+            "contact_form": contact_form or ContactForm(),
+            "duty_hours": DutyHours.objects.order_by("weekday", "start"),
+            "duty_form": duty_form or DutyHoursForm(),
+            "editing": editing,
+        },
+        status=status,
+    )
 
 
 def _forbidden(request):
@@ -81,9 +101,12 @@ def contact_list(request):
     if not form.is_valid():
         return _page(request, contact_form=form, editing=editing, status=400)
     return _call(
-        request, form,
+        request,
+        form,
         lambda: contacts.save_contact(request.user, editing.pk if editing else None, **form.cleaned_data),
-        _("Kontakten är sparad."), contact_form=form, editing=editing,
+        _("Kontakten är sparad."),
+        contact_form=form,
+        editing=editing,
     )
 
 
@@ -91,8 +114,12 @@ def contact_list(request):
 def contact_remove(request, contact_id):
     if not contacts.may_manage(request.user):
         return _forbidden(request)
-    return _call(request, ContactForm(), lambda: contacts.deactivate_contact(request.user, contact_id),
-                 _("Kontakten används inte längre."))
+    return _call(
+        request,
+        ContactForm(),
+        lambda: contacts.deactivate_contact(request.user, contact_id),
+        _("Kontakten används inte längre."),
+    )
 
 
 @require_POST
@@ -102,13 +129,22 @@ def duty_add(request):
     form = DutyHoursForm(request.POST)
     if not form.is_valid():
         return _page(request, duty_form=form, status=400)
-    return _call(request, form, lambda: contacts.add_duty_hours(request.user, **form.cleaned_data),
-                 _("Arbetstiden är sparad."), duty_form=form)
+    return _call(
+        request,
+        form,
+        lambda: contacts.add_duty_hours(request.user, **form.cleaned_data),
+        _("Arbetstiden är sparad."),
+        duty_form=form,
+    )
 
 
 @require_POST
 def duty_remove(request, duty_id):
     if not contacts.may_manage(request.user):
         return _forbidden(request)
-    return _call(request, DutyHoursForm(), lambda: contacts.remove_duty_hours(request.user, duty_id),
-                 _("Arbetstiden är borttagen."))
+    return _call(
+        request,
+        DutyHoursForm(),
+        lambda: contacts.remove_duty_hours(request.user, duty_id),
+        _("Arbetstiden är borttagen."),
+    )

@@ -58,7 +58,10 @@ def clean_contact(*, kind, name, phone="", email="", note=""):
     name = _text(name, "name", _("Namn"), NAME_MAX, required=True)
     phone = _text(phone, "phone", _("Telefon"), PHONE_MAX)
     if phone and not PHONE.match(phone):
-        raise InvalidInput(_("Telefonnumret får bara innehålla siffror, mellanslag, bindestreck, parenteser och ett inledande +."), "phone")
+        raise InvalidInput(
+            _("Telefonnumret får bara innehålla siffror, mellanslag, bindestreck, parenteser och ett inledande +."),
+            "phone",
+        )
     email = _text(email, "email", _("E-post"), EMAIL_MAX)
     if email:
         try:
@@ -119,7 +122,8 @@ def add_duty_hours(user, *, weekday, start, end):
     overlapping = DutyHours.objects.select_for_update().filter(weekday=weekday, start__lt=end, end__gt=start).first()
     if overlapping is not None:
         raise InvalidInput(
-            _("Tiden överlappar %(other)s. Ändra eller ta bort den först.") % {"other": overlapping}, "start")
+            _("Tiden överlappar %(other)s. Ändra eller ta bort den först.") % {"other": overlapping}, "start"
+        )
     return DutyHours.objects.create(weekday=weekday, start=start, end=end)
 
 

@@ -27,8 +27,7 @@ def ring(timer_id, incident_id, due_at, now=None):
 
     now = now or timezone.now()
     # Quick or not at all (runbook.doorbell): the sweep fires it when due.
-    doorbell.ring(FIRE_TIMER_TASK, (timer_id, incident_id),
-                  countdown=max(0.0, (due_at - now).total_seconds()))
+    doorbell.ring(FIRE_TIMER_TASK, (timer_id, incident_id), countdown=max(0.0, (due_at - now).total_seconds()))
 
 
 def ring_after_commit(timer):

@@ -56,12 +56,29 @@ def to_text(header, rows):
 
 def history_header():
     return [
-        _("Nummer"), _("Scenario"), _("Slutstatus"), _("Sammanfattning"), _("Störningen började"),
-        _("Anmäld"), _("Eskalerad"), _("Kvitterad"), _("Första prognos"), _("Reservrutin"),
-        _("Reservrutin manuellt"), _("Driften återställd"), _("Avslutad/makulerad"),
-        _("Min till eskalerad"), _("Min till kvitterad"), _("Min till prognos"),
-        _("Min till reservrutin"), _("Min till återställd"), _("Min till avslutad"),
-        _("Steg i tid"), _("Steg sent"), _("Steg ej utförda"), _("Omklassad"),
+        _("Nummer"),
+        _("Scenario"),
+        _("Slutstatus"),
+        _("Sammanfattning"),
+        _("Störningen började"),
+        _("Anmäld"),
+        _("Eskalerad"),
+        _("Kvitterad"),
+        _("Första prognos"),
+        _("Reservrutin"),
+        _("Reservrutin manuellt"),
+        _("Driften återställd"),
+        _("Avslutad/makulerad"),
+        _("Min till eskalerad"),
+        _("Min till kvitterad"),
+        _("Min till prognos"),
+        _("Min till reservrutin"),
+        _("Min till återställd"),
+        _("Min till avslutad"),
+        _("Steg i tid"),
+        _("Steg sent"),
+        _("Steg ej utförda"),
+        _("Omklassad"),
     ]
 
 
@@ -73,19 +90,38 @@ def history_rows(metrics_rows):
             scenarios.SCENARIOS[m.scenario].title if m.scenario in scenarios.SCENARIOS else m.scenario,
             states.get(m.final_state, m.final_state),
             m.incident.summary,
-            m.began_at, m.reported_at, m.escalated_at, m.acknowledged_at, m.first_prognosis_at,
-            m.reserve_at, m.reserve_by_hand if m.had_reserve_routine else None, m.resolved_at, m.ended_at,
-            minutes(m.secs_to_escalated), minutes(m.secs_to_acknowledged), minutes(m.secs_to_prognosis),
-            minutes(m.secs_to_reserve), minutes(m.secs_to_resolved), minutes(m.secs_to_closed),
-            m.steps_on_time, m.steps_late, m.steps_skipped, m.reclassified,
+            m.began_at,
+            m.reported_at,
+            m.escalated_at,
+            m.acknowledged_at,
+            m.first_prognosis_at,
+            m.reserve_at,
+            m.reserve_by_hand if m.had_reserve_routine else None,
+            m.resolved_at,
+            m.ended_at,
+            minutes(m.secs_to_escalated),
+            minutes(m.secs_to_acknowledged),
+            minutes(m.secs_to_prognosis),
+            minutes(m.secs_to_reserve),
+            minutes(m.secs_to_resolved),
+            minutes(m.secs_to_closed),
+            m.steps_on_time,
+            m.steps_late,
+            m.steps_skipped,
+            m.reclassified,
         ]
 
 
 def figures_text(figures, months, series):
     """Both tables of the figures page in one file, one after the other."""
-    rows = [[_("Störningar per månad och scenario")], [_("Månad"), *[label for _k, label in series], _("Summa"), _("Makulerade"), _("Reservrutin")]]
+    rows = [
+        [_("Störningar per månad och scenario")],
+        [_("Månad"), *[label for _k, label in series], _("Summa"), _("Makulerade"), _("Reservrutin")],
+    ]
     for label, counts, extra in months:
-        rows.append([label, *[counts.get(k, 0) for k, _l in series], sum(counts.values()), extra["cancelled"], extra["reserve"]])
+        rows.append(
+            [label, *[counts.get(k, 0) for k, _l in series], sum(counts.values()), extra["cancelled"], extra["reserve"]]
+        )
     rows.append([])
     rows.append([_("Tider från anmälan (minuter)"), _("Antal"), _("Median"), _("90:e percentil")])
     for d in figures["durations"]:
@@ -98,7 +134,12 @@ def figures_text(figures, months, series):
     rows.append([_("varav manuellt"), totals["reserve_by_hand"]])
     rows.append([_("varav manuellt före 4 timmar"), totals["reserve_early"]])
     rows.append([_("Eskaleringar"), totals["escalations"]])
-    rows.append([_("Kvitterade inom %(m)d min") % {"m": figures["ack_target"].total_seconds() // 60}, totals["acknowledged_in_time"]])
+    rows.append(
+        [
+            _("Kvitterade inom %(m)d min") % {"m": figures["ack_target"].total_seconds() // 60},
+            totals["acknowledged_in_time"],
+        ]
+    )
     rows.append([_("Andel kvitterade i tid (%)"), None if share is None else round(share * 100)])
     rows.append([_("Följde rutinen (alla steg i tid)"), totals["followed"]])
     header, *body = rows

@@ -97,12 +97,16 @@ def retire_tasks(incident: Incident, name: str | None = None) -> None:
             continue
         if step.ongoing and not incident.is_live:
             mark_task_done(
-                task, via="ended", message=_("Pågående uppgift avslutad (%(state)s): %(text)s")
+                task,
+                via="ended",
+                message=_("Pågående uppgift avslutad (%(state)s): %(text)s")
                 % {"state": incident.get_state_display(), "text": task.short_text()},
             )
         elif step.done_by and not can_still_happen(incident, step.done_by):
             mark_task_done(
-                task, via="moot", moot=True,
+                task,
+                via="moot",
+                moot=True,
                 message=_("Uppgiften behövs inte längre (%(state)s): %(text)s")
                 % {"state": incident.get_state_display(), "text": task.short_text()},
             )
@@ -123,9 +127,16 @@ def steps_delivered(incident: Incident, channel: str, action: str, what: str) ->
     """A message the app sent was delivered: the steps it does are done by the system."""
     for task in incident.tasks.filter(done_at__isnull=True):
         step = _step_of(task)
-        if step is not None and step.delivered_by and step.delivered_by[0] == channel and action in step.delivered_by[1]:
+        if (
+            step is not None
+            and step.delivered_by
+            and step.delivered_by[0] == channel
+            and action in step.delivered_by[1]
+        ):
             mark_task_done(
-                task, via="delivery", note=what,
+                task,
+                via="delivery",
+                note=what,
                 message=_("Uppgift klar – appen har levererat: %(text)s") % {"text": task.short_text()},
             )
 
@@ -156,6 +167,7 @@ def on_reclassified(incident: Incident, previous_scenario: str, *, actor: User |
 
 
 # --- deadlines (DESIGN section 4) -------------------------------------------------------
+
 
 def arm_timer(incident: Incident, kind: str, due_at: datetime) -> Timer:
     stamps.touch(incident)
@@ -269,9 +281,7 @@ def _base_key(step_key: str) -> str:
 
 def reached_states(incident: Incident) -> set[str]:
     states: set[str] = {State.REPORTED}
-    for data in incident.events.filter(kind=TimelineEvent.Kind.TRANSITION).values_list(
-        "data", flat=True
-    ):
+    for data in incident.events.filter(kind=TimelineEvent.Kind.TRANSITION).values_list("data", flat=True):
         states.add(data.get("to"))
     return states
 
@@ -290,9 +300,11 @@ def _delivered(incident: Incident, delivered_by: tuple[str, tuple[str, ...]]) ->
     the last delivered on its channel (a lavinmeddelande put on and taken off is not on)?"""
     channel, actions = delivered_by
     last = None
-    for data in incident.events.filter(kind=TimelineEvent.Kind.NOTIFICATION, data__status="sent").order_by(
-        "at", "id"
-    ).values_list("data", flat=True):
+    for data in (
+        incident.events.filter(kind=TimelineEvent.Kind.NOTIFICATION, data__status="sent")
+        .order_by("at", "id")
+        .values_list("data", flat=True)
+    ):
         if data.get("channel") == channel:
             last = data.get("action")
     return last in actions
@@ -319,17 +331,23 @@ def _make_tasks(
         task = _create_task(incident, scenario, step, now)
         if step.done_by == scenarios.ALL_ORDERS_ENTERED:
             if not incident.reserve_orders.filter(entered_in_sesam=False).exists():
-                mark_task_done(task, via=step.done_by, message=_(
-                    "Uppgift klar – inga akuta förskrivningar väntar på att läggas in: %(text)s"
-                ) % {"text": task.short_text()})
+                mark_task_done(
+                    task,
+                    via=step.done_by,
+                    message=_("Uppgift klar – inga akuta förskrivningar väntar på att läggas in: %(text)s")
+                    % {"text": task.short_text()},
+                )
         elif step.done_by:
             if done_already is None:
                 done_already = _actions_done(incident)
             if step.done_by in done_already:
                 mark_task_done(task, actor=None, via=step.done_by)
         if step.delivered_by and _delivered(incident, step.delivered_by):
-            mark_task_done(task, via="delivery", message=_("Uppgift klar – appen har redan levererat: %(text)s")
-                           % {"text": task.short_text()})
+            mark_task_done(
+                task,
+                via="delivery",
+                message=_("Uppgift klar – appen har redan levererat: %(text)s") % {"text": task.short_text()},
+            )
 
 
 def _create_task(
@@ -348,10 +366,12 @@ def _create_task(
     log_event(
         incident,
         TimelineEvent.Kind.TASK_CREATED,
-        _("Ny uppgift för %(role)s: %(text)s")
-        % {"role": Role.label(step.role), "text": task.short_text()},
+        _("Ny uppgift för %(role)s: %(text)s") % {"role": Role.label(step.role), "text": task.short_text()},
         data={
-            "task_id": task.pk, "step": step.key, "role": step.role, "scenario": scenario.key,
+            "task_id": task.pk,
+            "step": step.key,
+            "role": step.role,
+            "scenario": scenario.key,
             "due_at": task.due_at.isoformat() if task.due_at else None,
         },
         at=now,
@@ -375,8 +395,13 @@ def _step_of(task: Task) -> scenarios.Step | None:
 
 
 def mark_task_done(
-    task: Task, *, actor: User | None = None, via: str | None = None, message: str | None = None,
-    note: str = "", moot: bool = False,
+    task: Task,
+    *,
+    actor: User | None = None,
+    via: str | None = None,
+    message: str | None = None,
+    note: str = "",
+    moot: bool = False,
 ) -> None:
     """A task is done: by a person (``actor``), or by the system (``via`` says how; a
     ``moot`` task was not done but can no longer be, and the report counts it as not done)."""

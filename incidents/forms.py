@@ -48,23 +48,33 @@ class ReportForm(PageForm):
     """Anmäl störning: the triage guide proposes a scenario, the agent confirms it."""
 
     kundservice_reaches_sesam = forms.ChoiceField(
-        label=_("Kan Kundservice nå Sesam LMN?"), choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect, initial="unknown",
+        label=_("Kan Kundservice nå Sesam LMN?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+        initial="unknown",
     )
     prescribers_reach_sesam = forms.ChoiceField(
-        label=_("Kan förskrivarna nå Sesam LMN?"), choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect, initial="unknown",
+        label=_("Kan förskrivarna nå Sesam LMN?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+        initial="unknown",
     )
     rest_of_it_up = forms.ChoiceField(
-        label=_("Fungerar Region Skånes IT i övrigt?"), choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect, initial="unknown",
+        label=_("Fungerar Region Skånes IT i övrigt?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+        initial="unknown",
     )
     phones_work = forms.ChoiceField(
-        label=_("Fungerar telefonerna?"), choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect, initial="unknown",
+        label=_("Fungerar telefonerna?"),
+        choices=YES_NO_UNKNOWN,
+        widget=forms.RadioSelect,
+        initial="unknown",
     )
     scenario = forms.ChoiceField(
-        label=_("Scenario"), choices=scenarios.SCENARIO_CHOICES, widget=forms.RadioSelect,
+        label=_("Scenario"),
+        choices=scenarios.SCENARIO_CHOICES,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Välj det scenario som stämmer.")},
     )
     summary = forms.CharField(
@@ -75,11 +85,14 @@ class ReportForm(PageForm):
             n=SUMMARY_MAX,
         ),
         # The page counts the characters as they are typed (static/js/app.js).
-        widget=forms.Textarea(attrs={
-            "rows": 3, "data-limit": SUMMARY_MAX,
-            "data-count-text": _("%(n)d av %(l)d tecken"),
-            "data-over-text": _("%(n)d av %(l)d tecken: %(o)d för många. Korta texten innan du skickar."),
-        }),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "data-limit": SUMMARY_MAX,
+                "data-count-text": _("%(n)d av %(l)d tecken"),
+                "data-over-text": _("%(n)d av %(l)d tecken: %(o)d för många. Korta texten innan du skickar."),
+            }
+        ),
         error_messages={"required": _("Skriv en kort sammanfattning.")},
     )
     began_at = forms.DateTimeField(
@@ -94,9 +107,7 @@ class ReportForm(PageForm):
     def triage(self):
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         source = data or self.data
-        return scenarios.Triage(**{
-            name: _answer(source.get(name)) for name, _label in scenarios.Triage.QUESTIONS
-        })
+        return scenarios.Triage(**{name: _answer(source.get(name)) for name, _label in scenarios.Triage.QUESTIONS})
 
     def triage_answers(self):
         return {name: self.cleaned_data.get(name) for name, _label in scenarios.Triage.QUESTIONS}
@@ -116,8 +127,9 @@ def _bounded(check, value, *args):
 class NoteForm(PageForm):
     """The note that goes with an action (``transition``): one such form per action on the page."""
 
-    note = forms.CharField(label=_("Anteckning (valfritt)"), required=False, max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Anteckning (valfritt)"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, transition="", **kwargs):
         self.transition = transition
@@ -127,8 +139,11 @@ class NoteForm(PageForm):
 
 class CancelForm(PageForm):
     id_prefix = "cancel"
-    reason = forms.CharField(label=_("Skäl till makulering"), max_length=500,
-                             error_messages={"required": _("Ange varför störningen makuleras.")})
+    reason = forms.CharField(
+        label=_("Skäl till makulering"),
+        max_length=500,
+        error_messages={"required": _("Ange varför störningen makuleras.")},
+    )
 
 
 class PrognosisForm(PageForm):
@@ -136,10 +151,12 @@ class PrognosisForm(PageForm):
     kind = forms.ChoiceField(
         label=_("Prognos"),
         choices=[("at", _("Åter vid tidpunkt")), ("none", _("Ingen prognos"))],
-        widget=forms.RadioSelect, initial="at",
+        widget=forms.RadioSelect,
+        initial="at",
     )
     expected_at = forms.DateTimeField(
-        label=_("Förväntas åter"), required=False,
+        label=_("Förväntas åter"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
@@ -160,21 +177,30 @@ class PrognosisForm(PageForm):
 
 class CommentForm(PageForm):
     id_prefix = "comment"
-    text = forms.CharField(label=_("Anteckning"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": _("Skriv något i anteckningen.")})
+    text = forms.CharField(
+        label=_("Anteckning"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Skriv något i anteckningen.")},
+    )
 
 
 class CallerReportForm(PageForm):
     id_prefix = "caller"
-    functions = forms.CharField(label=_("Vad fungerar inte?"), max_length=500,
-                                error_messages={"required": _("Beskriv vad som inte fungerar.")})
+    functions = forms.CharField(
+        label=_("Vad fungerar inte?"), max_length=500, error_messages={"required": _("Beskriv vad som inte fungerar.")}
+    )
     error_message = forms.CharField(label=_("Felmeddelande (ordagrant)"), max_length=500, required=False)
-    prescribers = forms.IntegerField(label=_("Antal förskrivare"), min_value=1, max_value=10000, initial=1,
-                                     error_messages={"invalid": _("Ange ett heltal."),
-                                                     "min_value": _("Minst 1."),
-                                                     "max_value": _("Högst 10 000.")})
+    prescribers = forms.IntegerField(
+        label=_("Antal förskrivare"),
+        min_value=1,
+        max_value=10000,
+        initial=1,
+        error_messages={"invalid": _("Ange ett heltal."), "min_value": _("Minst 1."), "max_value": _("Högst 10 000.")},
+    )
     since = forms.DateTimeField(
-        label=_("Sedan när (valfritt)"), required=False,
+        label=_("Sedan när (valfritt)"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
@@ -199,8 +225,11 @@ class ReclassifyForm(PageForm):
 
 class ReserveOrderForm(PageForm):
     id_prefix = "order"
-    reference = forms.CharField(label=_("Blankettens referens"), max_length=60,
-                                help_text=_("Löpnummer på Beställningsblankett LMN. Inget personnummer."))
+    reference = forms.CharField(
+        label=_("Blankettens referens"),
+        max_length=60,
+        help_text=_("Löpnummer på Beställningsblankett LMN. Inget personnummer."),
+    )
     product_area = forms.ChoiceField(label=_("Produktområde"), choices=ReserveOrder.ProductArea.choices)
     prescriber_unit = forms.CharField(label=_("Förskrivarens enhet"), max_length=200)
 
@@ -212,15 +241,21 @@ class ReviewForm(PageForm):
 
     note = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
     what_happened = forms.CharField(
-        label=_("Vad hände"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Vad hände"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Skriv kort vad som hände innan störningen avslutas.")},
     )
     deviations = forms.CharField(
-        label=_("Avvikelser från rutinen"), max_length=4000, required=False,
+        label=_("Avvikelser från rutinen"),
+        max_length=4000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     actions = forms.CharField(
-        label=_("Åtgärder"), max_length=4000, required=False,
+        label=_("Åtgärder"),
+        max_length=4000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -249,7 +284,12 @@ class RenderedOnceMixin:
 
     def render(self, name, value, attrs=None, renderer=None):
         key = (
-            type(self), type(renderer), get_language(), name, repr(value), self.is_required,
+            type(self),
+            type(renderer),
+            get_language(),
+            name,
+            repr(value),
+            self.is_required,
             tuple(sorted((k, repr(v)) for k, v in (attrs or {}).items())),
             tuple(sorted((k, repr(v)) for k, v in self.attrs.items())),
         )
@@ -306,23 +346,32 @@ class HistoryFilterForm(PeriodMixin, forms.Form):
     """Historik's filters; every field is a GET parameter so a view can be shared as a link."""
 
     scenario = forms.ChoiceField(
-        label=_("Scenario"), required=False, choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES,
+        label=_("Scenario"),
+        required=False,
+        choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES,
         widget=FilterSelect,
     )
     fran = forms.DateField(label=_("Från och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
     till = forms.DateField(label=_("Till och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(
-        label=_("Slutstatus"), required=False,
+        label=_("Slutstatus"),
+        required=False,
         choices=[("", _("Alla")), ("closed", _("Avslutad")), ("cancelled", _("Makulerad"))],
         widget=FilterSelect,
     )
     reservrutin = forms.ChoiceField(
-        label=_("Reservrutin"), required=False,
+        label=_("Reservrutin"),
+        required=False,
         choices=[("", _("Alla")), ("ja", _("Ja")), ("nej", _("Nej"))],
         widget=FilterSelect,
     )
-    q = forms.CharField(label=_("Fritext"), required=False, max_length=200, widget=FilterTextInput,
-                        help_text=_("Söker i sammanfattning, anteckningar och uppföljning. #123 söker på nummer."))
+    q = forms.CharField(
+        label=_("Fritext"),
+        required=False,
+        max_length=200,
+        widget=FilterTextInput,
+        help_text=_("Söker i sammanfattning, anteckningar och uppföljning. #123 söker på nummer."),
+    )
     sortering = forms.ChoiceField(label=_("Sortering"), required=False, choices=SORT_CHOICES, widget=FilterSelect)
 
     def filters(self):

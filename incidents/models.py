@@ -94,9 +94,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     )
     ended_at = models.DateTimeField(null=True, blank=True)
 
-    prognosis_kind = models.CharField(
-        max_length=10, choices=PrognosisKind.choices, default=PrognosisKind.MISSING
-    )
+    prognosis_kind = models.CharField(max_length=10, choices=PrognosisKind.choices, default=PrognosisKind.MISSING)
     prognosis_at = models.DateTimeField(_("prognos"), null=True, blank=True)
 
     servicedesk_ref = models.CharField(_("ärende hos Servicedesk/Ritz"), max_length=60, blank=True)
@@ -119,11 +117,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-reported_at"]),
             # The live list: a handful of rows among all of history, found without a scan.
             models.Index(
-                fields=["-reported_at"], condition=~models.Q(state__in=ENDED_STATES), name="incident_live",
+                fields=["-reported_at"],
+                condition=~models.Q(state__in=ENDED_STATES),
+                name="incident_live",
             ),
             # The live list's stamp (stamps.live_stamp) read from the index alone.
             models.Index(
-                fields=["id", "version"], condition=~models.Q(state__in=ENDED_STATES), name="incident_live_stamp",
+                fields=["id", "version"],
+                condition=~models.Q(state__in=ENDED_STATES),
+                name="incident_live_stamp",
             ),
         ]
         constraints = [
@@ -190,7 +192,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         if open_tasks:
             reasons.append(
                 ngettext(
-                    "%(n)d uppgift är inte klar: %(titles)s", "%(n)d uppgifter är inte klara: %(titles)s",
+                    "%(n)d uppgift är inte klar: %(titles)s",
+                    "%(n)d uppgifter är inte klara: %(titles)s",
                     len(open_tasks),
                 )
                 % {"n": len(open_tasks), "titles": "; ".join(open_tasks)}
@@ -216,8 +219,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     # --- transitions (who may fire them is checked in services.py) -----------------------
 
-    @transition(field=state, source=State.REPORTED, target=State.ESCALATED,
-                conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)])
+    @transition(
+        field=state,
+        source=State.REPORTED,
+        target=State.ESCALATED,
+        conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)],
+    )
     def escalate(self):
         """Eskalera till systemansvarig."""
 
@@ -225,13 +232,21 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def acknowledge(self):
         """Kvittera."""
 
-    @transition(field=state, source=State.REPORTED, target=State.AWAITING_IT,
-                conditions=[_is_scenario(scenarios.FULL_IT_OUTAGE.key)])
+    @transition(
+        field=state,
+        source=State.REPORTED,
+        target=State.AWAITING_IT,
+        conditions=[_is_scenario(scenarios.FULL_IT_OUTAGE.key)],
+    )
     def await_it(self):
         """Avvaktar IT."""
 
-    @transition(field=state, source=[State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED],
-                target=State.RESERVE_ROUTINE, conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)])
+    @transition(
+        field=state,
+        source=[State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED],
+        target=State.RESERVE_ROUTINE,
+        conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)],
+    )
     def activate_reserve_routine(self):
         """Aktivera reservrutin."""
 
@@ -239,8 +254,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def resolve(self):
         """Driften återställd."""
 
-    @transition(field=state, source=State.RESOLVED, target=State.CLOSED,
-                conditions=[_nothing_left_open])
+    @transition(field=state, source=State.RESOLVED, target=State.CLOSED, conditions=[_nothing_left_open])
     def close(self):
         """Avsluta."""
         self.ended_at = timezone.now()
@@ -268,11 +282,7 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "scenario", "step_key"], name="one_task_per_step"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["incident", "scenario", "step_key"], name="one_task_per_step")]
 
     def __str__(self):
         return self.short_text()
@@ -411,9 +421,7 @@ class IncidentMetrics(models.Model):
     Durations are whole seconds from the report.
     """
 
-    incident = models.OneToOneField(
-        Incident, on_delete=models.CASCADE, primary_key=True, related_name="metrics"
-    )
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, primary_key=True, related_name="metrics")
     scenario = models.CharField(max_length=40)
     first_scenario = models.CharField(max_length=40)
     reclassified = models.BooleanField(default=False)
@@ -582,9 +590,7 @@ class Timer(models.Model):
         verbose_name_plural = _("tidsfrister")
         indexes = [
             # The sweep reads only pending deadlines: its cost follows what is pending, not history.
-            models.Index(
-                fields=["due_at"], condition=models.Q(state="pending"), name="timer_pending_due"
-            ),
+            models.Index(fields=["due_at"], condition=models.Q(state="pending"), name="timer_pending_due"),
             models.Index(fields=["incident", "kind"], name="timer_incident_kind"),
         ]
         constraints = [

@@ -60,9 +60,7 @@ def counts(ack_timeout):
         "cancelled": Count("pk", filter=cancelled),
         "reserve_all": Count("pk", filter=Q(had_reserve_routine=True)),
         "escalations": Count("pk", filter=kept & Q(escalated_at__isnull=False)),
-        "acknowledged_in_time": Count(
-            "pk", filter=kept & Q(secs_escalated_to_acknowledged__lte=ack_timeout)
-        ),
+        "acknowledged_in_time": Count("pk", filter=kept & Q(secs_escalated_to_acknowledged__lte=ack_timeout)),
         "reserve": Count("pk", filter=kept & Q(had_reserve_routine=True)),
         "reserve_by_hand": Count("pk", filter=kept & Q(had_reserve_routine=True, reserve_by_hand=True)),
         "reserve_early": Count("pk", filter=kept & Q(reserve_early=True)),
@@ -80,10 +78,7 @@ def count_by_month(where, ack_timeout, model=None):
     a month's rows.
     """
     grouped = _grouped(model, ack_timeout) if model is not None else _live_grouped(ack_timeout)
-    return {
-        (month_of(row.pop("month_start")), row.pop("scenario")): row
-        for row in grouped.filter(where)
-    }
+    return {(month_of(row.pop("month_start")), row.pop("scenario")): row for row in grouped.filter(where)}
 
 
 def _grouped(model, ack_timeout):

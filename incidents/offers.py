@@ -57,10 +57,7 @@ def available_transitions(user, incident: Incident) -> list[str]:
         name
         for name in permissions.TRANSITION_ORDER
         if permissions.may_fire(user, incident, name)
-        and (
-            can_proceed(getattr(incident, name))
-            or (name == "close" and incident.state == State.RESOLVED)
-        )
+        and (can_proceed(getattr(incident, name)) or (name == "close" and incident.state == State.RESOLVED))
     ]
 
 

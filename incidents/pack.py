@@ -84,8 +84,13 @@ class RoutinePack:
     def edition(self):
         """A short digest of everything printed: equal packs have equal editions."""
         facts = json.dumps(
-            [self.routine_version, self.language, self.servicedesk_phone, self.driftinfo_url,
-             [list(c.__dict__.values()) for c in self.contacts]],
+            [
+                self.routine_version,
+                self.language,
+                self.servicedesk_phone,
+                self.driftinfo_url,
+                [list(c.__dict__.values()) for c in self.contacts],
+            ],
             ensure_ascii=False,
         )
         return hashlib.sha256(facts.encode()).hexdigest()[:10]
@@ -127,16 +132,23 @@ def routine_pack():
     contacts = sorted(Contact.objects.filter(active=True), key=lambda c: (order.index(c.kind), c.name, c.pk))
     present = {c.kind for c in contacts}
     printed = [
-        PackContact(kind=c.kind, kind_label=str(c.get_kind_display()), name=c.name,
-                    phone=c.phone, email=c.email, note=c.note)
+        PackContact(
+            kind=c.kind, kind_label=str(c.get_kind_display()), name=c.name, phone=c.phone, email=c.email, note=c.note
+        )
         for c in contacts
     ]
     if Contact.Kind.SERVICEDESK not in present:  # the routine names its number: it is a setting
-        printed.insert(0, PackContact(
-            kind=Contact.Kind.SERVICEDESK, kind_label=str(Contact.Kind.SERVICEDESK.label),
-            name=str(_("Servicedesk Region Skåne (eller ärende i Ritz)")),
-            phone=settings.SERVICEDESK_PHONE, email="", note="",
-        ))
+        printed.insert(
+            0,
+            PackContact(
+                kind=Contact.Kind.SERVICEDESK,
+                kind_label=str(Contact.Kind.SERVICEDESK.label),
+                name=str(_("Servicedesk Region Skåne (eller ärende i Ritz)")),
+                phone=settings.SERVICEDESK_PHONE,
+                email="",
+                note="",
+            ),
+        )
     return RoutinePack(
         routine_version=in_force.version,
         language=translation.get_language() or settings.LANGUAGE_CODE,
@@ -144,7 +156,8 @@ def routine_pack():
         triage_questions=tuple(str(text) for _key, text in in_force.triage_questions),
         contacts=tuple(printed),
         missing_contact_kinds=tuple(
-            str(label) for kind, label in Contact.Kind.choices
+            str(label)
+            for kind, label in Contact.Kind.choices
             if kind not in present and kind != Contact.Kind.SERVICEDESK
         ),
         servicedesk_phone=settings.SERVICEDESK_PHONE,
@@ -154,12 +167,15 @@ def routine_pack():
 
 
 def render_html(pack, made_at):
-    return render_to_string("incidents/emergency_pack.html", {
-        "pack": pack,
-        "made_at": made_at,
-        "inline_css": pdf.static_text("css/pack.css"),
-        "rows": range(LOG_SHEET_ROWS),
-    })
+    return render_to_string(
+        "incidents/emergency_pack.html",
+        {
+            "pack": pack,
+            "made_at": made_at,
+            "inline_css": pdf.static_text("css/pack.css"),
+            "rows": range(LOG_SHEET_ROWS),
+        },
+    )
 
 
 def emergency_pack():
@@ -173,11 +189,14 @@ def emergency_pack():
     try:
         with transaction.atomic():
             made = EmergencyPack.objects.create(
-                key=pack.key, routine_version=pack.routine_version, language=pack.language,
-                made_at=made_at, pdf=document,
+                key=pack.key,
+                routine_version=pack.routine_version,
+                language=pack.language,
+                made_at=made_at,
+                pdf=document,
             )
     except IntegrityError:  # someone else made this edition at the same moment: theirs it is
         return EmergencyPack.objects.get(key=pack.key)
-    stale = EmergencyPack.objects.filter(language=pack.language).values_list("pk", flat=True)[KEEP_EDITIONS + 1:]
+    stale = EmergencyPack.objects.filter(language=pack.language).values_list("pk", flat=True)[KEEP_EDITIONS + 1 :]
     EmergencyPack.objects.filter(pk__in=list(stale)).delete()
     return made

@@ -40,9 +40,7 @@ def may_fire(user, incident, name):
     """May this person fire this transition on this incident (permission only, not state)?"""
     if name == "cancel" and not has(user, "cancel_incident"):
         return (
-            has(user, "cancel_own_report")
-            and incident.reported_by_id == user.pk
-            and incident.state == State.REPORTED
+            has(user, "cancel_own_report") and incident.reported_by_id == user.pk and incident.state == State.REPORTED
         )
     return has(user, TRANSITION_PERMISSIONS[name])
 

@@ -44,7 +44,8 @@ ACTIONS: dict[str, Precondition] = {
         "record_prognosis", _live, gettext_noop("Prognos kan bara anges medan störningen pågår.")
     ),
     "note": Precondition(
-        "report_incident", _not_ended,
+        "report_incident",
+        _not_ended,
         gettext_noop("Störningen är avslutad; tidslinjen kan inte längre ändras."),
     ),
     "it_contact": Precondition("record_it_contact", _not_ended, ENDED),
@@ -52,7 +53,8 @@ ACTIONS: dict[str, Precondition] = {
         "reclassify_incident", _live, gettext_noop("Scenario kan bara bytas medan störningen pågår.")
     ),
     "reserve_order": Precondition(
-        "log_reserve_order", _in_reserve_routine,
+        "log_reserve_order",
+        _in_reserve_routine,
         gettext_noop("Akuta förskrivningar registreras bara medan reservrutinen är aktiv."),
     ),
     "order_entered": Precondition("log_reserve_order", _not_ended, ENDED),

@@ -285,8 +285,11 @@ def derive(events, *, reserve_after=None):
             if (key, step.key) not in made:
                 steps.append(
                     StepOutcome(
-                        scenario=key, step_key=step.key, role=step.role,
-                        text=str(step.instruction), status=StepStatus.NOT_DUE,
+                        scenario=key,
+                        step_key=step.key,
+                        role=step.role,
+                        text=str(step.instruction),
+                        status=StepStatus.NOT_DUE,
                     )
                 )
     d.steps = steps

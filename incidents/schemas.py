@@ -44,6 +44,7 @@ NOTE_MAX = 4000
 
 # --- errors ---------------------------------------------------------------------------------
 
+
 class FieldError(Schema):
     field: str = Field(description="Where the bad value is, e.g. `summary` or `query.limit`.")
     message: str
@@ -62,6 +63,7 @@ READ_ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
 
 
 # --- the routine ----------------------------------------------------------------------------
+
 
 class StepOut(Schema):
     key: str
@@ -86,6 +88,7 @@ class ScenarioOut(Schema):
 
 # --- incidents: input -----------------------------------------------------------------------
 
+
 class IncidentIn(Schema):
     scenario: ScenarioKey
     summary: str = Field(max_length=SUMMARY_MAX, description="What is wrong, in a sentence or two.")
@@ -94,7 +97,8 @@ class IncidentIn(Schema):
     )
     note: str = Field("", max_length=NOTE_MAX)
     confirm: list[Literal["reservrutin-direkt", "personnummer"]] = Field(
-        default_factory=list, max_length=2,
+        default_factory=list,
+        max_length=2,
         description=(
             "Warnings you confirm. Without them a report whose start puts the 4-hour deadline "
             "in the past (`reservrutin-direkt`: the reserve routine and its public notice start "
@@ -112,11 +116,13 @@ class ReviewIn(Schema):
 
 class TransitionIn(Schema):
     note: str = Field(
-        "", max_length=NOTE_MAX,
+        "",
+        max_length=NOTE_MAX,
         description="Written to the timeline. For `cancel` it is the reason, and required.",
     )
     review: ReviewIn | None = Field(
-        None, description="Verksamhetsansvarig's review; required for `close`.",
+        None,
+        description="Verksamhetsansvarig's review; required for `close`.",
     )
 
 
@@ -140,6 +146,7 @@ class IncidentFilters(Schema):
 
 
 # --- incidents: output ----------------------------------------------------------------------
+
 
 class PrognosisOut(Schema):
     kind: PrognosisKind = Field(description="`missing`, `none` (“Ingen prognos”) or `at`.")

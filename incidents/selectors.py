@@ -106,8 +106,13 @@ def failing_timers():
 def timers_of(incident):
     """The incident's pending deadlines, soonest first, as the API shows them."""
     return [
-        {"name": timer.kind, "due_at": timer.due_at, "state": timer.state,
-         "label": str(timer.clock_text()), "attempts": timer.attempts}
+        {
+            "name": timer.kind,
+            "due_at": timer.due_at,
+            "state": timer.state,
+            "label": str(timer.clock_text()),
+            "attempts": timer.attempts,
+        }
         for timer in incident.timers.filter(state=Timer.State.PENDING).order_by("due_at", "id")
     ]
 
@@ -119,10 +124,19 @@ def notifications_of(incident):
     imports nothing of it.
     """
     return [
-        {"id": n.pk, "channel": n.channel, "action": n.action, "recipient": n.recipient,
-         "subject": n.subject, "status": n.status, "attempts": n.attempts,
-         "last_error": n.last_error, "created_at": n.created_at, "sent_at": n.sent_at,
-         "failed_at": n.failed_at}
+        {
+            "id": n.pk,
+            "channel": n.channel,
+            "action": n.action,
+            "recipient": n.recipient,
+            "subject": n.subject,
+            "status": n.status,
+            "attempts": n.attempts,
+            "last_error": n.last_error,
+            "created_at": n.created_at,
+            "sent_at": n.sent_at,
+            "failed_at": n.failed_at,
+        }
         for n in incident.notifications.order_by("created_at", "id")
     ]
 
@@ -295,14 +309,13 @@ def figures(start, end):
         last = monthly.next_month(last)
     whole_start, whole_end = monthly.month_start(first), monthly.month_start(last)
     summary = list(
-        FiguresMonth.objects.filter(month__gte=first, month__lt=last)
-        .values("month", "scenario", "ack_timeout_secs", *monthly.COUNT_FIELDS)
+        FiguresMonth.objects.filter(month__gte=first, month__lt=last).values(
+            "month", "scenario", "ack_timeout_secs", *monthly.COUNT_FIELDS
+        )
     )
     stale = {row["month"] for row in summary if row["ack_timeout_secs"] != ack_timeout}
     edges = [(lo, hi) for lo, hi in ((start, min(whole_start, end)), (max(whole_end, start), end)) if lo < hi]
-    counted = {
-        (row["month"], row["scenario"]): row for row in summary if row["month"] not in stale
-    }
+    counted = {(row["month"], row["scenario"]): row for row in summary if row["month"] not in stale}
     if edges or stale:
         raw = Q(pk__in=[])
         for lo, hi in edges:

@@ -59,11 +59,16 @@ def _confirm(warnings: list, confirmed: Iterable[str] | None) -> None:
 
 def _personnummer_warning(*texts: str) -> list:
     if any(personal_data.looks_like_personnummer(t) for t in texts):
-        return [(CONFIRM_PERSONNUMMER, gettext_lazy(
-            "Texten ser ut att innehålla ett personnummer. Personuppgifter om patienter ska inte "
-            "skrivas här: texten visas i rapporter och exporter. Ta bort personnumret, eller "
-            "bekräfta att det inte är ett."
-        ))]
+        return [
+            (
+                CONFIRM_PERSONNUMMER,
+                gettext_lazy(
+                    "Texten ser ut att innehålla ett personnummer. Personuppgifter om patienter ska inte "
+                    "skrivas här: texten visas i rapporter och exporter. Ta bort personnumret, eller "
+                    "bekräfta att det inte är ett."
+                ),
+            )
+        ]
     return []
 
 
@@ -76,9 +81,13 @@ def _check_open_rate(user: User | None, now: datetime) -> None:
     recent = Incident.objects.filter(reported_by=user, created_at__gte=now - window).count()
     if recent >= limit:
         raise ActionRefused(
-            lambda: _("Du har anmält %(n)d störningar de senaste %(minutes)d minuterna. Vänta en "
-                      "stund, eller skriv i en pågående störning i stället.")
-            % {"n": recent, "minutes": round(window.total_seconds() / 60)},
+            lambda: (
+                _(
+                    "Du har anmält %(n)d störningar de senaste %(minutes)d minuterna. Vänta en "
+                    "stund, eller skriv i en pågående störning i stället."
+                )
+                % {"n": recent, "minutes": round(window.total_seconds() / 60)}
+            ),
             code="rate_limited",
         )
 
@@ -120,13 +129,10 @@ def _clean_text(value: str | None, field_label: str, max_length: int, required: 
             code="invalid",
         )
     if required and not value:
-        raise ActionRefused(
-            lambda: _("%(field)s måste fyllas i.") % {"field": _(field_label)}, code="invalid"
-        )
+        raise ActionRefused(lambda: _("%(field)s måste fyllas i.") % {"field": _(field_label)}, code="invalid")
     if len(value) > max_length:
         raise ActionRefused(
-            lambda: _("%(field)s får vara högst %(n)d tecken.")
-            % {"field": _(field_label), "n": max_length},
+            lambda: _("%(field)s får vara högst %(n)d tecken.") % {"field": _(field_label), "n": max_length},
             code="invalid",
         )
     return value
@@ -134,10 +140,18 @@ def _clean_text(value: str | None, field_label: str, max_length: int, required: 
 
 # --- reporting -------------------------------------------------------------------------
 
+
 @transaction.atomic
 def open_incident(
-    user: User, *, scenario: str, summary: str, began_at: datetime | None = None, triage: dict | None = None,
-    note: str = "", reported_at: datetime | None = None, confirmed: Iterable[str] = (),
+    user: User,
+    *,
+    scenario: str,
+    summary: str,
+    began_at: datetime | None = None,
+    triage: dict | None = None,
+    note: str = "",
+    reported_at: datetime | None = None,
+    confirmed: Iterable[str] = (),
 ) -> Incident:
     """Anmäl störning. Kundservice's report is itself the routine's internal escalation.
 
@@ -159,11 +173,19 @@ def open_incident(
     _check_open_rate(user, real_now)
     warnings = _personnummer_warning(summary, note)
     if times.reserve_deadline_passed(scenario, began_at, real_now):
-        warnings.append((CONFIRM_RESERVE_NOW, lambda: _(
-            "Störningen började för mer än %(after)s sedan. Reservrutinen för akuta förskrivningar "
-            "och dess notis på Vårdgivare Skåne startar direkt när du anmäler. Bekräfta att "
-            "starttiden stämmer."
-        ) % {"after": formatting.duration_words(settings.RESERVE_ROUTINE_AFTER)}))
+        warnings.append(
+            (
+                CONFIRM_RESERVE_NOW,
+                lambda: (
+                    _(
+                        "Störningen började för mer än %(after)s sedan. Reservrutinen för akuta förskrivningar "
+                        "och dess notis på Vårdgivare Skåne startar direkt när du anmäler. Bekräfta att "
+                        "starttiden stämmer."
+                    )
+                    % {"after": formatting.duration_words(settings.RESERVE_ROUTINE_AFTER)}
+                ),
+            )
+        )
     _confirm(warnings, confirmed)
 
     incident = Incident.objects.create(
@@ -188,37 +210,53 @@ def open_incident(
 
 # --- transitions -----------------------------------------------------------------------
 
+
 def _refusal_for_state(incident: Incident, name: str) -> Callable[[], str]:
     """Why ``name`` cannot be fired now, as a message worked out in the reader's language."""
     if name == "close":
         facts = incident.close_blocker_facts()
         if incident.state == State.RESOLVED and (facts[0] or facts[1]):
             # The facts as they are now, worded when read, in the reader's language.
-            return lambda: _("Kan inte avslutas än: %(reasons)s") % {
-                "reasons": " ".join(str(b) for b in incident.close_blockers(facts))
-            }
+            return lambda: (
+                _("Kan inte avslutas än: %(reasons)s")
+                % {"reasons": " ".join(str(b) for b in incident.close_blockers(facts))}
+            )
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
-            incident.events.filter(kind=events.Kind.TRANSITION, **{f"data__{events.NAME}": events.Transition.ACKNOWLEDGE})
+            incident.events.filter(
+                kind=events.Kind.TRANSITION, **{f"data__{events.NAME}": events.Transition.ACKNOWLEDGE}
+            )
             .order_by("-at")
             .first()
         )
         if ack:
-            return lambda: _("Eskaleringen är redan kvitterad av %(who)s kl. %(time)s.") % {
-                "who": ack.actor_label,
-                "time": timezone.localtime(ack.at).strftime("%H:%M"),
-            }
+            return lambda: (
+                _("Eskaleringen är redan kvitterad av %(who)s kl. %(time)s.")
+                % {
+                    "who": ack.actor_label,
+                    "time": timezone.localtime(ack.at).strftime("%H:%M"),
+                }
+            )
     state = State(incident.state)
-    return lambda: _("”%(action)s” går inte när störningen har status ”%(state)s”.") % {
-        "action": transition_label(name),
-        "state": state.label,
-    }
+    return lambda: (
+        _("”%(action)s” går inte när störningen har status ”%(state)s”.")
+        % {
+            "action": transition_label(name),
+            "state": state.label,
+        }
+    )
 
 
 @transaction.atomic
 def fire(
-    user: User | None, incident_id: int, name: str, *, note: str = "", reason: str = "",
-    review: dict | None = None, now: datetime | None = None,
+    user: User | None,
+    incident_id: int,
+    name: str,
+    *,
+    note: str = "",
+    reason: str = "",
+    review: dict | None = None,
+    now: datetime | None = None,
 ) -> Incident:
     """Fire one transition of the state machine on behalf of a person (or the system).
 
@@ -256,8 +294,7 @@ def fire(
     log_event(
         incident,
         TimelineEvent.Kind.TRANSITION,
-        _("%(action)s – status: %(state)s")
-        % {"action": transition_label(name), "state": incident.get_state_display()},
+        _("%(action)s – status: %(state)s") % {"action": transition_label(name), "state": incident.get_state_display()},
         actor=user,
         note=reason if name == "cancel" and not note else note,
         data={events.NAME: name, "from": previous, "to": incident.state}
@@ -312,6 +349,7 @@ def cancel(user: User, incident_id: int, reason: str) -> Incident:
 
 
 # --- metrics -----------------------------------------------------------------------------
+
 
 def record_metrics(incident: Incident, **_signal: Any) -> IncidentMetrics:
     """Write (or rewrite) the ended incident's metrics row from its timeline, and recount
@@ -402,9 +440,7 @@ def refresh_figures_months(keys: set) -> None:
         changed.append(row)
     if emptied:
         FiguresMonth.objects.filter(pk__in=emptied).delete()
-    FiguresMonth.objects.bulk_update(
-        changed, [*monthly.COUNT_FIELDS, "ack_timeout_secs", "computed_at"]
-    )
+    FiguresMonth.objects.bulk_update(changed, [*monthly.COUNT_FIELDS, "ack_timeout_secs", "computed_at"])
 
 
 @transaction.atomic
@@ -431,6 +467,7 @@ def rebuild_figures_months() -> int:
 
 # --- prognosis, notes, contacts -------------------------------------------------------
 
+
 @transaction.atomic
 def record_prognosis(user: User, incident_id: int, expected_at: datetime | None, note: str = "") -> Incident:
     """Ange prognos: a time when Sesam LMN is expected back, or None for "Ingen prognos"."""
@@ -448,9 +485,7 @@ def record_prognosis(user: User, incident_id: int, expected_at: datetime | None,
     else:
         incident.prognosis_kind = Incident.PrognosisKind.AT
         incident.prognosis_at = expected_at
-        message = _("Prognos: åter %(time)s") % {
-            "time": timezone.localtime(expected_at).strftime("%Y-%m-%d %H:%M")
-        }
+        message = _("Prognos: åter %(time)s") % {"time": timezone.localtime(expected_at).strftime("%Y-%m-%d %H:%M")}
     incident.save(update_fields=["prognosis_kind", "prognosis_at", "updated_at"])
     log_event(
         incident,
@@ -477,8 +512,15 @@ def add_note(user: User, incident_id: int, text: str, confirmed: Iterable[str] =
 
 @transaction.atomic
 def log_caller_report(
-    user: User, incident_id: int, *, functions: str, error_message: str = "", prescribers: int = 1,
-    since: datetime | None = None, at: datetime | None = None, confirmed: Iterable[str] = (),
+    user: User,
+    incident_id: int,
+    *,
+    functions: str,
+    error_message: str = "",
+    prescribers: int = 1,
+    since: datetime | None = None,
+    at: datetime | None = None,
+    confirmed: Iterable[str] = (),
 ) -> TimelineEvent:
     """What a calling prescriber reports, gathered for SA (routine section 1).
 
@@ -568,6 +610,7 @@ def reclassify(user: User, incident_id: int, scenario: str, note: str = "") -> I
 
 # --- tasks -----------------------------------------------------------------------------
 
+
 @transaction.atomic
 def complete_task(user: User, task_id: int, incident_id: int | None = None) -> Task:
     """Klarmarkera. Given ``incident_id`` (the page or API path it was asked through), a task
@@ -582,8 +625,10 @@ def complete_task(user: User, task_id: int, incident_id: int | None = None) -> T
     task = Task.objects.select_for_update().get(pk=task_id)
     if not permissions.may_complete_task(user, task):
         raise ActionRefused(
-            lambda: _("Uppgiften är %(role)ss; du har inte behörighet att klarmarkera den.")
-            % {"role": Role.label(task.role)},
+            lambda: (
+                _("Uppgiften är %(role)ss; du har inte behörighet att klarmarkera den.")
+                % {"role": Role.label(task.role)}
+            ),
             code="forbidden",
         )
     if task.is_done:
@@ -593,8 +638,10 @@ def complete_task(user: User, task_id: int, incident_id: int | None = None) -> T
         # Ticking it would say it was done when it was not: the action itself does it.
         label = offers.action_label(done_by)
         raise ActionRefused(
-            lambda: _("Uppgiften blir klar när någon gör ”%(action)s”; den kan inte klarmarkeras för hand.")
-            % {"action": label},
+            lambda: (
+                _("Uppgiften blir klar när någon gör ”%(action)s”; den kan inte klarmarkeras för hand.")
+                % {"action": label}
+            ),
         )
     # A task the app made because it could not do something itself (a notice that could not
     # be delivered) is still owed after the incident has ended, and can still be ticked.
@@ -606,6 +653,7 @@ def complete_task(user: User, task_id: int, incident_id: int | None = None) -> T
 
 
 # --- reserve-routine orders --------------------------------------------------------------
+
 
 @transaction.atomic
 def log_reserve_order(
@@ -700,7 +748,12 @@ def settle_manual_task(incident: Incident, *, key: str, via: str = "app") -> Tas
     if task is None:
         return None
     if via == "superseded":
-        flows.mark_task_done(task, via=via, message=_("Uppgiften behövs inte längre, ett senare meddelande har skickats: %(text)s") % {"text": task.short_text()})
+        flows.mark_task_done(
+            task,
+            via=via,
+            message=_("Uppgiften behövs inte längre, ett senare meddelande har skickats: %(text)s")
+            % {"text": task.short_text()},
+        )
     else:
         flows.mark_task_done(task, via=via)
     _refigure_if_ended(_locked(incident.pk))
@@ -727,8 +780,7 @@ def add_manual_task(incident: Incident, role: str, text: str, *, reason: str = "
         log_event(
             incident,
             TimelineEvent.Kind.TASK_CREATED,
-            _("Ny uppgift för %(role)s: %(text)s")
-            % {"role": Role.label(role), "text": task.short_text()},
+            _("Ny uppgift för %(role)s: %(text)s") % {"role": Role.label(role), "text": task.short_text()},
             note=str(reason),
             data={"task_id": task.pk, "step": task.step_key, "role": role, "manual": True},
             at=now,

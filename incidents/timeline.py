@@ -41,10 +41,15 @@ def log_event(incident, kind, message, *, actor=None, note="", data=None, at=Non
     stamps.touch(incident)
     # Said in the log once it is history for good (a rolled-back event never was); the kind
     # and ids only, since the message may quote what a person wrote.
-    transaction.on_commit(lambda: log.info(
-        "Timeline event %s (%s) on incident %s", event.pk, kind, incident.pk,
-        extra={"incident_id": incident.pk, "event_id": event.pk, "event_kind": str(kind)},
-    ))
+    transaction.on_commit(
+        lambda: log.info(
+            "Timeline event %s (%s) on incident %s",
+            event.pk,
+            kind,
+            incident.pk,
+            extra={"incident_id": incident.pk, "event_id": event.pk, "event_kind": str(kind)},
+        )
+    )
     # Receivers run inside the same transaction, so what they write commits with the event.
     timeline_event_logged.send(sender=TimelineEvent, event=event)
     return event

@@ -64,9 +64,7 @@ def fire_due_timers(now: datetime | None = None) -> Counter[str]:
 
 
 @transaction.atomic
-def fire_timer(
-    timer_id: int, incident_id: int, now: datetime | None = None, only_if_due: bool = False
-) -> str | float:
+def fire_timer(timer_id: int, incident_id: int, now: datetime | None = None, only_if_due: bool = False) -> str | float:
     """Fire one deadline under row locks, in one transaction with whatever it causes.
 
     The incident is locked before the timer, in the same order as a person's action (which
@@ -77,9 +75,7 @@ def fire_timer(
     incident = Incident.objects.select_for_update(skip_locked=True).filter(pk=incident_id).first()
     if incident is None:
         return "busy"
-    timer = Timer.objects.select_for_update(skip_locked=True).filter(
-        pk=timer_id, state=Timer.State.PENDING
-    ).first()
+    timer = Timer.objects.select_for_update(skip_locked=True).filter(pk=timer_id, state=Timer.State.PENDING).first()
     if timer is None:
         return "gone"
     if only_if_due and timer.due_at > (now or timezone.now()):
@@ -121,8 +117,7 @@ def _count_failed_firing(timer_id: int, exc: Exception) -> Timer | None:
     add_manual_task(
         incident,
         Role.VERKSAMHETSSPECIALIST,
-        _("Tidsfristen kunde inte utlösas av appen – gör det för hand: %(what)s")
-        % {"what": timer.clock_text()},
+        _("Tidsfristen kunde inte utlösas av appen – gör det för hand: %(what)s") % {"what": timer.clock_text()},
         reason=timer.last_error,
         key=f"timer-failing-{timer.pk}",
     )

@@ -71,8 +71,8 @@ def _aware(value):
     except (OverflowError, ValueError):
         in_utc = None
     if in_utc is None or not EARLIEST <= in_utc < LATEST:
-        raise OutOfBounds(lambda:
-            _("Ange en tidpunkt mellan år %(a)d och %(b)d.") % {"a": EARLIEST.year, "b": LATEST.year - 1}
+        raise OutOfBounds(
+            lambda: _("Ange en tidpunkt mellan år %(a)d och %(b)d.") % {"a": EARLIEST.year, "b": LATEST.year - 1}
         )
     return value
 
@@ -91,9 +91,11 @@ def began_at(value, now=None):
     if value > now + CLOCK_SKEW:
         raise OutOfBounds(_("Störningen kan inte ha börjat i framtiden."))
     if value < now - began_at_max_age():
-        raise OutOfBounds(lambda:
-            _("Störningen kan ha börjat högst %(days)d dagar bakåt i tiden.")
-            % {"days": settings.BEGAN_AT_MAX_AGE_DAYS}
+        raise OutOfBounds(
+            lambda: (
+                _("Störningen kan ha börjat högst %(days)d dagar bakåt i tiden.")
+                % {"days": settings.BEGAN_AT_MAX_AGE_DAYS}
+            )
         )
     return value
 
@@ -107,9 +109,8 @@ def prognosis(value, now=None):
     if value <= now:
         raise OutOfBounds(_("Prognosen måste ligga i framtiden."))
     if value > now + prognosis_max_ahead():
-        raise OutOfBounds(lambda:
-            _("Prognosen kan ligga högst %(days)d dagar fram i tiden.")
-            % {"days": settings.PROGNOSIS_MAX_DAYS}
+        raise OutOfBounds(
+            lambda: _("Prognosen kan ligga högst %(days)d dagar fram i tiden.") % {"days": settings.PROGNOSIS_MAX_DAYS}
         )
     return value
 
@@ -124,9 +125,11 @@ def caller_since(value, incident_began_at=None, now=None):
         raise OutOfBounds(_("”Sedan när” kan inte ligga i framtiden."))
     earliest = (incident_began_at or now) - CALLER_SINCE_BEFORE_START
     if value < earliest:
-        raise OutOfBounds(lambda:
-            _("”Sedan när” kan ligga högst ett dygn före störningens start (%(start)s).")
-            % {"start": timezone.localtime(incident_began_at or now).strftime("%Y-%m-%d %H:%M")}
+        raise OutOfBounds(
+            lambda: (
+                _("”Sedan när” kan ligga högst ett dygn före störningens start (%(start)s).")
+                % {"start": timezone.localtime(incident_began_at or now).strftime("%Y-%m-%d %H:%M")}
+            )
         )
     return value
 
@@ -141,9 +144,10 @@ def recorded_at(value, now=None):
     if value > now + CLOCK_SKEW:
         raise OutOfBounds(_("Tidpunkten kan inte ligga i framtiden."))
     if value < now - began_at_max_age():
-        raise OutOfBounds(lambda:
-            _("Tidpunkten kan ligga högst %(days)d dagar bakåt i tiden.")
-            % {"days": settings.BEGAN_AT_MAX_AGE_DAYS}
+        raise OutOfBounds(
+            lambda: (
+                _("Tidpunkten kan ligga högst %(days)d dagar bakåt i tiden.") % {"days": settings.BEGAN_AT_MAX_AGE_DAYS}
+            )
         )
     return value
 
@@ -153,9 +157,7 @@ def filter_date(value):
     if value is None:
         return None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise OutOfBounds(lambda:
-            _("Ange ett datum mellan %(a)s och %(b)s.") % {"a": EARLIEST_DATE, "b": LATEST_DATE}
-        )
+        raise OutOfBounds(lambda: _("Ange ett datum mellan %(a)s och %(b)s.") % {"a": EARLIEST_DATE, "b": LATEST_DATE})
     return value
 
 

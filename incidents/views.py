@@ -25,9 +25,19 @@ from .timeline import in_record_language
 
 HISTORY_PAGE_SIZE = 25
 HISTORY_PAGE_FIELDS = (
-    "incident_id", "scenario", "final_state", "reported_at", "secs_to_acknowledged", "secs_to_resolved",
-    "had_reserve_routine", "reserve_by_hand", "steps_late", "steps_skipped",
-    "incident__scenario", "incident__summary", "incident__state",
+    "incident_id",
+    "scenario",
+    "final_state",
+    "reported_at",
+    "secs_to_acknowledged",
+    "secs_to_resolved",
+    "had_reserve_routine",
+    "reserve_by_hand",
+    "steps_late",
+    "steps_skipped",
+    "incident__scenario",
+    "incident__summary",
+    "incident__state",
 )
 # Historik counts its rows this far and says "more than" beyond (see BoundedPaginator).
 HISTORY_COUNT_LIMIT = 1000
@@ -80,7 +90,10 @@ def live(request):
     key = f"live-{number or 1}"
     if request.htmx:
         return polling.respond(
-            request, key=key, stamp=stamps.live_stamp(), template="incidents/_live_table.html",
+            request,
+            key=key,
+            stamp=stamps.live_stamp(),
+            template="incidents/_live_table.html",
             build=lambda: _live_context(number),
         )
     # The stamp is read before the list: a change in between makes the next poll render anew.
@@ -100,8 +113,11 @@ def _live_context(number=None):
         incident.waiting_on = selectors.whose_move(incident)
         incident.clocks = cockpit.clocks(incident, now)
     context = {
-        "incidents": incidents, "page": page, "total": page.paginator.count,
-        "refresh_seconds": settings.LIVE_REFRESH_SECONDS, "now": now,
+        "incidents": incidents,
+        "page": page,
+        "total": page.paginator.count,
+        "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
+        "now": now,
     }
     return context, selectors.next_change_of(incidents, now)
 
@@ -139,11 +155,20 @@ def report(request):
             except ActionRefused as refused:
                 form.add_error(None, refused.message)
                 if refused.code == "rate_limited":
-                    return render(request, "incidents/report.html", {
-                        "form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS,
-                    }, status=429)
+                    return render(
+                        request,
+                        "incidents/report.html",
+                        {
+                            "form": form,
+                            "proposal": proposal,
+                            "scenarios": scenarios.SCENARIOS,
+                        },
+                        status=429,
+                    )
             else:
-                messages.success(request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu."))
+                messages.success(
+                    request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu.")
+                )
                 return redirect("incidents:detail", incident.pk)
     else:
         form = forms.ReportForm()
@@ -200,8 +225,12 @@ def part(request, pk, name):
         return context, context["next_change_at"]
 
     return polling.respond(
-        request, key=_page_key(pk), stamp=str(head.version), template="incidents/_incident_page.html",
-        build=build, variant=permissions.viewer_variant(request.user, head),
+        request,
+        key=_page_key(pk),
+        stamp=str(head.version),
+        template="incidents/_incident_page.html",
+        build=build,
+        variant=permissions.viewer_variant(request.user, head),
     )
 
 
@@ -214,9 +243,7 @@ def _detail_context(request, incident, **forms_with_errors):
     open_tasks = [t for t in tasks if not t.is_done]
     mine = [t for t in open_tasks if t.role in roles or sees_all]
     my_steps = [s for s in scenario.steps if s.role in roles] if not sees_all else list(scenario.steps)
-    transitions = [
-        (name, services.transition_label(name)) for name in services.available_transitions(user, incident)
-    ]
+    transitions = [(name, services.transition_label(name)) for name in services.available_transitions(user, incident)]
     can = services.available_actions(user, incident)
     now = timezone.now()
     events = list(incident.events.all())
@@ -250,13 +277,21 @@ def _detail_context(request, incident, **forms_with_errors):
         "now": now,
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
         "next_step": cockpit.next_step(
-            user, incident, transitions=transitions, can=can, my_tasks=mine, waiting_on=waiting_on,
-            close_blockers=close_blockers, now=now,
+            user,
+            incident,
+            transitions=transitions,
+            can=can,
+            my_tasks=mine,
+            waiting_on=waiting_on,
+            close_blockers=close_blockers,
+            now=now,
         ),
     }
     context["next_change_at"] = selectors.next_change_of([incident], context["now"])
     context["poll"] = polling.token(
-        _page_key(incident.pk), str(incident.version), context["next_change_at"],
+        _page_key(incident.pk),
+        str(incident.version),
+        context["next_change_at"],
         permissions.viewer_variant(user, incident),
     )
     # Only the forms of what this person may do now are made (and drawn by the template).
@@ -268,8 +303,12 @@ def _detail_context(request, incident, **forms_with_errors):
         "prognosis_form": (can["prognosis"], lambda: forms.PrognosisForm()),
         "comment_form": (can["note"], lambda: forms.CommentForm()),
         "caller_form": (can["caller_report"], lambda: forms.CallerReportForm()),
-        "it_contact_form": (can["it_contact"], lambda: forms.ItContactForm(
-            initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact})),
+        "it_contact_form": (
+            can["it_contact"],
+            lambda: forms.ItContactForm(
+                initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact}
+            ),
+        ),
         "reclassify_form": (can["reclassify"], lambda: forms.ReclassifyForm(initial={"scenario": incident.scenario})),
         "order_form": (can["reserve_order"], lambda: forms.ReserveOrderForm()),
     }
@@ -317,7 +356,9 @@ def _rerender(request, pk, forms_with_errors, status):
         raise Http404 from None
     if not permissions.has(request.user, "view_incident"):
         return _forbidden(request)
-    return render(request, "incidents/detail.html", _detail_context(request, incident, **forms_with_errors), status=status)
+    return render(
+        request, "incidents/detail.html", _detail_context(request, incident, **forms_with_errors), status=status
+    )
 
 
 @require_POST
@@ -326,21 +367,32 @@ def transition(request, pk, name):
         raise Http404
     if name == "cancel":
         return _act(
-            request, pk, forms.CancelForm, "cancel_form",
+            request,
+            pk,
+            forms.CancelForm,
+            "cancel_form",
             lambda d: services.cancel(request.user, pk, reason=d["reason"]),
             _("Störningen är makulerad."),
         )
     if name == "close":
         return _act(
-            request, pk, forms.ReviewForm, "review_form",
+            request,
+            pk,
+            forms.ReviewForm,
+            "review_form",
             lambda d: services.close(
-                request.user, pk,
-                review={k: d.get(k, "") for k in services.REVIEW_FIELDS}, note=d.get("note", ""),
+                request.user,
+                pk,
+                review={k: d.get(k, "") for k in services.REVIEW_FIELDS},
+                note=d.get("note", ""),
             ),
             _("Störningen är avslutad. Uppföljningen finns i rapporten."),
         )
     return _act(
-        request, pk, partial(forms.NoteForm, transition=name), "note_form",
+        request,
+        pk,
+        partial(forms.NoteForm, transition=name),
+        "note_form",
         lambda d: services.fire(request.user, pk, name, note=d.get("note", "")),
         _("%(action)s: klart.") % {"action": services.transition_label(name)},
     )
@@ -358,7 +410,10 @@ def prognosis(request, pk):
 @require_POST
 def note(request, pk):
     return _act(
-        request, pk, forms.CommentForm, "comment_form",
+        request,
+        pk,
+        forms.CommentForm,
+        "comment_form",
         lambda d: services.add_note(request.user, pk, d["text"], confirmed=_confirmed(request)),
         _("Anteckningen är sparad."),
     )
@@ -367,10 +422,18 @@ def note(request, pk):
 @require_POST
 def caller_report(request, pk):
     return _act(
-        request, pk, forms.CallerReportForm, "caller_form",
+        request,
+        pk,
+        forms.CallerReportForm,
+        "caller_form",
         lambda d: services.log_caller_report(
-            request.user, pk, functions=d["functions"], error_message=d["error_message"],
-            prescribers=d["prescribers"], since=d.get("since"), confirmed=_confirmed(request),
+            request.user,
+            pk,
+            functions=d["functions"],
+            error_message=d["error_message"],
+            prescribers=d["prescribers"],
+            since=d.get("since"),
+            confirmed=_confirmed(request),
         ),
         _("Samtalet är registrerat."),
     )
@@ -379,7 +442,10 @@ def caller_report(request, pk):
 @require_POST
 def it_contact(request, pk):
     return _act(
-        request, pk, forms.ItContactForm, "it_contact_form",
+        request,
+        pk,
+        forms.ItContactForm,
+        "it_contact_form",
         lambda d: services.record_it_contact(
             request.user, pk, servicedesk_ref=d["servicedesk_ref"], vendor_contact=d["vendor_contact"]
         ),
@@ -390,7 +456,10 @@ def it_contact(request, pk):
 @require_POST
 def reclassify(request, pk):
     return _act(
-        request, pk, forms.ReclassifyForm, "reclassify_form",
+        request,
+        pk,
+        forms.ReclassifyForm,
+        "reclassify_form",
         lambda d: services.reclassify(request.user, pk, d["scenario"], note=d.get("note", "")),
         _("Scenariot är bytt. Det nya scenariots uppgifter har lagts till."),
     )
@@ -399,7 +468,10 @@ def reclassify(request, pk):
 @require_POST
 def task_done(request, pk, task_id):
     return _act(
-        request, pk, None, None,
+        request,
+        pk,
+        None,
+        None,
         lambda d: services.complete_task(request.user, task_id, incident_id=pk),
         _("Uppgiften är klarmarkerad."),
     )
@@ -408,7 +480,10 @@ def task_done(request, pk, task_id):
 @require_POST
 def reserve_order(request, pk):
     return _act(
-        request, pk, forms.ReserveOrderForm, "order_form",
+        request,
+        pk,
+        forms.ReserveOrderForm,
+        "order_form",
         lambda d: services.log_reserve_order(request.user, pk, **d),
         _("Den akuta förskrivningen är registrerad."),
     )
@@ -417,7 +492,10 @@ def reserve_order(request, pk):
 @require_POST
 def order_entered(request, pk, order_id):
     return _act(
-        request, pk, None, None,
+        request,
+        pk,
+        None,
+        None,
         lambda d: services.mark_order_entered(request.user, order_id, incident_id=pk),
         _("Förskrivningen är markerad som inlagd i Sesam LMN."),
     )
@@ -444,18 +522,22 @@ def _history_rows(metrics):
             reserve = f"{yes} ({by_hand})" if m.reserve_by_hand else yes
         else:
             reserve = no
-        rows.append({
-            "incident_id": m.incident_id,
-            "scenario": scenario_labels.get(incident.scenario, incident.scenario),
-            "summary": Truncator(incident.summary).chars(120),
-            "final_state": m.final_state,
-            "state": state_labels.get(incident.state, incident.state),
-            "reported": timezone.localtime(m.reported_at).strftime("%Y-%m-%d %H:%M") if m.reported_at else "",
-            "to_acknowledged": reports.format_duration(m.secs_to_acknowledged),
-            "to_resolved": reports.format_duration(m.secs_to_resolved),
-            "reserve": reserve,
-            "followed": yes if m.followed_routine else not_followed % {"late": m.steps_late, "skipped": m.steps_skipped},
-        })
+        rows.append(
+            {
+                "incident_id": m.incident_id,
+                "scenario": scenario_labels.get(incident.scenario, incident.scenario),
+                "summary": Truncator(incident.summary).chars(120),
+                "final_state": m.final_state,
+                "state": state_labels.get(incident.state, incident.state),
+                "reported": timezone.localtime(m.reported_at).strftime("%Y-%m-%d %H:%M") if m.reported_at else "",
+                "to_acknowledged": reports.format_duration(m.secs_to_acknowledged),
+                "to_resolved": reports.format_duration(m.secs_to_resolved),
+                "reserve": reserve,
+                "followed": yes
+                if m.followed_routine
+                else not_followed % {"late": m.steps_late, "skipped": m.steps_skipped},
+            }
+        )
     return rows
 
 
@@ -466,8 +548,8 @@ def history(request):
         return _forbidden(request)
     form = forms.HistoryFilterForm(request.GET or None)
     # Only the columns the page shows (the CSV export takes the whole rows).
-    rows = selectors.history(**form.filters()).select_related(None).select_related("incident").only(
-        *HISTORY_PAGE_FIELDS
+    rows = (
+        selectors.history(**form.filters()).select_related(None).select_related("incident").only(*HISTORY_PAGE_FIELDS)
     )
     number = _page_number(request)
     paginator = BoundedPaginator(rows, HISTORY_PAGE_SIZE, count_limit=HISTORY_COUNT_LIMIT, page_number=number)
@@ -514,9 +596,7 @@ def emergency_pack(request):
     made = pack.emergency_pack()
     response = HttpResponse(bytes(made.pdf), content_type="application/pdf")
     stamp = timezone.localtime(made.made_at).strftime("%Y-%m-%d")
-    response["Content-Disposition"] = (
-        f'attachment; filename="nodparm-sesam-lmn-{made.routine_version}-{stamp}.pdf"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="nodparm-sesam-lmn-{made.routine_version}-{stamp}.pdf"'
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -537,14 +617,15 @@ def incident_report(request, pk):
         "scenario": incident.scenario_def,
         "events": events,
         "d": derived,
-        "durations": [
-            (label, at, reports.format_duration(delta)) for _key, label, at, delta in derived.durations()
-        ],
+        "durations": [(label, at, reports.format_duration(delta)) for _key, label, at, delta in derived.durations()],
         "escalation_to_ack": reports.format_duration(derived.escalation_to_ack),
         "reserve_after": reports.format_duration(settings.RESERVE_ROUTINE_AFTER),
         "reclassifications": [
-            (at, scenarios.SCENARIOS[a].title if a in scenarios.SCENARIOS else a,
-             scenarios.SCENARIOS[b].title if b in scenarios.SCENARIOS else b)
+            (
+                at,
+                scenarios.SCENARIOS[a].title if a in scenarios.SCENARIOS else a,
+                scenarios.SCENARIOS[b].title if b in scenarios.SCENARIOS else b,
+            )
             for at, a, b in derived.reclassifications
         ],
         "steps": [s for s in derived.steps],
@@ -553,7 +634,8 @@ def incident_report(request, pk):
             [(label, delta) for _key, label, _at, delta in derived.durations()],
             _("Tid från anmälan till varje skede"),
             marker=(_("Reservrutinens gräns"), settings.RESERVE_ROUTINE_AFTER)
-            if incident.scenario == scenarios.SESAM_UNREACHABLE.key or derived.reserve_at else None,
+            if incident.scenario == scenarios.SESAM_UNREACHABLE.key or derived.reserve_at
+            else None,
         ),
         "download": request.GET.get("ladda-ner") == "1",
         "printed_at": timezone.now(),
@@ -614,16 +696,21 @@ def figures(request):
         "end": end_day,
         "figures": figures,
         "series": series,
-        "months": [(label, [counts.get(k, 0) for k, _l in series], sum(counts.values()), extra) for label, counts, extra in months],
+        "months": [
+            (label, [counts.get(k, 0) for k, _l in series], sum(counts.values()), extra)
+            for label, counts, extra in months
+        ],
         "durations": durations,
         "ack_minutes": int(figures["ack_target"].total_seconds() // 60),
         "ack_percent": None if figures["acknowledged_share"] is None else round(figures["acknowledged_share"] * 100),
         "monthly_chart": charts.monthly_stacked(
-            [(label, counts) for label, counts, _e in months], series,
+            [(label, counts) for label, counts, _e in months],
+            series,
             _("Störningar per månad och scenario, %(a)s – %(b)s") % {"a": start_day, "b": end_day},
         ),
         "durations_chart": charts.durations_bars(
-            figures["durations"], _("Median och 90:e percentil för tiderna från anmälan"),
+            figures["durations"],
+            _("Median och 90:e percentil för tiderna från anmälan"),
             {"median": _("Median"), "p90": _("90:e percentil")},
         ),
         "query": request.GET.urlencode(),
@@ -638,8 +725,6 @@ def figures_csv(request):
     form, start_day, end_day, figures, series, months = _figures_context(request)
     if form.errors:
         return _bad_filter(form)
-    response = HttpResponse(
-        exports.figures_text(figures, months, series), content_type="text/csv; charset=utf-8"
-    )
+    response = HttpResponse(exports.figures_text(figures, months, series), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="nyckeltal-{start_day}-{end_day}.csv"'
     return response

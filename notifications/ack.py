@@ -24,9 +24,7 @@ class LinkRefused(Exception):
 
 
 def make_token(user, incident):
-    return signing.dumps(
-        {"u": user.pk, "i": incident.pk, "n": secrets.token_urlsafe(16)}, salt=SALT, compress=True
-    )
+    return signing.dumps({"u": user.pk, "i": incident.pk, "n": secrets.token_urlsafe(16)}, salt=SALT, compress=True)
 
 
 def make_url(user, incident):

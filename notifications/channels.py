@@ -162,8 +162,11 @@ class Sms(HttpChannel):
     setting = "SMS_URL"
 
     def body(self, notification):
-        return {"to": notification.recipient, "text": notification.body,
-                "reference": notification.payload.get("reference", "")}
+        return {
+            "to": notification.recipient,
+            "text": notification.body,
+            "reference": notification.payload.get("reference", ""),
+        }
 
 
 def mail_connection():

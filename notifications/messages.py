@@ -85,8 +85,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
         else:
             text = "Reservrutinen för akuta förskrivningar gäller inte längre"
             body = f"Driften av {SYSTEM} är återställd. Förskriv som vanligt i {SYSTEM}."
-        payload = {"action": rule.action, "notice_id": ref, "title": text, "text": body,
-                   "at": now.isoformat()}
+        payload = {"action": rule.action, "notice_id": ref, "title": text, "text": body, "at": now.isoformat()}
         return text, body, payload
 
     if rule.channel == Channel.DRIFTINFO:
@@ -108,15 +107,20 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
             "started_at": incident.began_at.isoformat(),
             "affected": AFFECTED.get(incident.scenario, scenario),
             "prognosis": prognosis_text(incident) if rule.action != "end" else "Driften återställd",
-            "prognosis_at": incident.prognosis_at.isoformat() if incident.prognosis_kind == "at" and incident.prognosis_at else None,
+            "prognosis_at": incident.prognosis_at.isoformat()
+            if incident.prognosis_kind == "at" and incident.prognosis_at
+            else None,
             "reserve_routine": reserve,
             "next_update": None if rule.action == "end" else next_update(incident, now).isoformat(),
             "requested_by": "Hjälpmedel Region Skåne, Kundservice",
         }
         if payload["next_update"]:
             lines.append(f"Nästa uppdatering: {_local(next_update(incident, now))}")
-        verb = {"publish": "Begäran om driftinfo", "update": "Uppdatering av driftinfo",
-                "end": "Driftinfo: driften återställd"}[rule.action]
+        verb = {
+            "publish": "Begäran om driftinfo",
+            "update": "Uppdatering av driftinfo",
+            "end": "Driftinfo: driften återställd",
+        }[rule.action]
         return f"{verb}: {SYSTEM} ({ref})", "\n".join(lines), payload
 
     if rule.channel == Channel.TELEPHONY:
@@ -154,10 +158,16 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
         "resolved": f"Driften av {SYSTEM} är återställd. Akuta förskrivningar som tagits under "
         f"reservrutinen läggs in i {SYSTEM}.",
     }
-    lines = [greeting, "", texts[rule.action], "",
-             f"Störningen började: {_local(incident.began_at)}",
-             f"Prognos: {prognosis_text(incident)}", "",
-             f"Störningen i appen: {link}"]
+    lines = [
+        greeting,
+        "",
+        texts[rule.action],
+        "",
+        f"Störningen började: {_local(incident.began_at)}",
+        f"Prognos: {prognosis_text(incident)}",
+        "",
+        f"Störningen i appen: {link}",
+    ]
     if ack_url:
         lines += ["", "Kvittera eskaleringen (länken gäller en gång, bara för dig):", ack_url]
     lines += ["", "Hjälpmedel Region Skåne – Driftstörningsrutin Sesam LMN"]
@@ -197,12 +207,17 @@ def render_sms(rule, incident, *, code="", link="", reason=""):
     candidates = []
     for head in (fact, short_fact):
         if code and link:
-            candidates += [f"{head} Kvittera: {link} eller svara {code}. /Hjälpmedel",
-                           f"{head} Kvittera: {link} eller svara {code}"]
+            candidates += [
+                f"{head} Kvittera: {link} eller svara {code}. /Hjälpmedel",
+                f"{head} Kvittera: {link} eller svara {code}",
+            ]
     for head in (fact, short_fact):
-        candidates += [f"{head} Svara {code} för att kvittera. /Hjälpmedel" if code else f"{head} /Hjälpmedel",
-                       f"{head} Svara {code} för att kvittera." if code else head]
+        candidates += [
+            f"{head} Svara {code} för att kvittera. /Hjälpmedel" if code else f"{head} /Hjälpmedel",
+            f"{head} Svara {code} för att kvittera." if code else head,
+        ]
     text = next((t for t in candidates if sms_fits(t)), candidates[-1][:SMS_MAX_CHARS])
-    subject = {"escalation": "SMS: eskalering till systemansvarig",
-               "sa_fallback": "SMS: systemansvarig nås inte"}.get(rule.action, "SMS")
+    subject = {"escalation": "SMS: eskalering till systemansvarig", "sa_fallback": "SMS: systemansvarig nås inte"}.get(
+        rule.action, "SMS"
+    )
     return subject, text, {"action": rule.action, "reference": ref, "text": text}

@@ -29,9 +29,7 @@ class Notification(models.Model):
         # Made obsolete by a later message about the same reference before it was delivered.
         SUPERSEDED = "superseded", _("Ersatt, skickas inte")
 
-    incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="notifications"
-    )
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="notifications")
     # The timeline event that caused it (kept as an id: the timeline is append-only).
     cause_event_id = models.BigIntegerField(null=True, blank=True)
     rule = models.CharField(max_length=60)
@@ -79,9 +77,7 @@ class Notification(models.Model):
 
     @property
     def may_resend(self):
-        return self.status == self.Status.FAILED or (
-            self.status == self.Status.PENDING and self.attempts > 0
-        )
+        return self.status == self.Status.FAILED or (self.status == self.Status.PENDING and self.attempts > 0)
 
 
 class Subscription(models.Model):
@@ -150,9 +146,7 @@ class StubMessage(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["channel", "idempotency_key"], name="stub_once_per_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["channel", "idempotency_key"], name="stub_once_per_key")]
         permissions = [("use_stubs", "Se stubbmottagarna och byta deras läge (demo)")]
 
 

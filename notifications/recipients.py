@@ -19,12 +19,7 @@ class Recipient:
 
 
 def _users_in(role):
-    return (
-        get_user_model()
-        .objects.filter(groups__name=role, is_active=True)
-        .exclude(email="")
-        .order_by("pk")
-    )
+    return get_user_model().objects.filter(groups__name=role, is_active=True).exclude(email="").order_by("pk")
 
 
 def _contacts(kind):
@@ -59,6 +54,7 @@ def resolve(groups):
 
 
 # --- SMS: phone numbers from the contacts ------------------------------------------------
+
 
 class PhoneRecipient:
     def __init__(self, phone, label, contact=None):

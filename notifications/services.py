@@ -36,6 +36,7 @@ SWEEP_BATCH = 500
 
 # --- writing -----------------------------------------------------------------------------
 
+
 def on_timeline_event(event):
     """React to one timeline event (in its transaction): write the messages its rules send.
 
@@ -52,9 +53,7 @@ def _on_timeline_event(event):
     incident = event.incident
     # Every rule's condition is read before any message is written, so that one event's
     # messages do not decide each other (a "publish" written now is not "already out").
-    applicable = [
-        rule for rule in rules.rules_for(event, incident.scenario) if _condition_holds(rule, incident)
-    ]
+    applicable = [rule for rule in rules.rules_for(event, incident.scenario) if _condition_holds(rule, incident)]
     written = []
     for rule in applicable:
         try:
@@ -75,7 +74,9 @@ def reference_is_out(incident, channel):
     not taken back? Read from the last message decided on it, delivered or not."""
     last = (
         Notification.objects.filter(incident=incident, channel=channel)
-        .order_by("-id").values_list("action", flat=True).first()
+        .order_by("-id")
+        .values_list("action", flat=True)
+        .first()
     )
     return last is not None and last not in rules.TAKE_BACK
 
@@ -97,15 +98,22 @@ def not_queued(incident, event, exc, *, rule=None):
             role, label = rules.MANUAL_FALLBACK[channel]
             what = rule.action_label if rule else _("meddelandet")
             log_event(
-                incident, TimelineEvent.Kind.NOTIFICATION,
+                incident,
+                TimelineEvent.Kind.NOTIFICATION,
                 _("Meddelandet kunde inte köas till %(channel)s: %(what)s – gör det för hand")
                 % {"channel": Channel(channel).label, "what": what},
                 note=f"{exc.__class__.__name__}: {exc}"[:500],
-                data={"rule": rule.key if rule else "", "channel": channel,
-                      "status": "not_queued", "cause_event_id": event.pk},
+                data={
+                    "rule": rule.key if rule else "",
+                    "channel": channel,
+                    "status": "not_queued",
+                    "cause_event_id": event.pk,
+                },
             )
             incident_services.add_manual_task(
-                incident, role, f"{label}: {what}",
+                incident,
+                role,
+                f"{label}: {what}",
                 reason=_("Meddelandet kunde inte köas: %(error)s") % {"error": f"{exc.__class__.__name__}: {exc}"},
                 key=f"not-queued-{event.pk}-{rule.key if rule else 'all'}",
             )
@@ -124,26 +132,45 @@ def _write(rule, incident, event):
     rows = []
     if rule.channel == Channel.EMAIL:
         for kind, contact in recipients.without_email(rule.recipients):
-            _call_instead(incident, kind, contact, key=f"call-{event.pk}-{kind}-{contact.pk if contact else 0}",
-                          why=_("ingen e-postadress"))
+            _call_instead(
+                incident,
+                kind,
+                contact,
+                key=f"call-{event.pk}-{kind}-{contact.pk if contact else 0}",
+                why=_("ingen e-postadress"),
+            )
         found = recipients.resolve(rule.recipients)
         for r in found:
             ack_url = ack.make_url(r.user, incident) if rule.ack_link and r.user else ""
             subject, body, payload = messages.render(
-                rule, incident, recipient_name=r.name, ack_url=ack_url,
+                rule,
+                incident,
+                recipient_name=r.name,
+                ack_url=ack_url,
                 reason=(event.data or {}).get(events.REASON, ""),
             )
-            rows.append(Notification(
-                incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
-                action=rule.action, recipient=r.email, recipient_user=r.user, subject=subject,
-                body=body, payload=payload, idempotency_key=_key(incident, event, rule, r.email),
-                created_at=now, next_attempt_at=now,
-            ))
+            rows.append(
+                Notification(
+                    incident=incident,
+                    cause_event_id=event.pk,
+                    rule=rule.key,
+                    channel=rule.channel,
+                    action=rule.action,
+                    recipient=r.email,
+                    recipient_user=r.user,
+                    subject=subject,
+                    body=body,
+                    payload=payload,
+                    idempotency_key=_key(incident, event, rule, r.email),
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
         if not rows:
             log_event(
-                incident, TimelineEvent.Kind.NOTIFICATION,
-                _("Inga mottagare med e-post för ”%(rule)s” – kontakta dem på annat sätt.")
-                % {"rule": rule.when_label},
+                incident,
+                TimelineEvent.Kind.NOTIFICATION,
+                _("Inga mottagare med e-post för ”%(rule)s” – kontakta dem på annat sätt.") % {"rule": rule.when_label},
                 data={"rule": rule.key, "channel": rule.channel, "count": 0},
             )
             return []
@@ -153,21 +180,40 @@ def _write(rule, incident, event):
             return []
     else:
         subject, body, payload = messages.render(rule, incident)
-        rows.append(Notification(
-            incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
-            action=rule.action, recipient=str(label), subject=subject, body=body, payload=payload,
-            idempotency_key=_key(incident, event, rule, rule.channel),
-            created_at=now, next_attempt_at=now,
-        ))
+        rows.append(
+            Notification(
+                incident=incident,
+                cause_event_id=event.pk,
+                rule=rule.key,
+                channel=rule.channel,
+                action=rule.action,
+                recipient=str(label),
+                subject=subject,
+                body=body,
+                payload=payload,
+                idempotency_key=_key(incident, event, rule, rule.channel),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     rows = Notification.objects.bulk_create(rows, batch_size=500)
     first = rows[0]
     log_event(
-        incident, TimelineEvent.Kind.NOTIFICATION,
-        (_("Meddelande köat till %(channel)s: %(subject)s") if len(rows) == 1
-         else _("Meddelande köat till %(channel)s (%(n)d mottagare): %(subject)s"))
+        incident,
+        TimelineEvent.Kind.NOTIFICATION,
+        (
+            _("Meddelande köat till %(channel)s: %(subject)s")
+            if len(rows) == 1
+            else _("Meddelande köat till %(channel)s (%(n)d mottagare): %(subject)s")
+        )
         % {"channel": label, "subject": first.subject, "n": len(rows)},
-        data={"rule": rule.key, "channel": rule.channel, "action": rule.action,
-              "count": len(rows), "notification_ids": [n.pk for n in rows[:20]]},
+        data={
+            "rule": rule.key,
+            "channel": rule.channel,
+            "action": rule.action,
+            "count": len(rows),
+            "notification_ids": [n.pk for n in rows[:20]],
+        },
         at=now,
     )
     return rows
@@ -178,7 +224,8 @@ def _sms_rows(rule, incident, event, now):
     found, skipped = recipients.resolve_phones(rule.recipients)
     for contact in skipped:
         log_event(
-            incident, TimelineEvent.Kind.NOTIFICATION,
+            incident,
+            TimelineEvent.Kind.NOTIFICATION,
             _("Inget SMS till %(who)s: numret %(phone)s tar inte emot SMS – ring i stället.")
             % {"who": f"{contact.get_kind_display()} {contact.name}", "phone": contact.phone or "–"},
             data={"rule": rule.key, "channel": rule.channel, "count": 0, "contact_id": contact.pk},
@@ -186,7 +233,8 @@ def _sms_rows(rule, incident, event, now):
     if not found:
         if not skipped:
             log_event(
-                incident, TimelineEvent.Kind.NOTIFICATION,
+                incident,
+                TimelineEvent.Kind.NOTIFICATION,
                 _("Inga mottagare med mobilnummer för SMS om ”%(rule)s” – kontakta dem på annat sätt.")
                 % {"rule": rule.when_label},
                 data={"rule": rule.key, "channel": rule.channel, "count": 0},
@@ -199,12 +247,24 @@ def _sms_rows(rule, incident, event, now):
             code = _new_sms_ack(incident, r, now).code
             link = ack.sms_url(code)
         subject, body, payload = messages.render_sms(
-            rule, incident, code=code, link=link, reason=(event.data or {}).get(events.REASON, ""))
-        rows.append(Notification(
-            incident=incident, cause_event_id=event.pk, rule=rule.key, channel=rule.channel,
-            action=rule.action, recipient=r.phone, subject=subject, body=body, payload=payload,
-            idempotency_key=_key(incident, event, rule, r.phone), created_at=now, next_attempt_at=now,
-        ))
+            rule, incident, code=code, link=link, reason=(event.data or {}).get(events.REASON, "")
+        )
+        rows.append(
+            Notification(
+                incident=incident,
+                cause_event_id=event.pk,
+                rule=rule.key,
+                channel=rule.channel,
+                action=rule.action,
+                recipient=r.phone,
+                subject=subject,
+                body=body,
+                payload=payload,
+                idempotency_key=_key(incident, event, rule, r.phone),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     return rows
 
 
@@ -216,8 +276,12 @@ def _new_sms_ack(incident, recipient, now):
         if not SmsAck.objects.filter(code=code).exists():
             break
     return SmsAck.objects.create(
-        code=code, incident=incident, phone=recipient.phone, recipient_label=recipient.label[:250],
-        created_at=now, expires_at=now + settings.ACK_LINK_MAX_AGE,
+        code=code,
+        incident=incident,
+        phone=recipient.phone,
+        recipient_label=recipient.label[:250],
+        created_at=now,
+        expires_at=now + settings.ACK_LINK_MAX_AGE,
     )
 
 
@@ -226,13 +290,17 @@ def _call_instead(incident, kind, contact, *, key, why):
     and the timeline says that no one has been told."""
     text = recipients.call_text(kind, contact)
     log_event(
-        incident, TimelineEvent.Kind.NOTIFICATION,
+        incident,
+        TimelineEvent.Kind.NOTIFICATION,
         _("Kan inte nås per e-post (%(why)s): %(text)s") % {"why": why, "text": text},
         data={"channel": Channel.EMAIL, "status": "call", "contact_id": contact.pk if contact else None},
     )
     incident_services.add_manual_task(
-        incident, Role.VERKSAMHETSSPECIALIST, text,
-        reason=_("Ingen är nådd per e-post: %(why)s.") % {"why": why}, key=key,
+        incident,
+        Role.VERKSAMHETSSPECIALIST,
+        text,
+        reason=_("Ingen är nådd per e-post: %(why)s.") % {"why": why},
+        key=key,
     )
 
 
@@ -249,11 +317,12 @@ def enqueue(ids):
     from runbook import doorbell
 
     for start in range(0, len(ids), BATCH):
-        if not doorbell.ring(DELIVER_BATCH_TASK, (ids[start:start + BATCH],)):
+        if not doorbell.ring(DELIVER_BATCH_TASK, (ids[start : start + BATCH],)):
             break  # the broker is away: the sweep sends these (and stays quick for the person)
 
 
 # --- delivering --------------------------------------------------------------------------
+
 
 def backoff(attempts):
     delay = settings.NOTIFY_BACKOFF_BASE * (2 ** max(attempts - 1, 0))
@@ -265,7 +334,8 @@ def same_reference(notification):
     one recipient (for the HTTP channels the recipient is the channel itself). Generic, so a
     new channel keeps its order without a rule of its own."""
     return Notification.objects.filter(
-        incident_id=notification.incident_id, channel=notification.channel,
+        incident_id=notification.incident_id,
+        channel=notification.channel,
         recipient=notification.recipient,
     )
 
@@ -280,13 +350,11 @@ def _claim(notification_id, now):
     on a channel whose messages replace each other, made obsolete and never sent, and
     otherwise goes first.
     """
-    target = Notification.objects.filter(pk=notification_id).only(
-        "incident_id", "channel", "recipient").first()
+    target = Notification.objects.filter(pk=notification_id).only("incident_id", "channel", "recipient").first()
     if target is None:
         return 0
     group = list(
-        same_reference(target).select_for_update()
-        .filter(status=Status.PENDING, id__lte=notification_id).order_by("id")
+        same_reference(target).select_for_update().filter(status=Status.PENDING, id__lte=notification_id).order_by("id")
     )
     if not group or group[-1].pk != notification_id:
         return 0
@@ -309,16 +377,24 @@ def _claim(notification_id, now):
 def _supersede(earlier, later, now):
     """Undelivered messages made obsolete by a later one about the same reference."""
     Notification.objects.filter(pk__in=[e.pk for e in earlier], status=Status.PENDING).update(
-        status=Status.SUPERSEDED, claimed_until=None, failed_at=None,
+        status=Status.SUPERSEDED,
+        claimed_until=None,
+        failed_at=None,
     )
     incident = later.incident
     for e in earlier:
         log_event(
-            incident, TimelineEvent.Kind.NOTIFICATION,
+            incident,
+            TimelineEvent.Kind.NOTIFICATION,
             _("Skickas inte till %(channel)s, ersatt av ett senare meddelande: %(subject)s")
             % {"channel": e.get_channel_display(), "subject": e.subject},
-            data={"notification_id": e.pk, "status": Status.SUPERSEDED, "by": later.pk,
-                  "channel": e.channel, "action": e.action},
+            data={
+                "notification_id": e.pk,
+                "status": Status.SUPERSEDED,
+                "by": later.pk,
+                "channel": e.channel,
+                "action": e.action,
+            },
             at=now,
         )
 
@@ -334,11 +410,17 @@ def _retire_failed(later, now):
     for e in earlier:
         incident_services.settle_manual_task(later.incident, key=f"notification-{e.pk}", via="superseded")
         log_event(
-            later.incident, TimelineEvent.Kind.NOTIFICATION,
+            later.incident,
+            TimelineEvent.Kind.NOTIFICATION,
             _("Misslyckat meddelande till %(channel)s ersatt av ett senare som har skickats: %(subject)s")
             % {"channel": e.get_channel_display(), "subject": e.subject},
-            data={"notification_id": e.pk, "status": Status.SUPERSEDED, "by": later.pk,
-                  "channel": e.channel, "action": e.action},
+            data={
+                "notification_id": e.pk,
+                "status": Status.SUPERSEDED,
+                "by": later.pk,
+                "channel": e.channel,
+                "action": e.action,
+            },
             at=now,
         )
 
@@ -359,8 +441,10 @@ def resendable(notification, later_exists):
 def _ring_successors(notification):
     """After commit: the reference's later messages, held back by this one, may go now."""
     ids = list(
-        same_reference(notification).filter(status=Status.PENDING, id__gt=notification.pk)
-        .order_by("id").values_list("id", flat=True)[:BATCH]
+        same_reference(notification)
+        .filter(status=Status.PENDING, id__gt=notification.pk)
+        .order_by("id")
+        .values_list("id", flat=True)[:BATCH]
     )
     if ids:
         # Where the last replaces the rest, only it is worth sending; else each in turn.
@@ -382,8 +466,11 @@ def deliver(notification_id, *, mail_connection=None):
             status = _attempt(notification, mail_connection)
             log.log(
                 logging.WARNING if status == Status.FAILED else logging.INFO,
-                "Notification %s on %s, attempt %s: %s", notification_id, notification.channel,
-                notification.attempts, status,
+                "Notification %s on %s, attempt %s: %s",
+                notification_id,
+                notification.channel,
+                notification.attempts,
+                status,
                 extra={"channel": notification.channel, "status": status},
             )
             return status
@@ -407,7 +494,11 @@ def _attempt(notification, mail_connection):
 def _sent(notification, code):
     now = timezone.now()
     done = Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
-        status=Status.SENT, sent_at=now, claimed_until=None, last_status_code=code, last_error="",
+        status=Status.SENT,
+        sent_at=now,
+        claimed_until=None,
+        last_status_code=code,
+        last_error="",
     )
     if not done:
         return Status.SENT
@@ -417,13 +508,24 @@ def _sent(notification, code):
         # Role members' mail shows in Meddelanden; a contact outside the app, as the channels,
         # is worth a line in the timeline: now, and only now, they have been told.
         log_event(
-            notification.incident, TimelineEvent.Kind.NOTIFICATION,
-            (_("Skickat till %(channel)s: %(subject)s") if contact is None
-             else _("E-post levererad till %(name)s: %(subject)s"))
-            % {"channel": notification.get_channel_display(), "subject": notification.subject,
-               "name": contact.name if contact else ""},
-            data={"notification_id": notification.pk, "status": Status.SENT,
-                  "channel": notification.channel, "action": notification.action},
+            notification.incident,
+            TimelineEvent.Kind.NOTIFICATION,
+            (
+                _("Skickat till %(channel)s: %(subject)s")
+                if contact is None
+                else _("E-post levererad till %(name)s: %(subject)s")
+            )
+            % {
+                "channel": notification.get_channel_display(),
+                "subject": notification.subject,
+                "name": contact.name if contact else "",
+            },
+            data={
+                "notification_id": notification.pk,
+                "status": Status.SENT,
+                "channel": notification.channel,
+                "action": notification.action,
+            },
             at=now,
         )
     if notification.resent_at is not None:
@@ -432,7 +534,8 @@ def _sent(notification, code):
     if channels.get(notification.channel).replaces_earlier:
         _retire_failed(notification, now)
     incident_services.steps_delivered(
-        notification.incident_id, notification.channel, notification.action, notification.subject)
+        notification.incident_id, notification.channel, notification.action, notification.subject
+    )
     _ring_successors(notification)
     return Status.SENT
 
@@ -444,11 +547,16 @@ def _failed(notification, error, code, *, final):
     if not final and now >= deadline:
         final = True
         error = _("%(error)s – gav upp efter %(age)s") % {
-            "error": error, "age": format_duration(settings.NOTIFY_MAX_AGE)}
+            "error": error,
+            "age": format_duration(settings.NOTIFY_MAX_AGE),
+        }
     if not final:
         next_at = min(now + backoff(notification.attempts), deadline)
         Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
-            claimed_until=None, next_attempt_at=next_at, last_error=error[:500], last_status_code=code,
+            claimed_until=None,
+            next_attempt_at=next_at,
+            last_error=error[:500],
+            last_status_code=code,
         )
         stamps.touch(notification.incident_id)
         delay = max((next_at - now).total_seconds(), 0)
@@ -456,7 +564,10 @@ def _failed(notification, error, code, *, final):
         _ring_successors(notification)
         return Status.PENDING
     updated = Notification.objects.filter(pk=notification.pk, status=Status.PENDING).update(
-        status=Status.FAILED, failed_at=now, claimed_until=None, last_error=error[:500],
+        status=Status.FAILED,
+        failed_at=now,
+        claimed_until=None,
+        last_error=error[:500],
         last_status_code=code,
     )
     if updated:
@@ -482,14 +593,17 @@ def _hand_to_a_person(notification, error):
     elif notification.channel in (Channel.EMAIL, Channel.SMS):
         text += f" ({notification.recipient})"
     log_event(
-        notification.incident, TimelineEvent.Kind.NOTIFICATION,
+        notification.incident,
+        TimelineEvent.Kind.NOTIFICATION,
         _("Meddelandet kunde inte skickas till %(channel)s: %(subject)s")
         % {"channel": notification.get_channel_display(), "subject": notification.subject},
         note=error,
         data={"notification_id": notification.pk, "status": Status.FAILED},
     )
     incident_services.add_manual_task(
-        notification.incident, role, text,
+        notification.incident,
+        role,
+        text,
         reason=_("Meddelandet kunde inte skickas: %(error)s") % {"error": error},
         key=f"notification-{notification.pk}",
     )
@@ -500,8 +614,11 @@ def due_ids(now=None, limit=SWEEP_BATCH):
     return list(
         Notification.objects.filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-            status=Status.PENDING, next_attempt_at__lte=now,
-        ).order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit]
+            status=Status.PENDING,
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
 
 
@@ -549,13 +666,13 @@ def sweep():
 
 # --- a person's resend -------------------------------------------------------------------
 
+
 def resend(user, notification_id):
     if not user.has_perm("notifications.resend_notification"):
         raise ActionRefused(_("Du har inte behörighet att skicka om meddelanden."), code="forbidden")
     with transaction.atomic():
         try:
-            notification = Notification.objects.select_for_update().select_related("incident").get(
-                pk=notification_id)
+            notification = Notification.objects.select_for_update().select_related("incident").get(pk=notification_id)
         except Notification.DoesNotExist:
             raise ActionRefused(_("Meddelandet finns inte."), code="not_found") from None
         if not notification.may_resend:
@@ -570,10 +687,12 @@ def resend(user, notification_id):
         notification.failed_at = None
         notification.save(update_fields=["status", "resent_at", "next_attempt_at", "claimed_until", "failed_at"])
         log_event(
-            notification.incident, TimelineEvent.Kind.NOTIFICATION,
+            notification.incident,
+            TimelineEvent.Kind.NOTIFICATION,
             _("Skickas om till %(channel)s: %(subject)s")
             % {"channel": notification.get_channel_display(), "subject": notification.subject},
-            actor=user, data={"notification_id": notification.pk, "status": "resent"},
+            actor=user,
+            data={"notification_id": notification.pk, "status": "resent"},
         )
         transaction.on_commit(lambda: enqueue([notification.pk]))
     return notification
@@ -604,5 +723,4 @@ def may_view_rules(user):
 
 
 def may_resend(user):
-    return incident_permissions.has(user, "view_incident") and user.has_perm(
-        "notifications.resend_notification")
+    return incident_permissions.has(user, "view_incident") and user.has_perm("notifications.resend_notification")

@@ -85,14 +85,18 @@ def receive(body, timestamp, signature, now=None):
         message = json.loads(body)
     except ValueError:
         raise WebhookRefused("body is not JSON", status=400) from None
-    if not isinstance(message, dict) or not isinstance(message.get("from"), str) \
-            or not isinstance(message.get("text"), str):
-        raise WebhookRefused("expected {\"from\": ..., \"text\": ...}", status=400)
+    if (
+        not isinstance(message, dict)
+        or not isinstance(message.get("from"), str)
+        or not isinstance(message.get("text"), str)
+    ):
+        raise WebhookRefused('expected {"from": ..., "text": ...}', status=400)
     with transaction.atomic():
         try:
             with transaction.atomic():
                 call = SmsWebhookCall.objects.create(
-                    signature=signature.removeprefix(SIGNATURE_PREFIX)[:64], signed_at=signed_at,
+                    signature=signature.removeprefix(SIGNATURE_PREFIX)[:64],
+                    signed_at=signed_at,
                     received_at=now,
                 )
         except IntegrityError:
@@ -109,12 +113,7 @@ def _act_on_reply(phone, text, now):
     codes = ack.codes_in(text)
     if not phone or not codes:
         return "no_code"
-    row = (
-        SmsAck.objects.select_for_update()
-        .filter(code__in=codes, phone=phone)
-        .order_by("-created_at")
-        .first()
-    )
+    row = SmsAck.objects.select_for_update().filter(code__in=codes, phone=phone).order_by("-created_at").first()
     if row is None:
         return "unknown_code"
     if row.used_at is not None:

@@ -30,14 +30,18 @@ LINK_REFUSALS = {
     "expired": gettext_lazy("Länken har gått ut. Kvittera i stället på störningens sida."),
     "invalid": gettext_lazy("Länken är ogiltig eller har ändrats."),
     "used": gettext_lazy("Länken har redan använts. En kvitteringslänk fungerar bara en gång."),
-    "foreign": gettext_lazy("Länken är skickad till en annan person. Logga in som mottagaren eller kvittera på störningens sida."),
+    "foreign": gettext_lazy(
+        "Länken är skickad till en annan person. Logga in som mottagaren eller kvittera på störningens sida."
+    ),
 }
 
 
 def _refused(request, message, incident_id=None, status=403):
     return render(
-        request, "notifications/ack_refused.html",
-        {"message": message, "incident_id": incident_id}, status=status,
+        request,
+        "notifications/ack_refused.html",
+        {"message": message, "incident_id": incident_id},
+        status=status,
     )
 
 
@@ -47,7 +51,9 @@ def acknowledge_link(request, token):
     try:
         incident_id, _nonce = ack.read_token(token, request.user)
     except ack.LinkRefused as refused:
-        return _refused(request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403)
+        return _refused(
+            request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403
+        )
     try:
         incident = Incident.objects.get(pk=incident_id)
     except Incident.DoesNotExist:
@@ -67,7 +73,8 @@ def acknowledge_link(request, token):
             request,
             _("Störningen har status ”%(state)s” och kan inte kvitteras via länken.")
             % {"state": incident.get_state_display()},
-            incident.pk, status=409,
+            incident.pk,
+            status=409,
         )
     return render(request, "notifications/ack_confirm.html", {"incident": incident, "token": token})
 
@@ -78,7 +85,9 @@ def acknowledge_sms_link(request, token):
     try:
         row = sms.ack_for_link(token)
     except ack.LinkRefused as refused:
-        return _refused(request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403)
+        return _refused(
+            request, LINK_REFUSALS[refused.reason], status=410 if refused.reason in ("expired", "used") else 403
+        )
     incident = Incident.objects.get(pk=row.incident_id)
     if request.method == "POST":
         try:
@@ -95,7 +104,8 @@ def acknowledge_sms_link(request, token):
             request,
             _("Störningen har status ”%(state)s” och kan inte kvitteras via länken.")
             % {"state": incident.get_state_display()},
-            incident.pk, status=409,
+            incident.pk,
+            status=409,
         )
     return render(request, "notifications/ack_confirm.html", {"incident": incident, "token": token})
 
@@ -124,14 +134,20 @@ def rules_page(request):
     by_scenario = OrderedDict()
     for scenario in scenarios.SCENARIOS.values():
         by_scenario[scenario] = [r for r in rules.RULES if scenario.key in r.scenarios]
-    return render(request, "notifications/rules.html", {
-        "by_scenario": by_scenario,
-        "timer_notes": [(Timer.Kind(k).label, note) for k, note in rules.TIMER_NOTES.items()],
-        "fallbacks": [(Channel(c).label, role, label) for c, (role, label) in rules.MANUAL_FALLBACK.items()],
-        "group_labels": {rules.SA: _("Systemansvarig (användare och kontakter)"),
-                         rules.SA_MANAGER: _("Enhetschef för SA (kontakt)"),
-                         rules.SUBSCRIBERS: _("Prenumeranter")},
-    })
+    return render(
+        request,
+        "notifications/rules.html",
+        {
+            "by_scenario": by_scenario,
+            "timer_notes": [(Timer.Kind(k).label, note) for k, note in rules.TIMER_NOTES.items()],
+            "fallbacks": [(Channel(c).label, role, label) for c, (role, label) in rules.MANUAL_FALLBACK.items()],
+            "group_labels": {
+                rules.SA: _("Systemansvarig (användare och kontakter)"),
+                rules.SA_MANAGER: _("Enhetschef för SA (kontakt)"),
+                rules.SUBSCRIBERS: _("Prenumeranter"),
+            },
+        },
+    )
 
 
 @require_POST
@@ -153,6 +169,7 @@ def resend(request, pk):
 
 
 # --- stub receivers (demo and tests; off in production) ----------------------------------
+
 
 def _stub_channel(channel):
     if not settings.STUBS_ENABLED or channel not in Channel.values:
@@ -181,31 +198,44 @@ def stub(request, channel):
         return _stub_refused(request)
     received = list(StubMessage.objects.filter(channel=channel))
     if as_json:
-        return JsonResponse({
-            "channel": channel,
-            "mode": _mode(channel),
-            "messages": [
-                {"idempotency_key": m.idempotency_key, "received_at": m.received_at.isoformat(),
-                 "duplicates": m.duplicates, "payload": m.payload}
-                for m in received
-            ],
-        })
+        return JsonResponse(
+            {
+                "channel": channel,
+                "mode": _mode(channel),
+                "messages": [
+                    {
+                        "idempotency_key": m.idempotency_key,
+                        "received_at": m.received_at.isoformat(),
+                        "duplicates": m.duplicates,
+                        "payload": m.payload,
+                    }
+                    for m in received
+                ],
+            }
+        )
     current = OrderedDict()
     for m in reversed(received):  # oldest first, so the latest per reference wins
-        ref = m.payload.get("notice_id") or m.payload.get("reference") or m.payload.get("recipient") or m.idempotency_key
+        ref = (
+            m.payload.get("notice_id") or m.payload.get("reference") or m.payload.get("recipient") or m.idempotency_key
+        )
         current[ref] = m
-    return render(request, "notifications/stub.html", {
-        "channel": channel,
-        "channel_label": Channel(channel).label,
-        "mode": _mode(channel),
-        "modes": StubMode.Mode.choices,
-        "received": received,
-        "current": [m for m in reversed(list(current.values()))],
-        "channels": Channel.choices,
-        # SMS: each as the phone shows it, with a reply that carries its code.
-        "sms": [(m, (ack.codes_in(m.payload.get("text")) or [""])[-1]) for m in received]
-        if channel == Channel.SMS else [],
-    })
+    return render(
+        request,
+        "notifications/stub.html",
+        {
+            "channel": channel,
+            "channel_label": Channel(channel).label,
+            "mode": _mode(channel),
+            "modes": StubMode.Mode.choices,
+            "received": received,
+            "current": [m for m in reversed(list(current.values()))],
+            "channels": Channel.choices,
+            # SMS: each as the phone shows it, with a reply that carries its code.
+            "sms": [(m, (ack.codes_in(m.payload.get("text")) or [""])[-1]) for m in received]
+            if channel == Channel.SMS
+            else [],
+        },
+    )
 
 
 def _stub_receive(request, channel):

@@ -39,7 +39,7 @@ def _device_time(made_at, now):
 
 
 def _clock(at, beside):
-    """"08:02", or the whole date when it is another day than ``beside``."""
+    """ "08:02", or the whole date when it is another day than ``beside``."""
     local, other = timezone.localtime(at), timezone.localtime(beside)
     return local.strftime("%H:%M") if local.date() == other.date() else local.strftime("%Y-%m-%d %H:%M")
 
@@ -96,13 +96,22 @@ def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None,
         now = timezone.now()
         at = _device_time(made_at, now)
         incident = incident_services.open_incident(
-            user, scenario=scenario, summary=summary, began_at=began_at or at, triage=triage,
-            reported_at=at, confirmed=confirmed,
+            user,
+            scenario=scenario,
+            summary=summary,
+            began_at=began_at or at,
+            triage=triage,
+            reported_at=at,
+            confirmed=confirmed,
         )
         _log_offline(incident, user, OfflineSubmission.Kind.INCIDENT, at, now, client_id)
         return OfflineSubmission.objects.create(
-            client_id=client_id, kind=OfflineSubmission.Kind.INCIDENT, user=user,
-            incident=incident, made_at=at, received_at=now,
+            client_id=client_id,
+            kind=OfflineSubmission.Kind.INCIDENT,
+            user=user,
+            incident=incident,
+            made_at=at,
+            received_at=now,
         )
 
     return _once(client_id, make)
@@ -119,14 +128,24 @@ def submit_caller_report(
         if not Incident.objects.filter(pk=incident_id).exists():
             raise ActionRefused(_("Störningen finns inte."), code="not_found")
         incident_services.log_caller_report(
-            user, incident_id, functions=functions, error_message=error_message,
-            prescribers=prescribers, since=since, at=at, confirmed=confirmed,
+            user,
+            incident_id,
+            functions=functions,
+            error_message=error_message,
+            prescribers=prescribers,
+            since=since,
+            at=at,
+            confirmed=confirmed,
         )
         incident = Incident.objects.get(pk=incident_id)
         _log_offline(incident, user, OfflineSubmission.Kind.CALLER_REPORT, at, now, client_id)
         return OfflineSubmission.objects.create(
-            client_id=client_id, kind=OfflineSubmission.Kind.CALLER_REPORT, user=user,
-            incident=incident, made_at=at, received_at=now,
+            client_id=client_id,
+            kind=OfflineSubmission.Kind.CALLER_REPORT,
+            user=user,
+            incident=incident,
+            made_at=at,
+            received_at=now,
         )
 
     return _once(client_id, make)

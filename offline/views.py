@@ -165,9 +165,13 @@ def submit(request):
                 if not form.is_valid():
                     return _form_errors(form)
                 submission, created = services.submit_report(
-                    request.user, client_id=client_id, made_at=made_at,
-                    scenario=form.cleaned_data["scenario"], summary=form.cleaned_data["summary"],
-                    began_at=form.cleaned_data.get("began_at"), triage=form.triage_answers(),
+                    request.user,
+                    client_id=client_id,
+                    made_at=made_at,
+                    scenario=form.cleaned_data["scenario"],
+                    summary=form.cleaned_data["summary"],
+                    began_at=form.cleaned_data.get("began_at"),
+                    triage=form.triage_answers(),
                     confirmed=confirmed,
                 )
             elif kind == "caller_report":
@@ -175,9 +179,14 @@ def submit(request):
                 if not form.is_valid():
                     return _form_errors(form)
                 submission, created = services.submit_caller_report(
-                    request.user, incident_id, client_id=client_id, made_at=made_at,
-                    functions=form.cleaned_data["functions"], error_message=form.cleaned_data["error_message"],
-                    prescribers=form.cleaned_data["prescribers"], since=form.cleaned_data.get("since"),
+                    request.user,
+                    incident_id,
+                    client_id=client_id,
+                    made_at=made_at,
+                    functions=form.cleaned_data["functions"],
+                    error_message=form.cleaned_data["error_message"],
+                    prescribers=form.cleaned_data["prescribers"],
+                    since=form.cleaned_data.get("since"),
                     confirmed=confirmed,
                 )
             else:

@@ -40,6 +40,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 # --- login lock-outs: the administrator's way to let a locked person in ----------------------
 
+
 @admin.action(description=_("Häv inloggningsspärren (för alla adresser)"), permissions=["change"])
 def unlock_login(modeladmin, request, queryset):
     """A person locked out by repeated failed logins (django-axes) may log in again at once."""
@@ -52,7 +53,8 @@ def unlock_login(modeladmin, request, queryset):
             "Inloggningsspärren är hävd för %(n)d person (%(a)d misslyckade försök rensade).",
             "Inloggningsspärren är hävd för %(n)d personer (%(a)d misslyckade försök rensade).",
             queryset.count(),
-        ) % {"n": queryset.count(), "a": cleared},
+        )
+        % {"n": queryset.count(), "a": cleared},
         messages.SUCCESS,
     )
 

@@ -33,8 +33,14 @@ from .models import ApiToken
 logger = logging.getLogger(__name__)
 
 STATUS_OF_CODE = {
-    "invalid": 400, "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409,
-    "rate_limited": 429, "error": 500, "unavailable": 503,
+    "invalid": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "rate_limited": 429,
+    "error": 500,
+    "unavailable": 503,
 }
 CODE_OF_STATUS = {status: code for code, status in STATUS_OF_CODE.items()}
 
@@ -151,9 +157,7 @@ def refused(request, exc):
     errors = None
     if isinstance(exc, NeedsConfirmation):
         errors = [{"field": f"confirm.{key}", "message": message} for key, message in exc.warnings]
-    return error_response(
-        request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message, errors
-    )
+    return error_response(request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message, errors)
 
 
 @api.exception_handler(AuthenticationError)
@@ -168,7 +172,8 @@ def unauthenticated(request, exc):
 @api.exception_handler(RateLimited)
 def rate_limited(request, exc):
     response = error_response(
-        request, "rate_limited",
+        request,
+        "rate_limited",
         _("För många förfrågningar. Vänta %(s)d sekunder och försök igen.") % {"s": exc.retry_after},
     )
     response["Retry-After"] = str(exc.retry_after)
@@ -177,9 +182,7 @@ def rate_limited(request, exc):
 
 @api.exception_handler(CsrfFailed)
 def csrf_failed(request, exc):
-    return error_response(
-        request, "forbidden", _("CSRF-kontrollen misslyckades. Ladda om sidan och försök igen.")
-    )
+    return error_response(request, "forbidden", _("CSRF-kontrollen misslyckades. Ladda om sidan och försök igen."))
 
 
 def _field(loc):
@@ -196,9 +199,7 @@ def _field(loc):
 def invalid(request, exc):
     errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
     fields = ", ".join(sorted({e["field"] for e in errors})) or "body"
-    return error_response(
-        request, "invalid", _("Ogiltiga uppgifter: %(fields)s.") % {"fields": fields}, errors
-    )
+    return error_response(request, "invalid", _("Ogiltiga uppgifter: %(fields)s.") % {"fields": fields}, errors)
 
 
 @api.exception_handler(Http404)
@@ -214,13 +215,21 @@ def http_error(request, exc):
     if exc.status_code == 400:
         # ninja's own 400s are about a body it could not parse (not JSON, or a form).
         return error_response(
-            request, "invalid", _("Förfrågans innehåll kunde inte tolkas. Skicka JSON."),
+            request,
+            "invalid",
+            _("Förfrågans innehåll kunde inte tolkas. Skicka JSON."),
             [{"field": "body", "message": str(exc)}],
         )
     return error_response(request, code, _("Förfrågan kunde inte utföras."), status=exc.status_code)
 
 
-@api.get("/scenarios", response={200: list[ScenarioOut], **READ_ERRORS}, tags=["routine"], summary="The scenarios", operation_id="listScenarios")
+@api.get(
+    "/scenarios",
+    response={200: list[ScenarioOut], **READ_ERRORS},
+    tags=["routine"],
+    summary="The scenarios",
+    operation_id="listScenarios",
+)
 def list_scenarios(request):
     """The routine's scenarios (section 3) with their steps, in the routine's words."""
     return [

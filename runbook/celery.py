@@ -9,11 +9,13 @@ from kombu.transport import TRANSPORT_ALIASES
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "runbook.settings")
 
 # Broker URLs use kombu's transports with the faults that stopped the worker removed.
-TRANSPORT_ALIASES.update({
-    "redis": "runbook.broker:RedisTransport",
-    "rediss": "runbook.broker:RedisTransport",
-    "filesystem": "runbook.broker:FilesystemTransport",
-})
+TRANSPORT_ALIASES.update(
+    {
+        "redis": "runbook.broker:RedisTransport",
+        "rediss": "runbook.broker:RedisTransport",
+        "filesystem": "runbook.broker:FilesystemTransport",
+    }
+)
 
 app = Celery("runbook")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -29,19 +29,29 @@ def oidc_configured_whole(app_configs=None, **kwargs):
         return []
     problems = []
     if not (settings.OIDC_ISSUER and settings.OIDC_CLIENT_ID and settings.OIDC_CLIENT_SECRET):
-        problems.append(Error(
-            "OIDC sign-in is half configured: OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET "
-            "are all needed.", id="runbook.E020"))
+        problems.append(
+            Error(
+                "OIDC sign-in is half configured: OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are all needed.",
+                id="runbook.E020",
+            )
+        )
     unknown = sorted({role for role in settings.OIDC_ROLE_MAP.values() if role not in Role.ALL})
     if unknown or not settings.OIDC_ROLE_MAP:
-        problems.append(Error(
-            f"OIDC_ROLE_MAP maps to no role or to unknown roles {unknown}: nobody could sign in "
-            "with the roles meant.",
-            hint=f"VALUE=role pairs, the roles being {', '.join(Role.ALL)}.", id="runbook.E021"))
+        problems.append(
+            Error(
+                f"OIDC_ROLE_MAP maps to no role or to unknown roles {unknown}: nobody could sign in "
+                "with the roles meant.",
+                hint=f"VALUE=role pairs, the roles being {', '.join(Role.ALL)}.",
+                id="runbook.E021",
+            )
+        )
     if not settings.OIDC_BREAK_GLASS_USERS:
-        problems.append(Warning(
-            "OIDC_BREAK_GLASS_USERS names nobody: when the identity provider is down, nobody "
-            "can sign in.", id="runbook.W022"))
+        problems.append(
+            Warning(
+                "OIDC_BREAK_GLASS_USERS names nobody: when the identity provider is down, nobody can sign in.",
+                id="runbook.W022",
+            )
+        )
     return problems
 
 
@@ -56,9 +66,11 @@ def address_lists_hold_addresses(app_configs=None, **kwargs):
     for name in ("TRUSTED_PROXIES", "METRICS_ALLOWED_NETWORKS"):
         wrong = not_networks(getattr(settings, name))
         if wrong:
-            problems.append(Error(
-                f"{name} holds entries that are no IP address or network: {', '.join(map(repr, wrong))}.",
-                hint="Comma-separated addresses or networks, e.g. 10.0.0.5,172.30.57.0/24.",
-                id="runbook.E015",
-            ))
+            problems.append(
+                Error(
+                    f"{name} holds entries that are no IP address or network: {', '.join(map(repr, wrong))}.",
+                    hint="Comma-separated addresses or networks, e.g. 10.0.0.5,172.30.57.0/24.",
+                    id="runbook.E015",
+                )
+            )
     return problems

@@ -29,12 +29,14 @@ def site_url_reachable(app_configs=None, **kwargs):
     """Links in e-mails (SA's acknowledge link) use SITE_URL: it must be the app's real address."""
     host = urlsplit(settings.SITE_URL).hostname
     if is_loopback(host):
-        return [Error(
-            f"SITE_URL is {settings.SITE_URL!r}, an address only this machine can open: the links "
-            "in the e-mails (SA's acknowledge link) would not work for anyone.",
-            hint="Set SITE_URL to the address people use, e.g. https://driftstorning.example.se.",
-            id="runbook.E010",
-        )]
+        return [
+            Error(
+                f"SITE_URL is {settings.SITE_URL!r}, an address only this machine can open: the links "
+                "in the e-mails (SA's acknowledge link) would not work for anyone.",
+                hint="Set SITE_URL to the address people use, e.g. https://driftstorning.example.se.",
+                id="runbook.E010",
+            )
+        ]
     return []
 
 
@@ -43,13 +45,15 @@ def mail_goes_somewhere(app_configs=None, **kwargs):
     """Without EMAIL_URL mail goes by SMTP to EMAIL_HOST; its default is this machine."""
     if settings.EMAIL_URL or not is_loopback(settings.EMAIL_HOST):
         return []
-    return [Error(
-        f"E-mail would go by SMTP to {settings.EMAIL_HOST}:{settings.EMAIL_PORT}, this machine, "
-        "where no mail server runs: SA's escalation and every other e-mail would fail.",
-        hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) "
-             "to the region's mail relay, or EMAIL_URL to an HTTP mail gateway.",
-        id="runbook.E011",
-    )]
+    return [
+        Error(
+            f"E-mail would go by SMTP to {settings.EMAIL_HOST}:{settings.EMAIL_PORT}, this machine, "
+            "where no mail server runs: SA's escalation and every other e-mail would fail.",
+            hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) "
+            "to the region's mail relay, or EMAIL_URL to an HTTP mail gateway.",
+            id="runbook.E011",
+        )
+    ]
 
 
 # Its own tag: it opens a database connection, which the start-up's security checks do
@@ -70,13 +74,14 @@ def app_role_cannot_rewrite_history(app_configs=None, **kwargs):
         return []  # an unreachable database is /readyz's and E012's to report
     if not powers:
         return []
-    return [Warning(
-        f"The app connects to PostgreSQL as a role that could rewrite the timeline: "
-        f"{'; '.join(powers)}.",
-        hint="Run migrations as the owner (MIGRATE_DATABASE_URL) and connect the app (DATABASE_URL) "
-             "as a role of its own; README, Production: two database roles.",
-        id="runbook.W013",
-    )]
+    return [
+        Warning(
+            f"The app connects to PostgreSQL as a role that could rewrite the timeline: {'; '.join(powers)}.",
+            hint="Run migrations as the owner (MIGRATE_DATABASE_URL) and connect the app (DATABASE_URL) "
+            "as a role of its own; README, Production: two database roles.",
+            id="runbook.W013",
+        )
+    ]
 
 
 @register(Tags.security, deploy=True)
@@ -85,10 +90,12 @@ def sms_replies_can_be_verified(app_configs=None, **kwargs):
     without the shared secret every answer is refused and nobody learns that it was."""
     if not settings.SMS_URL or settings.SMS_WEBHOOK_SECRET or settings.STUBS_ENABLED:
         return []
-    return [Error(
-        "SMS_URL is set but SMS_WEBHOOK_SECRET is not: the SMS gateway's calls with the answers "
-        "to the escalation SMS would all be refused.",
-        hint="Set SMS_WEBHOOK_SECRET to the secret the SMS gateway signs its calls with, or "
-             "leave SMS_URL empty to send no SMS.",
-        id="runbook.E014",
-    )]
+    return [
+        Error(
+            "SMS_URL is set but SMS_WEBHOOK_SECRET is not: the SMS gateway's calls with the answers "
+            "to the escalation SMS would all be refused.",
+            hint="Set SMS_WEBHOOK_SECRET to the secret the SMS gateway signs its calls with, or "
+            "leave SMS_URL empty to send no SMS.",
+            id="runbook.E014",
+        )
+    ]

@@ -40,8 +40,12 @@ def ring(task, args=(), *, countdown=None):
     except Exception:  # noqa: BLE001 - the rows are safe; only the doorbell failed
         _forget_connection()
         _quiet_until = time.monotonic() + settings.DOORBELL_QUIET_SECONDS
-        log.warning("Broker unreachable; %s waits for the sweep (quiet for %ss)",
-                    getattr(task, "name", task), settings.DOORBELL_QUIET_SECONDS, exc_info=True)
+        log.warning(
+            "Broker unreachable; %s waits for the sweep (quiet for %ss)",
+            getattr(task, "name", task),
+            settings.DOORBELL_QUIET_SECONDS,
+            exc_info=True,
+        )
         return False
 
 

@@ -35,9 +35,7 @@ class IdleSessionMiddleware:
             last = request.session.get(LAST_ACTIVITY)
             if last is not None and now - last > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
-            elif not _is_background_refresh(request) and (
-                last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS
-            ):
+            elif not _is_background_refresh(request) and (last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS):
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 

@@ -32,7 +32,9 @@ class ApiToken(models.Model):
     PREFIX = "sesam_"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
         verbose_name=_("ägare"),
     )
     name = models.CharField(_("namn"), max_length=100)
@@ -69,7 +71,10 @@ class Preferences(models.Model):
     """Inställningar: what a person chose for themselves, kept with them across devices."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="preferences",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="preferences",
     )
     language = models.CharField(_("språk"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 

@@ -119,8 +119,9 @@ def claim_values(claims, name):
 
 def roles_for(claims):
     """The app's roles the person's claim values map to (OIDC_ROLE_MAP), in the routine's order."""
-    mapped = {settings.OIDC_ROLE_MAP[v] for v in claim_values(claims, settings.OIDC_ROLE_CLAIM)
-              if v in settings.OIDC_ROLE_MAP}
+    mapped = {
+        settings.OIDC_ROLE_MAP[v] for v in claim_values(claims, settings.OIDC_ROLE_CLAIM) if v in settings.OIDC_ROLE_MAP
+    }
     return [role for role in Role.ALL if role in mapped]
 
 

@@ -107,9 +107,7 @@ _HELP_IT_TROUBLESHOOT = Step(
     ongoing=True,
 )
 
-_CALLER_REPORT_TO_30000 = _(
-    "Du kan även själv kontakta Servicedesk på 30 000 och felanmäla direkt."
-)
+_CALLER_REPORT_TO_30000 = _("Du kan även själv kontakta Servicedesk på 30 000 och felanmäla direkt.")
 
 FULL_IT_OUTAGE = Scenario(
     key="full_it_outage",
@@ -147,9 +145,7 @@ FULL_IT_OUTAGE = Scenario(
         _("Information och prognos publiceras av Region Skånes IT på driftinfo."),
         _("Vi avvaktar instruktioner från regionala IT-funktionen. Vänligen avvakta."),
     ),
-    caller_script_restored=(
-        _("Driften är återställd: Region Skånes IT har meddelat att Sesam LMN går att nå igen."),
-    ),
+    caller_script_restored=(_("Driften är återställd: Region Skånes IT har meddelat att Sesam LMN går att nå igen."),),
 )
 
 SESAM_UNREACHABLE = Scenario(
@@ -274,8 +270,10 @@ SESAM_UNREACHABLE = Scenario(
     ),
     caller_script_reserve=(
         _("Sesam LMN går fortfarande inte att nå. Reservrutin för akuta förskrivningar gäller."),
-        _("Akuta förskrivningar tas emot av Kundservice nu, enligt ”Reservrutin förskrivning Sesam LMN” "
-          "(Beställningsblankett LMN)."),
+        _(
+            "Akuta förskrivningar tas emot av Kundservice nu, enligt ”Reservrutin förskrivning Sesam LMN” "
+            "(Beställningsblankett LMN)."
+        ),
         _("Förskrivningar som inte är akuta görs i Sesam LMN när det går att nå igen."),
     ),
     caller_script_restored=(
@@ -303,9 +301,7 @@ KUNDSERVICE_LINK_LOSS = Scenario(
         Step(
             key="request_driftinfo",
             role=Role.VERKSAMHETSSPECIALIST,
-            instruction=_(
-                "Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."
-            ),
+            instruction=_("Den regionala IT-funktionen ombeds lägga upp särskild information om detta på driftinfo."),
             due_on=ON_REPORT,
             within=timedelta(minutes=30),
             delivered_by=("driftinfo", ("publish", "update")),
@@ -333,9 +329,7 @@ KUNDSERVICE_LINK_LOSS = Scenario(
         _("Mer information finns på regionala driftinfo."),
         _CALLER_REPORT_TO_30000,
     ),
-    caller_script_restored=(
-        _("Driften är återställd: Kundservice har kontakt med Sesam LMN igen."),
-    ),
+    caller_script_restored=(_("Driften är återställd: Kundservice har kontakt med Sesam LMN igen."),),
 )
 
 TELEPHONY_FAULT = Scenario(
@@ -374,14 +368,10 @@ TELEPHONY_FAULT = Scenario(
         _("Vi har störningar i telefonin och kan vara svåra att nå."),
         _("Mer information finns på regionala driftinfo."),
     ),
-    caller_script_restored=(
-        _("Driften är återställd: telefonin fungerar igen."),
-    ),
+    caller_script_restored=(_("Driften är återställd: telefonin fungerar igen."),),
 )
 
-SCENARIOS = {
-    s.key: s for s in (FULL_IT_OUTAGE, SESAM_UNREACHABLE, KUNDSERVICE_LINK_LOSS, TELEPHONY_FAULT)
-}
+SCENARIOS = {s.key: s for s in (FULL_IT_OUTAGE, SESAM_UNREACHABLE, KUNDSERVICE_LINK_LOSS, TELEPHONY_FAULT)}
 SCENARIO_CHOICES = [(s.key, s.title) for s in SCENARIOS.values()]
 
 

@@ -326,8 +326,11 @@ RATELIMIT_CACHE_URL = os.environ.get(
 )
 # (The "default" cache, for rendered page parts, is set above.)
 CACHES["ratelimit"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": RATELIMIT_CACHE_URL,
-     "KEY_PREFIX": "ratelimit"}
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": RATELIMIT_CACHE_URL,
+        "KEY_PREFIX": "ratelimit",
+    }
     if RATELIMIT_CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
 )
@@ -381,13 +384,11 @@ NOTIFY_BACKOFF_BASE = env_seconds("NOTIFY_BACKOFF_BASE_SECONDS", 5)
 NOTIFY_BACKOFF_MAX = env_seconds("NOTIFY_BACKOFF_MAX_SECONDS", 300)
 NOTIFY_MAX_AGE = env_seconds("NOTIFY_MAX_AGE_SECONDS", 3600)
 # How long a worker may hold a message it is sending before another may take it over.
-NOTIFY_CLAIM_TIMEOUT = env_seconds(
-    "NOTIFY_CLAIM_SECONDS", NOTIFY_CONNECT_TIMEOUT + NOTIFY_READ_TIMEOUT + 20
-)
+NOTIFY_CLAIM_TIMEOUT = env_seconds("NOTIFY_CLAIM_SECONDS", NOTIFY_CONNECT_TIMEOUT + NOTIFY_READ_TIMEOUT + 20)
 # The sweep sends a backlog over this many threads (one on SQLite, which has one writer).
-NOTIFY_SWEEP_THREADS = int(os.environ.get(
-    "NOTIFY_SWEEP_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4"
-))
+NOTIFY_SWEEP_THREADS = int(
+    os.environ.get("NOTIFY_SWEEP_THREADS", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "4")
+)
 # Acknowledge links in SA's e-mail stop working after this long.
 ACK_LINK_MAX_AGE = env_seconds("ACK_LINK_MAX_AGE_SECONDS", 8 * 3600)
 # Driftinfo requests state when the next update comes, this long ahead unless a prognosis says.

@@ -88,14 +88,19 @@ def metrics(request):
     if refused == monitoring.Refusal.OFF:
         return HttpResponse(
             _("Mätvärdena är avstängda: ange METRICS_TOKEN eller METRICS_ALLOWED_NETWORKS."),
-            status=403, content_type="text/plain; charset=utf-8",
+            status=403,
+            content_type="text/plain; charset=utf-8",
         )
     if refused == monitoring.Refusal.NETWORK:
-        return HttpResponse(_("Mätvärdena läses inte från den här adressen."),
-                            status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            _("Mätvärdena läses inte från den här adressen."), status=403, content_type="text/plain; charset=utf-8"
+        )
     if refused == monitoring.Refusal.TOKEN:
-        response = HttpResponse(_("Mätvärdena kräver en giltig nyckel (Authorization: Bearer)."),
-                                status=401, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(
+            _("Mätvärdena kräver en giltig nyckel (Authorization: Bearer)."),
+            status=401,
+            content_type="text/plain; charset=utf-8",
+        )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     return HttpResponse(monitoring.exposition(), content_type=CONTENT_TYPE_LATEST)
@@ -215,11 +220,15 @@ ACCESSIBILITY_ASSESSED_ON = date(2026, 12, 3)
 @require_GET
 def accessibility(request):
     """Tillgänglighetsredogörelse, as DIGG prescribes it: open to anyone, signed in or not."""
-    return render(request, "runbook/accessibility.html", {
-        "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
-        "assessed_on": ACCESSIBILITY_ASSESSED_ON,
-        "idle_minutes": settings.SESSION_IDLE_MINUTES,
-    })
+    return render(
+        request,
+        "runbook/accessibility.html",
+        {
+            "contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL,
+            "assessed_on": ACCESSIBILITY_ASSESSED_ON,
+            "idle_minutes": settings.SESSION_IDLE_MINUTES,
+        },
+    )
 
 
 @login_not_required
@@ -250,10 +259,17 @@ class LoginView(auth_views.LoginView):
 
 def _refused_sign_in(request, message, status):
     form = AuthenticationForm(request)
-    return render(request, "registration/login.html", {
-        "form": form, "oidc_enabled": True, "oidc_error": message,
-        "next": request.session.get(OIDC_NEXT, ""),
-    }, status=status)
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "form": form,
+            "oidc_enabled": True,
+            "oidc_error": message,
+            "next": request.session.get(OIDC_NEXT, ""),
+        },
+        status=status,
+    )
 
 
 @login_not_required
@@ -263,16 +279,18 @@ def oidc_start(request):
     if not oidc.enabled():
         raise Http404
     wanted = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         wanted = ""
     request.session[OIDC_NEXT] = wanted
     try:
         return oidc.client().authorize_redirect(request, settings.SITE_URL + reverse("oidc_callback"))
     except Exception:  # noqa: BLE001 - the provider unreachable or its discovery broken
         log.warning("The identity provider could not be reached", exc_info=True)
-        return _refused_sign_in(request, _(
-            "Region Skånes inloggning svarar inte just nu. Försök igen om en stund."), 503)
+        return _refused_sign_in(
+            request, _("Region Skånes inloggning svarar inte just nu. Försök igen om en stund."), 503
+        )
 
 
 @login_not_required
@@ -293,10 +311,10 @@ def oidc_callback(request):
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **claims}
     except Exception as exc:  # noqa: BLE001 - whatever failed, the person is not signed in
-        log.warning("Sign-in through the identity provider refused: %s: %s",
-                    exc.__class__.__name__, exc)
-        return _refused_sign_in(request, _(
-            "Inloggningen via Region Skånes inloggning kunde inte godkännas. Försök igen."), 403)
+        log.warning("Sign-in through the identity provider refused: %s: %s", exc.__class__.__name__, exc)
+        return _refused_sign_in(
+            request, _("Inloggningen via Region Skånes inloggning kunde inte godkännas. Försök igen."), 403
+        )
     try:
         user = oidc.sign_in(claims)
     except oidc.SignInRefused as refused:

@@ -30,14 +30,16 @@ def _flush_steps_around_the_timeline_guard():
         if not any(table in sql for sql in sql_list):
             return flush(self, sql_list)
         if self.connection.vendor == "postgresql":
-            return flush(self, [f"ALTER TABLE {table} DISABLE TRIGGER USER", *sql_list,
-                                f"ALTER TABLE {table} ENABLE TRIGGER USER"])
+            return flush(
+                self,
+                [f"ALTER TABLE {table} DISABLE TRIGGER USER", *sql_list, f"ALTER TABLE {table} ENABLE TRIGGER USER"],
+            )
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
-                           [table])
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
             triggers = cursor.fetchall()
-        return flush(self, [*(f'DROP TRIGGER "{name}"' for name, _ in triggers), *sql_list,
-                            *(sql for _, sql in triggers)])
+        return flush(
+            self, [*(f'DROP TRIGGER "{name}"' for name, _ in triggers), *sql_list, *(sql for _, sql in triggers)]
+        )
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
 
@@ -167,9 +169,7 @@ def ensure_role_groups(role_permissions):
     for name, perms in role_permissions.items():
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, codename in perms:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 @pytest.fixture
@@ -181,9 +181,7 @@ def make_user(db, django_user_model, role_permissions):
     def make(*roles, username=None, password="ett-långt-testlösenord"):
         counter["n"] += 1
         name = username or f"{'-'.join(roles) or 'ingen'}-{counter['n']}"
-        user = django_user_model.objects.create_user(
-            username=name, password=password, first_name=name.title()
-        )
+        user = django_user_model.objects.create_user(username=name, password=password, first_name=name.title())
         for role in roles:
             user.groups.add(Group.objects.get(name=role))
         return django_user_model.objects.get(pk=user.pk)
@@ -243,8 +241,13 @@ def browser(chromium_path):
         browser = pw.chromium.launch(
             executable_path=chromium_path,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield browser
@@ -385,16 +388,18 @@ def pdf_text(tmp_path):
         path = tmp_path / f"doc-{len(list(tmp_path.iterdir()))}.pdf"
         path.write_bytes(data)
         pages = (["-f", str(first)] if first else []) + (["-l", str(last)] if last else [])
-        done = subprocess.run([tool, "-enc", "UTF-8", *pages, str(path), "-"],
-                              capture_output=True, timeout=60, check=True)
+        done = subprocess.run(
+            [tool, "-enc", "UTF-8", *pages, str(path), "-"], capture_output=True, timeout=60, check=True
+        )
         return done.stdout.decode("utf-8")
 
     def info(data):
         """pdfinfo's fields ("Pages", "Page size", ...) for the document."""
         path = tmp_path / f"info-{len(list(tmp_path.iterdir()))}.pdf"
         path.write_bytes(data)
-        done = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", str(path)],
-                              capture_output=True, timeout=60, check=True)
+        done = subprocess.run(
+            [shutil.which("pdfinfo") or "pdfinfo", str(path)], capture_output=True, timeout=60, check=True
+        )
         return dict(line.split(":", 1) for line in done.stdout.decode().splitlines() if ":" in line)
 
     read.info = info

@@ -60,9 +60,22 @@ class RedisServer:
     def start(self):
         log = open(self.directory / f"redis-{self.port}.log", "a")
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_for(self.answers, timeout=10, what="redis-server to start")
 
@@ -132,18 +145,31 @@ class Celery:
         env = {**self.env, **{k: str(v) for k, v in extra.items()}}
         log = open(self.directory / f"{name}-{len(self.started)}.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "runbook", *args], cwd=BASE_DIR, env=env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "celery", "-A", "runbook", *args],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         proc.log_path = log.name
         self.started.append(proc)
         return proc
 
     def worker(self, **extra):
-        return self._start("worker", [
-            "worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO",
-            f"--hostname=test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
-        ], **extra)
+        return self._start(
+            "worker",
+            [
+                "worker",
+                "--pool=threads",
+                "--concurrency=2",
+                "--loglevel=INFO",
+                f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            **extra,
+        )
 
     def beat(self, **extra):
         schedule = self.directory / f"beat-{len(self.started)}"

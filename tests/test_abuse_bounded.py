@@ -29,8 +29,7 @@ def test_one_address_is_limited_whatever_tokens_it_uses(api_client, vs, settings
 def test_guessing_tokens_is_limited_too(db, client, settings):
     settings.API_RATE_PER_ADDRESS = "3/m"
     statuses = [
-        client.get("/api/v1/incidents", headers={"Authorization": f"Bearer sesam_{n}"}).status_code
-        for n in range(5)
+        client.get("/api/v1/incidents", headers={"Authorization": f"Bearer sesam_{n}"}).status_code for n in range(5)
     ]
     assert statuses == [401, 401, 401, 429, 429]
 
@@ -47,10 +46,18 @@ def test_one_person_opens_only_so_many_incidents(api_client, ks, settings):
 def test_opening_too_many_from_the_page_is_refused_with_a_message(ks, client_as, settings, open_incident):
     settings.OPEN_INCIDENT_LIMIT = 1
     open_incident(by=ks)
-    response = client_as(ks).post(reverse("incidents:report"), {
-        "kundservice_reaches_sesam": "yes", "prescribers_reach_sesam": "yes", "rest_of_it_up": "yes",
-        "phones_work": "no", "scenario": "telephony_fault", "summary": "Igen", "action": "report",
-    })
+    response = client_as(ks).post(
+        reverse("incidents:report"),
+        {
+            "kundservice_reaches_sesam": "yes",
+            "prescribers_reach_sesam": "yes",
+            "rest_of_it_up": "yes",
+            "phones_work": "no",
+            "scenario": "telephony_fault",
+            "summary": "Igen",
+            "action": "report",
+        },
+    )
     assert response.status_code == 429
     assert "Du har anmält 1 störningar de senaste 10 minuterna" in response.content.decode()
     assert Incident.objects.count() == 1

@@ -18,6 +18,7 @@ def quick_passwords(settings):
     # Users here never log in with a password; hashing one properly costs a second each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 API = "/api/v1"
 
 
@@ -40,6 +41,7 @@ def assert_error(response, status, code):
 
 
 # --- the document and the docs page ---------------------------------------------------------
+
 
 def test_openapi_document_is_served_and_names_every_endpoint(client):
     response = client.get(f"{API}/openapi.json")
@@ -67,6 +69,7 @@ def test_docs_page_serves_swagger_from_the_apps_own_static_files(client, ks):
 
 
 # --- authentication -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "method, path",
@@ -124,6 +127,7 @@ def test_an_unknown_path_under_the_api_is_a_json_404(api_client, ks):
 
 # --- scenarios ------------------------------------------------------------------------------
 
+
 def test_scenarios_are_the_routines_with_their_steps(api_client, tel):
     response = api_client(tel).get(f"{API}/scenarios")
     assert response.status_code == 200
@@ -138,6 +142,7 @@ def test_scenarios_are_the_routines_with_their_steps(api_client, tel):
 
 
 # --- opening an incident --------------------------------------------------------------------
+
 
 def test_kundservice_opens_an_incident_and_gets_201_with_it(api_client, ks, settings):
     response = post(api_client(ks), f"{API}/incidents", {"scenario": "sesam_unreachable", "summary": "Ingen når Sesam"})
@@ -163,7 +168,8 @@ def test_kundservice_opens_an_incident_and_gets_201_with_it(api_client, ks, sett
 def test_a_disruption_can_be_reported_as_having_begun_earlier(api_client, vs):
     began = (timezone.now() - timedelta(hours=2)).replace(microsecond=0)
     response = post(
-        api_client(vs), f"{API}/incidents",
+        api_client(vs),
+        f"{API}/incidents",
         {"scenario": "full_it_outage", "summary": "Allt nere", "began_at": began.isoformat()},
     )
     assert response.status_code == 201, response.content
@@ -228,6 +234,7 @@ def test_someone_without_a_role_may_not_open_an_incident(api_client, make_user):
 
 # --- listing --------------------------------------------------------------------------------
 
+
 def test_list_filters_by_state_scenario_phase_and_time(api_client, open_incident, vs, va):
     old = open_incident(summary="gammal")
     Incident.objects.filter(pk=old.pk).update(reported_at=timezone.now() - timedelta(days=3))
@@ -263,7 +270,17 @@ def test_list_is_paginated(api_client, open_incident, vs):
 
 
 @pytest.mark.parametrize(
-    "query", ["state=broken", "scenario=meteor", "phase=soon", "opened_after=igår", "limit=0", "limit=101", "offset=-1", "limit=x"]
+    "query",
+    [
+        "state=broken",
+        "scenario=meteor",
+        "phase=soon",
+        "opened_after=igår",
+        "limit=0",
+        "limit=101",
+        "offset=-1",
+        "limit=x",
+    ],
 )
 def test_bad_list_filters_are_400(api_client, vs, query):
     assert_error(api_client(vs).get(f"{API}/incidents?{query}"), 400, "invalid")
@@ -274,6 +291,7 @@ def test_someone_without_a_role_may_not_list_incidents(api_client, make_user):
 
 
 # --- reading one ----------------------------------------------------------------------------
+
 
 def test_detail_offers_each_role_the_transitions_it_may_fire(api_client, open_incident, ks, sa, vs, va, tel):
     incident = open_incident()
@@ -320,6 +338,7 @@ def test_huge_ids_are_refused_not_crashed(api_client, vs):
 
 
 # --- transitions ----------------------------------------------------------------------------
+
 
 def test_specialist_escalates_and_gets_the_new_state(api_client, open_incident, vs):
     incident = open_incident()
@@ -381,11 +400,16 @@ def test_transition_on_missing_incident_is_404(api_client, va):
 
 # --- prognosis ------------------------------------------------------------------------------
 
+
 def test_sa_records_a_prognosis_and_then_no_prognosis(api_client, open_incident, sa):
     incident = open_incident()
     client = api_client(sa)
     expected = (timezone.now() + timedelta(hours=3)).replace(microsecond=0)
-    response = put(client, f"{API}/incidents/{incident.pk}/prognosis", {"expected_at": expected.isoformat(), "note": "enligt leverantör"})
+    response = put(
+        client,
+        f"{API}/incidents/{incident.pk}/prognosis",
+        {"expected_at": expected.isoformat(), "note": "enligt leverantör"},
+    )
     assert response.status_code == 200, response.content
     assert response.json()["prognosis"]["kind"] == "at"
     incident.refresh_from_db()
@@ -408,7 +432,13 @@ def test_roles_without_the_permission_may_not_record_a_prognosis(api_client, ope
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"expected_at": "snart"}, {"expected_at": "2020-01-01T10:00:00+01:00"}, {"expected_at": 12.5e300}, {"expected_at": None, "note": 3}],
+    [
+        {},
+        {"expected_at": "snart"},
+        {"expected_at": "2020-01-01T10:00:00+01:00"},
+        {"expected_at": 12.5e300},
+        {"expected_at": None, "note": 3},
+    ],
 )
 def test_a_bad_prognosis_is_400_and_changes_nothing(api_client, open_incident, sa, body):
     incident = open_incident()
@@ -420,10 +450,13 @@ def test_a_bad_prognosis_is_400_and_changes_nothing(api_client, open_incident, s
 def test_prognosis_on_an_ended_incident_is_409(api_client, open_incident, va, sa):
     incident = open_incident()
     services.cancel(va, incident.pk, reason="Falsklarm")
-    assert_error(put(api_client(sa), f"{API}/incidents/{incident.pk}/prognosis", {"expected_at": None}), 409, "conflict")
+    assert_error(
+        put(api_client(sa), f"{API}/incidents/{incident.pk}/prognosis", {"expected_at": None}), 409, "conflict"
+    )
 
 
 # --- tasks ----------------------------------------------------------------------------------
+
 
 def test_kundservice_completes_its_own_task_but_not_the_specialists(api_client, open_incident, ks):
     incident = open_incident()
@@ -458,6 +491,7 @@ def test_a_task_of_another_incident_is_404(api_client, open_incident, va):
 
 
 # --- language -------------------------------------------------------------------------------
+
 
 def test_messages_are_swedish_by_default_and_english_on_request(api_client, open_incident, ks):
     incident = open_incident()

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 def quick_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 INCIDENTS = "/api/v1/incidents"
 
 
@@ -87,6 +88,7 @@ def test_last_use_is_recorded(ks):
 
 # --- the page -------------------------------------------------------------------------------
 
+
 def test_tokens_page_makes_a_token_and_shows_it_once(client, ks):
     client.force_login(ks)
     response = client.post("/tokens/", {"name": "Övervakning"})
@@ -136,9 +138,7 @@ def test_an_admin_revokes_any_token_in_the_admin(client, ks, django_user_model):
     assert listing.status_code == 200
     assert token.key_prefix in listing.content.decode()
     assert token.key_hash not in listing.content.decode()
-    response = client.post(
-        "/admin/runbook/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}
-    )
+    response = client.post("/admin/runbook/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None

@@ -31,11 +31,20 @@ def all_sent(notices):
 
 
 def test_redis_stopped_and_started_under_a_worker_holding_a_retry(
-    settings, tmp_path, live_server, own_redis, open_incident, require_postgres,
+    settings,
+    tmp_path,
+    live_server,
+    own_redis,
+    open_incident,
+    require_postgres,
 ):
     point_at_stubs(settings, live_server.url)
-    env = worker_env(live_server.url, connection.settings_dict["NAME"], own_redis.url,
-                     NOTIFY_BACKOFF_BASE_SECONDS=RETRY_AFTER_SECONDS)
+    env = worker_env(
+        live_server.url,
+        connection.settings_dict["NAME"],
+        own_redis.url,
+        NOTIFY_BACKOFF_BASE_SECONDS=RETRY_AFTER_SECONDS,
+    )
     celery = Celery(tmp_path, env)
     try:
         with celery_broker(own_redis.url):
@@ -46,8 +55,9 @@ def test_redis_stopped_and_started_under_a_worker_holding_a_retry(
             first = open_incident(scenario="telephony_fault")
             lavin = first.notifications.get(channel="telephony")
             # The worker tried once, got 503 and now holds the retry as a countdown task.
-            wait_for(lambda: Notification.objects.get(pk=lavin.pk).last_status_code == 503,
-                     what="a first, failed attempt")
+            wait_for(
+                lambda: Notification.objects.get(pk=lavin.pk).last_status_code == 503, what="a first, failed attempt"
+            )
             redis = own_redis.client()
             wait_for(lambda: holds_retry(redis), what="the worker to hold the retry")
 

@@ -43,7 +43,7 @@ def page_of(client, user, incident):
 
 def section(body, element_id):
     start = body.index(f'id="{element_id}"')
-    return body[start:body.index("</section>", start)]
+    return body[start : body.index("</section>", start)]
 
 
 def script_lines(body):
@@ -133,11 +133,14 @@ def test_after_service_is_restored_the_script_says_so_and_what_happens_to_urgent
     assert not any("reservrutin" in line for line in lines)
 
 
-@pytest.mark.parametrize("scenario, words", [
-    ("kundservice_link_loss", "Kundservice har kontakt med Sesam LMN igen"),
-    ("telephony_fault", "telefonin fungerar igen"),
-    ("full_it_outage", "Sesam LMN går att nå igen"),
-])
+@pytest.mark.parametrize(
+    "scenario, words",
+    [
+        ("kundservice_link_loss", "Kundservice har kontakt med Sesam LMN igen"),
+        ("telephony_fault", "telefonin fungerar igen"),
+        ("full_it_outage", "Sesam LMN går att nå igen"),
+    ],
+)
 def test_every_scenario_has_words_for_service_restored(clock, client, ks, va, open_incident, scenario, words):
     incident = open_incident(scenario=scenario)
     services.resolve(va, incident.pk)

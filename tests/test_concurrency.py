@@ -12,9 +12,7 @@ from incidents.services import ActionRefused
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_sa_pressing_kvittera_at_once_acknowledge_exactly_once(
-    require_postgres, make_user, open_incident, vs
-):
+def test_two_sa_pressing_kvittera_at_once_acknowledge_exactly_once(require_postgres, make_user, open_incident, vs):
     first, second = make_user("systemansvarig"), make_user("systemansvarig")
     incident = open_incident(scenario="sesam_unreachable")
     services.escalate(vs, incident.pk)
@@ -49,8 +47,6 @@ def test_two_sa_pressing_kvittera_at_once_acknowledge_exactly_once(
     )
 
     assert Incident.objects.get(pk=incident.pk).state == "acknowledged"
-    acks = TimelineEvent.objects.filter(
-        incident=incident, kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge"
-    )
+    acks = TimelineEvent.objects.filter(incident=incident, kind=TimelineEvent.Kind.TRANSITION, data__name="acknowledge")
     assert acks.count() == 1
     assert acks.get().actor == winner

@@ -29,14 +29,18 @@ def test_the_specialists_keep_contacts_on_a_page(role, make_user, client_as):
     page = web.get(reverse("incidents:live")).content.decode()
     assert f'href="{reverse("incidents:contacts")}"' in page
 
-    response = web.post(reverse("incidents:contacts"), {
-        "kind": "sa_manager", "name": "Eva Enhetschef", "phone": "040-628 04 09", "email": "eva@demo.invalid"})
+    response = web.post(
+        reverse("incidents:contacts"),
+        {"kind": "sa_manager", "name": "Eva Enhetschef", "phone": "040-628 04 09", "email": "eva@demo.invalid"},
+    )
     assert response.status_code == 302
     eva = Contact.objects.get(name="Eva Enhetschef")
     assert (eva.kind, eva.phone, eva.email) == ("sa_manager", "040-628 04 09", "eva@demo.invalid")
 
-    response = web.post(reverse("incidents:contacts") + f"?andra={eva.pk}", {
-        "kind": "sa_manager", "name": "Eva Enhetschef", "phone": "040-628 04 10", "email": "eva@demo.invalid"})
+    response = web.post(
+        reverse("incidents:contacts") + f"?andra={eva.pk}",
+        {"kind": "sa_manager", "name": "Eva Enhetschef", "phone": "040-628 04 10", "email": "eva@demo.invalid"},
+    )
     assert response.status_code == 302
     eva.refresh_from_db()
     assert eva.phone == "040-628 04 10"
@@ -67,7 +71,9 @@ def test_duty_hours_are_kept_on_the_page_with_swedish_messages(va, client_as):
     assert "Sluttiden måste vara efter starttiden." in page and "duty_end_after_start" not in page
     assert not DutyHours.objects.exists()
 
-    assert web.post(reverse("incidents:duty_add"), {"weekday": "0", "start": "08:00", "end": "16:30"}).status_code == 302
+    assert (
+        web.post(reverse("incidents:duty_add"), {"weekday": "0", "start": "08:00", "end": "16:30"}).status_code == 302
+    )
     response = web.post(reverse("incidents:duty_add"), {"weekday": "0", "start": "12:00", "end": "18:00"})
     assert response.status_code == 400 and "överlappar" in response.content.decode()
     [duty] = DutyHours.objects.all()
@@ -82,7 +88,9 @@ def test_other_roles_may_not_change_contacts_or_duty_hours(role, make_user, clie
     web = client_as(make_user(role))
     assert web.get(reverse("incidents:contacts")).status_code == 403
     assert web.post(reverse("incidents:contacts"), {"kind": "vendor", "name": "X"}).status_code == 403
-    assert web.post(reverse("incidents:duty_add"), {"weekday": "0", "start": "08:00", "end": "09:00"}).status_code == 403
+    assert (
+        web.post(reverse("incidents:duty_add"), {"weekday": "0", "start": "08:00", "end": "09:00"}).status_code == 403
+    )
     assert not Contact.objects.filter(name="X").exists()
 
 

@@ -43,10 +43,16 @@ def test_an_sms_gateway_without_its_webhook_secret_fails(configured):
     assert "runbook.E014" not in deploy_ids()
 
 
-@pytest.mark.parametrize("site_url", [
-    "http://127.0.0.1:8000", "http://localhost", "https://[::1]/", "http://0.0.0.0:8000",
-    "http://app.localhost",
-])
+@pytest.mark.parametrize(
+    "site_url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost",
+        "https://[::1]/",
+        "http://0.0.0.0:8000",
+        "http://app.localhost",
+    ],
+)
 def test_a_loopback_site_url_fails(configured, site_url):
     configured.SITE_URL = site_url
     assert "runbook.E010" in deploy_ids()

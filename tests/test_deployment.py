@@ -59,8 +59,14 @@ def container_env(service, dotenv):
 
 def production_env(**changes):
     dotenv = read_env_file(ROOT / ".env.example")
-    dotenv.update({"SECRET_KEY": "x" * 64, "POSTGRES_PASSWORD": "secret", "APP_DB_PASSWORD": "app-secret",
-                   "EMAIL_HOST_PASSWORD": "pw"})
+    dotenv.update(
+        {
+            "SECRET_KEY": "x" * 64,
+            "POSTGRES_PASSWORD": "secret",
+            "APP_DB_PASSWORD": "app-secret",
+            "EMAIL_HOST_PASSWORD": "pw",
+        }
+    )
     dotenv.update(changes)
     return dotenv
 
@@ -84,9 +90,13 @@ def test_compose_runs_web_worker_beat_and_migrations_from_the_projects_image():
 def test_the_env_file_reaches_the_app_containers_settings():
     """SITE_URL, EMAIL_*, the channel URLs and STUBS_ENABLED from .env are the app's settings."""
     dotenv = production_env(
-        SITE_URL="https://driftstorning.example.se", EMAIL_HOST="smtp.region.example",
-        EMAIL_PORT="2525", EMAIL_USE_TLS="1", VARDGIVARE_SKANE_URL="https://vgs.example/api/",
-        DRIFTINFO_URL="https://driftinfo.example/api/", TELEPHONY_URL="https://tel.example/api/",
+        SITE_URL="https://driftstorning.example.se",
+        EMAIL_HOST="smtp.region.example",
+        EMAIL_PORT="2525",
+        EMAIL_USE_TLS="1",
+        VARDGIVARE_SKANE_URL="https://vgs.example/api/",
+        DRIFTINFO_URL="https://driftinfo.example/api/",
+        TELEPHONY_URL="https://tel.example/api/",
         STUBS_ENABLED="0",
     )
     for name in APP_SERVICES:
@@ -103,15 +113,21 @@ def test_the_env_file_reaches_the_app_containers_settings():
         "s.SITE_URL, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.VARDGIVARE_SKANE_URL, "
         "s.DRIFTINFO_URL, s.TELEPHONY_URL, s.STUBS_ENABLED, s.DEBUG, s.DEMO_MODE]))"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     import json
 
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [
-        "https://driftstorning.example.se", "smtp.region.example", 2525, True,
-        "https://vgs.example/api/", "https://driftinfo.example/api/", "https://tel.example/api/",
-        False, False, False,
+        "https://driftstorning.example.se",
+        "smtp.region.example",
+        2525,
+        True,
+        "https://vgs.example/api/",
+        "https://driftinfo.example/api/",
+        "https://tel.example/api/",
+        False,
+        False,
+        False,
     ]
 
 
@@ -179,7 +195,10 @@ def test_each_service_command_names_an_entry_point_that_exists(name):
             # The CLI itself accepts the subcommand and its options.
             result = subprocess.run(
                 [str(VENV_BIN / "celery"), "-A", command[2], subcommand, "--help"],
-                capture_output=True, text=True, timeout=60, cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=ROOT,
             )
             assert result.returncode == 0, result.stderr
             for option in command[4:]:
@@ -215,12 +234,10 @@ def test_start_up_refuses_a_loopback_site_url():
     """The migrate service's check: the stack does not start with SA's links to 127.0.0.1."""
     (check,) = [c for c in commands_of(SERVICES["migrate"]) if c[2] == "check"]
     env = {**os.environ, "SITE_URL": "http://127.0.0.1:8000", "EMAIL_URL": "https://mail.example/"}
-    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "runbook.E010" in result.stderr
     env["SITE_URL"] = "https://driftstorning.example.se"
-    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([sys.executable, *check[1:]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
 
@@ -238,8 +255,7 @@ def test_the_app_connects_as_its_own_role_and_migrations_run_as_the_owner():
     migrate_env = container_env("migrate", dotenv)
     owner_url = urlsplit(migrate_env["MIGRATE_DATABASE_URL"])
     assert (owner_url.username, owner_url.password, owner_url.path) == (owner, "secret", "/" + db["POSTGRES_DB"])
-    assert all("MIGRATE_DATABASE_URL" not in container_env(name, dotenv) for name in APP_SERVICES
-               if name != "migrate")
+    assert all("MIGRATE_DATABASE_URL" not in container_env(name, dotenv) for name in APP_SERVICES if name != "migrate")
     assert interpolate(db["APP_DB_PASSWORD"], dotenv) == "app-secret"
     assert "./deploy/db-init:/docker-entrypoint-initdb.d:ro" in SERVICES["db"]["volumes"]
 
@@ -252,19 +268,28 @@ def test_the_db_init_script_makes_the_apps_role(require_postgres, db):
 
     s = connection.settings_dict
     role = f"{s['NAME']}_init_app"
-    env = {**os.environ, "PGHOST": s["HOST"] or "127.0.0.1", "PGPORT": str(s["PORT"] or 5432),
-           "PGPASSWORD": s.get("PASSWORD") or "", "POSTGRES_USER": s["USER"], "POSTGRES_DB": s["NAME"],
-           "APP_DB_USER": role, "APP_DB_PASSWORD": "init-secret"}
+    env = {
+        **os.environ,
+        "PGHOST": s["HOST"] or "127.0.0.1",
+        "PGPORT": str(s["PORT"] or 5432),
+        "PGPASSWORD": s.get("PASSWORD") or "",
+        "POSTGRES_USER": s["USER"],
+        "POSTGRES_DB": s["NAME"],
+        "APP_DB_USER": role,
+        "APP_DB_PASSWORD": "init-secret",
+    }
     where = f"host={env['PGHOST']} port={env['PGPORT']} dbname={s['NAME']}"
     admin = f"{where} user={s['USER']}"
     try:
         for _ in range(2):  # run again (by hand, on an older database) it changes nothing
-            result = subprocess.run(["sh", str(ROOT / "deploy/db-init/10-app-role.sh")], env=env,
-                                    capture_output=True, text=True, timeout=60)
+            result = subprocess.run(
+                ["sh", str(ROOT / "deploy/db-init/10-app-role.sh")], env=env, capture_output=True, text=True, timeout=60
+            )
             assert result.returncode == 0, result.stderr
         with psycopg.connect(f"{where} user={role} password=init-secret") as conn:
-            flags = conn.execute("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles "
-                                 "WHERE rolname = current_user").fetchone()
+            flags = conn.execute(
+                "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
         assert flags == (False, False, False)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -77,7 +77,8 @@ def test_make_run_starts_after_a_crash_takes_parallel_reports_and_restarts_what_
 
     port = free_port()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT"}
     }
     # As `make run` sets them: DEBUG off, demo mode on.
@@ -86,7 +87,11 @@ def test_make_run_starts_after_a_crash_takes_parallel_reports_and_restarts_what_
     env.update(OPEN_INCIDENT_LIMIT="0", API_RATE_PER_TOKEN="", API_RATE_PER_ADDRESS="")
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run_embedded"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     # Read as a terminal would, all along: the three processes log every request and event,
@@ -112,7 +117,12 @@ def test_make_run_starts_after_a_crash_takes_parallel_reports_and_restarts_what_
         # Twenty people report at once: every report is taken.
         token = subprocess.run(
             [sys.executable, "manage.py", "create_api_token", "kundservice"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout.strip()
         auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 

@@ -29,7 +29,7 @@ def contacts(db):
 def _pack_href(client):
     """The pack's link in the menu of a page (every page has the same menu)."""
     body = client.get(reverse("incidents:live")).content.decode()
-    nav = body[body.index("<nav"):body.index("</nav>")]
+    nav = body[body.index("<nav") : body.index("</nav>")]
     match = re.search(r'<a href="([^"]+)"[^>]*>Nödpärm \(PDF\)</a>', nav)
     assert match, "no emergency pack in the menu"
     return match.group(1)
@@ -96,15 +96,17 @@ def test_a_missing_contact_leaves_a_line_to_fill_in(client, ks, pdf_text):
     assert squeezed("30 000") in text  # Servicedesk's number is the routine's, always printed
 
 
-@pytest.mark.parametrize("scenario", ["full_it_outage", "sesam_unreachable", "kundservice_link_loss", "telephony_fault"])
+@pytest.mark.parametrize(
+    "scenario", ["full_it_outage", "sesam_unreachable", "kundservice_link_loss", "telephony_fault"]
+)
 def test_the_printed_caller_script_is_the_one_the_incident_page_shows(client, ks, open_incident, scenario):
     from incidents import pack
 
     incident = open_incident(scenario=scenario)
     client.force_login(ks)
     body = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    section = body[body.index('id="att-saga"'):]
-    section = section[:section.index("</section>")]
+    section = body[body.index('id="att-saga"') :]
+    section = section[: section.index("</section>")]
     shown = [html.unescape(re.sub(r"\s+", " ", li).strip()) for li in re.findall(r"<li>(.*?)</li>", section, re.S)]
     printed = next(s for s in pack.routine_pack().scenarios if s.key == scenario).caller_script
     assert shown and shown == list(printed)

@@ -68,8 +68,7 @@ def straight_from_the_incidents(start, end):
         "incidents": len(kept),
         "escalations": sum(r.escalated_at is not None for r in kept),
         "acknowledged_in_time": sum(
-            r.secs_escalated_to_acknowledged is not None and r.secs_escalated_to_acknowledged <= ack
-            for r in kept
+            r.secs_escalated_to_acknowledged is not None and r.secs_escalated_to_acknowledged <= ack for r in kept
         ),
         "reserve": sum(r.had_reserve_routine for r in kept),
         "reserve_by_hand": sum(r.had_reserve_routine and r.reserve_by_hand for r in kept),
@@ -92,7 +91,9 @@ def assert_figures_match_the_incidents(start, end):
     monthly, totals, durations = straight_from_the_incidents(start, end)
     shown = {
         (timezone.localtime(row["month"], STOCKHOLM).date(), row["scenario"]): {
-            "incidents": row["incidents"], "cancelled": row["cancelled"], "reserve": row["reserve"],
+            "incidents": row["incidents"],
+            "cancelled": row["cancelled"],
+            "reserve": row["reserve"],
         }
         for row in figures["monthly"]
     }
@@ -125,6 +126,7 @@ def summary():
 
 # --- the same figures as counting the incidents -------------------------------------------
 
+
 @pytest.mark.parametrize("period", PERIODS, ids=list(PERIODS))
 def test_figures_equal_a_count_of_the_incidents_themselves(history, period):
     start, end = PERIODS[period]
@@ -150,7 +152,8 @@ def test_a_period_of_whole_months_up_to_today_reads_no_incident_for_its_counts(h
     june = FiguresMonth.objects.filter(month=date(2026, 6, 1)).order_by("scenario").first()
     FiguresMonth.objects.filter(pk=june.pk).update(incidents=999)
     shown = sum(
-        row["incidents"] for row in selectors.figures(start, end)["monthly"]
+        row["incidents"]
+        for row in selectors.figures(start, end)["monthly"]
         if row["scenario"] == june.scenario and row["month"].month == 6
     )
     assert shown == 999  # read from the summary, not counted from the incidents
@@ -162,7 +165,8 @@ def test_whole_months_are_read_from_the_summary_and_part_months_from_the_inciden
 
     def shown(start, end):
         return sum(
-            row["incidents"] for row in selectors.figures(start, end)["monthly"]
+            row["incidents"]
+            for row in selectors.figures(start, end)["monthly"]
             if row["scenario"] == april.scenario and row["month"].month == 4
         )
 
@@ -194,17 +198,20 @@ def test_incidents_reported_either_side_of_midnight_stockholm_time_count_in_thei
         services.cancel(va, open_incident(scenario="telephony_fault").pk, reason="Falsklarm")
 
     assert list(FiguresMonth.objects.order_by("month").values_list("month", "cancelled")) == [
-        (date(2026, 3, 1), 1), (date(2026, 4, 1), 1),
+        (date(2026, 3, 1), 1),
+        (date(2026, 4, 1), 1),
     ]
     for start, end in ((day(2026, 3, 1), day(2026, 5, 1)), (day(2026, 3, 15), day(2026, 4, 15))):
         monthly = selectors.figures(start, end)["monthly"]
         assert [(row["month"], row["cancelled"]) for row in monthly] == [
-            (day(2026, 3, 1), 1), (day(2026, 4, 1), 1),
+            (day(2026, 3, 1), 1),
+            (day(2026, 4, 1), 1),
         ]
     assert selectors.figures(day(2026, 3, 1), day(2026, 4, 1))["monthly"][0]["cancelled"] == 1
 
 
 # --- kept current ---------------------------------------------------------------------------
+
 
 def _close(incident_id, va):
     services.resolve(va, incident_id)
@@ -241,9 +248,7 @@ def test_rebuild_command_restores_the_summary(history):
     before = summary()
     FiguresMonth.objects.filter(month=date(2026, 4, 1)).delete()
     FiguresMonth.objects.filter(month=date(2026, 5, 1)).update(incidents=0, followed=7)
-    FiguresMonth.objects.create(
-        month=date(2001, 1, 1), scenario="telephony_fault", incidents=3, ack_timeout_secs=900
-    )
+    FiguresMonth.objects.create(month=date(2001, 1, 1), scenario="telephony_fault", incidents=3, ack_timeout_secs=900)
     call_command("rebuild_incident_metrics", stdout=io.StringIO())
     assert summary() == before
     assert_figures_match_the_incidents(day(2001, 1, 1), day(2026, 7, 1))
@@ -264,9 +269,7 @@ def test_a_rewritten_metrics_row_that_moves_month_and_scenario_leaves_its_old_mo
 
     services.record_metrics(incident)
 
-    assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [
-        (month, "telephony_fault", 1)
-    ]
+    assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [(month, "telephony_fault", 1)]
 
 
 def test_rebuilding_the_metrics_moves_a_stale_row_to_its_month_and_scenario(open_incident, va):
@@ -280,9 +283,7 @@ def test_rebuilding_the_metrics_moves_a_stale_row_to_its_month_and_scenario(open
 
     call_command("rebuild_incident_metrics", stdout=io.StringIO())
 
-    assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [
-        (month, "telephony_fault", 1)
-    ]
+    assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [(month, "telephony_fault", 1)]
 
 
 @pytest.mark.postgres

@@ -11,10 +11,34 @@ from incidents import services
 
 # Values that have broken pages before, and values like them; plus any text at all.
 EDGES = [
-    "", "0", "-1", "9" * 25, "1e309", "NaN", "0001-01-01", "0001-01-01T00:00", "9999-12-31",
-    "9999-12-31T23:59", "2026-02-30", "2026-13-45T25:61", "\x00", "\ud7ff", "{", '{"a": ', "%",
-    "'; DROP TABLE x; --", "<script>", "a" * 5000, "19121212-1212", "yes", "at", "none",
-    "sesam_unreachable", "diabetes", "reservrutin-direkt", "personnummer",
+    "",
+    "0",
+    "-1",
+    "9" * 25,
+    "1e309",
+    "NaN",
+    "0001-01-01",
+    "0001-01-01T00:00",
+    "9999-12-31",
+    "9999-12-31T23:59",
+    "2026-02-30",
+    "2026-13-45T25:61",
+    "\x00",
+    "\ud7ff",
+    "{",
+    '{"a": ',
+    "%",
+    "'; DROP TABLE x; --",
+    "<script>",
+    "a" * 5000,
+    "19121212-1212",
+    "yes",
+    "at",
+    "none",
+    "sesam_unreachable",
+    "diabetes",
+    "reservrutin-direkt",
+    "personnummer",
 ]
 VALUE = st.one_of(st.sampled_from(EDGES), st.text(max_size=300))
 # Tried in every field one at a time before the random combinations.
@@ -23,8 +47,15 @@ SWEEP = ["0001-01-01", "9999-12-31", "0001-01-01T00:00", "9999-12-31T23:59", "9"
 # Valid values beside the one being fuzzed, so that a bad value reaches the service and the
 # database, not only the form.
 BASE = {
-    "report": {"kundservice_reaches_sesam": "yes", "prescribers_reach_sesam": "no", "rest_of_it_up": "yes",
-               "phones_work": "yes", "scenario": "telephony_fault", "summary": "Fuzz", "action": "report"},
+    "report": {
+        "kundservice_reaches_sesam": "yes",
+        "prescribers_reach_sesam": "no",
+        "rest_of_it_up": "yes",
+        "phones_work": "yes",
+        "scenario": "telephony_fault",
+        "summary": "Fuzz",
+        "action": "report",
+    },
     "transition:cancel": {"reason": "Fuzz"},
     "transition:close": {"what_happened": "Fuzz"},
     "prognosis": {"kind": "at"},
@@ -36,8 +67,17 @@ BASE = {
     "login": {"username": "fuzz", "password": "fuzz"},
 }
 PAGE_FORMS = {
-    "report": ["kundservice_reaches_sesam", "prescribers_reach_sesam", "rest_of_it_up", "phones_work",
-               "scenario", "summary", "began_at", "action", "bekrafta"],
+    "report": [
+        "kundservice_reaches_sesam",
+        "prescribers_reach_sesam",
+        "rest_of_it_up",
+        "phones_work",
+        "scenario",
+        "summary",
+        "began_at",
+        "action",
+        "bekrafta",
+    ],
     "transition:escalate": ["note"],
     "transition:cancel": ["reason"],
     "transition:close": ["note", "what_happened", "deviations", "actions"],
@@ -62,7 +102,10 @@ QUERIES = {
 }
 
 FUZZ = settings(
-    max_examples=8, deadline=None, derandomize=True, database=None,
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

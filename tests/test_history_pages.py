@@ -15,7 +15,11 @@ from incidents.models import IncidentMetrics, State, Task
 
 pytestmark = pytest.mark.django_db
 
-REVIEW = {"what_happened": "Databasservern föll", "deviations": "Leverantören kontaktades sent", "actions": "Ny rutin för jour"}
+REVIEW = {
+    "what_happened": "Databasservern föll",
+    "deviations": "Leverantören kontaktades sent",
+    "actions": "Ny rutin för jour",
+}
 
 
 @pytest.fixture
@@ -35,6 +39,7 @@ def closed_incident(open_incident, vs, sa, va):
 
 
 # --- review and close -----------------------------------------------------------------------
+
 
 def test_closing_requires_a_review(open_incident, sa, va):
     incident = open_incident(scenario="telephony_fault")
@@ -111,6 +116,7 @@ def test_rebuild_command_reproduces_the_rows(closed_incident):
 
 # --- Historik -------------------------------------------------------------------------------
 
+
 def test_history_filters_are_kept_in_the_url_and_in_pagination(client, va):
     call_command("seed_history", incidents=60, seed=5, stdout=io.StringIO())
     client.force_login(va)
@@ -162,7 +168,6 @@ def test_history_paginates(client, va):
     assert len(second.context["page"].object_list) == 5
 
 
-
 def test_history_counts_a_long_list_only_so_far_and_still_pages_to_its_end(client, va, monkeypatch):
     """Counting every match grows with the history; past the limit the page says "more than"."""
     from incidents import views
@@ -185,10 +190,12 @@ def test_history_counts_a_long_list_only_so_far_and_still_pages_to_its_end(clien
     narrow = client.get(url, {"scenario": "full_it_outage"}).context["page"].paginator
     assert narrow.exact and narrow.count == IncidentMetrics.objects.filter(scenario="full_it_outage").count()
 
+
 # --- CSV --------------------------------------------------------------------------------------
 
+
 def test_history_csv_opens_in_excel_with_swedish_characters(client, va, closed_incident):
-    closed_incident(summary="=HYPERLINK(\"x\") Förskrivare i Hässleholm och Åhus")
+    closed_incident(summary='=HYPERLINK("x") Förskrivare i Hässleholm och Åhus')
     client.force_login(va)
     response = client.get(reverse("incidents:history_csv"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -216,6 +223,7 @@ def test_figures_csv(client, va):
 
 # --- report and figures --------------------------------------------------------------------
 
+
 def test_report_page_and_download(client, ks, closed_incident):
     incident = closed_incident()
     client.force_login(ks)
@@ -237,7 +245,7 @@ def test_figures_page_has_tables_and_svg_with_text_alternatives(client, va):
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2
-    assert "<title id=\"chart-monthly-t\">" in body and "<desc id=\"chart-durations-d\">" in body
+    assert '<title id="chart-monthly-t">' in body and '<desc id="chart-durations-d">' in body
     figures = response.context["figures"]
     closed = IncidentMetrics.objects.exclude(final_state="cancelled")
     assert figures["totals"]["incidents"] == closed.count()
@@ -250,6 +258,7 @@ def test_figures_page_has_tables_and_svg_with_text_alternatives(client, va):
 
 
 # --- permissions --------------------------------------------------------------------------
+
 
 def test_kundservice_reads_history_but_may_not_close_or_export(client, ks, closed_incident, open_incident, va):
     incident = closed_incident()
@@ -281,6 +290,7 @@ def test_verksamhetsspecialist_sees_figures(client, vs):
 
 # --- query counts that do not grow with history ---------------------------------------------
 
+
 def _count(client, url, params=None):
     from django.core.cache import cache
 
@@ -305,7 +315,11 @@ def _pages(open_incident, vs):
         ("incident", reverse("incidents:detail", args=[ended.pk]), None),
         ("live incident", reverse("incidents:detail", args=[live.pk]), None),
         ("report", reverse("incidents:incident_report", args=[ended.pk]), None),
-        ("history", reverse("incidents:history"), {"scenario": "sesam_unreachable", "reservrutin": "nej", "q": "Sesam"}),
+        (
+            "history",
+            reverse("incidents:history"),
+            {"scenario": "sesam_unreachable", "reservrutin": "nej", "q": "Sesam"},
+        ),
         ("figures", reverse("incidents:figures"), {"fran": "2000-01-01"}),
     ]
 

@@ -21,8 +21,17 @@ from django.urls import reverse
 
 from runbook.client import client_ip
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-              "proxy-authorization", "proxy-authenticate", "content-length"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "content-length",
+}
 
 
 def _proxy_for(upstream):
@@ -77,7 +86,9 @@ def proxy(live_server, settings):
 
 def _browser_at(address, proxy_url):
     return httpx.Client(
-        base_url=proxy_url, timeout=20, follow_redirects=False,
+        base_url=proxy_url,
+        timeout=20,
+        follow_redirects=False,
         transport=httpx.HTTPTransport(local_address=address),
     )
 
@@ -86,7 +97,8 @@ def _login(http, username, password, **headers):
     page = http.get(reverse("login"))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     return http.post(
-        reverse("login"), data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        reverse("login"),
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
         headers=headers,
     )
 

@@ -18,8 +18,12 @@ MIGRATIONS = sorted(p for p in ROOT.glob("*/migrations/[0-9]*.py"))
 def manage(database_url, *args):
     env = {**os.environ, "DATABASE_URL": database_url, "CONN_MAX_AGE": "0"}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -37,10 +41,7 @@ def test_there_are_migrations_to_check():
 
 @pytest.mark.parametrize("path", MIGRATIONS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 def test_no_migration_imports_the_projects_live_code(path):
-    live = [
-        name for name in imported_modules(path)
-        if name.startswith(".") or name.split(".")[0] in PROJECT_PACKAGES
-    ]
+    live = [name for name in imported_modules(path) if name.startswith(".") or name.split(".")[0] in PROJECT_PACKAGES]
     assert live == [], f"{path.relative_to(ROOT)} imports {live}: copy what it needs into it"
 
 
@@ -66,8 +67,12 @@ def test_an_empty_postgresql_database_migrates_from_zero(require_postgres):
     server = settings.DATABASES["default"]
     name = f"runbook_fresh_{uuid.uuid4().hex[:10]}"
     admin = dict(
-        host=server["HOST"] or "127.0.0.1", port=server["PORT"] or 5432,
-        user=server["USER"], password=server["PASSWORD"] or None, dbname="postgres", autocommit=True,
+        host=server["HOST"] or "127.0.0.1",
+        port=server["PORT"] or 5432,
+        user=server["USER"],
+        password=server["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
     )
     with psycopg.connect(**admin) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

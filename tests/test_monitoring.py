@@ -163,8 +163,9 @@ def test_made_up_methods_do_not_grow_the_metrics(live_server, settings, db):
     for i in range(5):
         httpx.request(f"BREW{'X' * i}", f"{live_server.url}/healthz", timeout=10)
     found = samples(scrape(live_server.url))
-    methods = {dict(labels).get("method") for name, labels in found
-               if name == "runbook_http_request_duration_seconds_count"}
+    methods = {
+        dict(labels).get("method") for name, labels in found if name == "runbook_http_request_duration_seconds_count"
+    }
     assert not any(m.startswith("BREW") for m in methods if m)
     assert value(found, "runbook_http_request_duration_seconds_count", view="healthz", method="other") >= 5
 
@@ -251,10 +252,29 @@ def gunicorn_two_processes(tmp_path):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "runbook.wsgi:application", "--config", "gunicorn.conf.py",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread", "--threads", "2",
-             "--preload", "--no-control-socket"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "runbook.wsgi:application",
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "2",
+                "--preload",
+                "--no-control-socket",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 60

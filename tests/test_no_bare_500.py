@@ -71,6 +71,7 @@ def test_malformed_json_to_a_page_is_a_4xx(ks, client_as):
 
 # --- the database does not answer -------------------------------------------------------------
 
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,9 +96,11 @@ def app_without_database(tmp_path):
     # Static files come from the test run's collectstatic (bin/test); the app needs only the manifest.
     env["DATA_DIR"] = os.environ.get("DATA_DIR", str(BASE_DIR / ".data"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "runbook.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "--timeout", "30"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "gunicorn", "runbook.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "30"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:

@@ -29,17 +29,17 @@ def _nothing_claims_a_person_was_told(incident):
     assert "har fått besked" not in said
 
 
-def test_unit_manager_without_email_becomes_a_call_task_and_nothing_says_they_were_told(
-    open_incident, vs, sa_off_duty
-):
+def test_unit_manager_without_email_becomes_a_call_task_and_nothing_says_they_were_told(open_incident, vs, sa_off_duty):
     Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45")
     incident = open_incident()
     services.escalate(vs, incident.pk)
 
     call = Task.objects.get(incident=incident, text="Ring enhetschefen för SA: Eva Enhetschef, 040-123 45")
     assert call.role == "verksamhetsspecialist" and not call.is_done
-    assert any("Kan inte nås per e-post (ingen e-postadress): Ring enhetschefen för SA: Eva Enhetschef, 040-123 45" in t
-               for t in _texts(incident, TimelineEvent.Kind.NOTIFICATION))
+    assert any(
+        "Kan inte nås per e-post (ingen e-postadress): Ring enhetschefen för SA: Eva Enhetschef, 040-123 45" in t
+        for t in _texts(incident, TimelineEvent.Kind.NOTIFICATION)
+    )
     assert not incident.notifications.filter(action="sa_fallback").exists()
     _nothing_claims_a_person_was_told(incident)
 
@@ -53,8 +53,9 @@ def test_no_unit_manager_registered_is_a_call_task_that_says_so(open_incident, v
 
 
 def test_unit_manager_mail_that_finally_fails_becomes_a_call_task(open_incident, vs, sa_off_duty, settings):
-    Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45",
-                           email="eva@demo.invalid")
+    Contact.objects.create(
+        kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45", email="eva@demo.invalid"
+    )
     settings.EMAIL_URL = "http://127.0.0.1:9/nobody-listens/"
     settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
     incident = open_incident()
@@ -72,8 +73,9 @@ def test_unit_manager_mail_delivered_says_so_in_the_timeline(open_incident, vs, 
     from tests.notify_helpers import point_at_stubs
 
     point_at_stubs(settings, live_server.url)
-    Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45",
-                           email="eva@demo.invalid")
+    Contact.objects.create(
+        kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45", email="eva@demo.invalid"
+    )
     incident = open_incident()
     services.escalate(vs, incident.pk)
     mail = incident.notifications.get(action="sa_fallback")
@@ -83,6 +85,7 @@ def test_unit_manager_mail_delivered_says_so_in_the_timeline(open_incident, vs, 
 
 
 # --- a fault in notifications never blocks the routine -------------------------------------
+
 
 def test_a_message_that_cannot_be_rendered_does_not_stop_escalation(open_incident, vs, make_user, settings):
     sa = make_user("systemansvarig")
@@ -109,8 +112,12 @@ def test_a_message_that_cannot_be_rendered_does_not_stop_escalation(open_inciden
 
 def test_a_broken_rule_does_not_stop_the_action_and_becomes_a_task(open_incident, vs, monkeypatch):
     broken = Rule(
-        key="broken_rule", event_kind="transition", match={"name": "escalate"},
-        scenarios=("sesam_unreachable",), channel=Channel.DRIFTINFO, action="no_such_action",
+        key="broken_rule",
+        event_kind="transition",
+        match={"name": "escalate"},
+        scenarios=("sesam_unreachable",),
+        channel=Channel.DRIFTINFO,
+        action="no_such_action",
     )
     monkeypatch.setattr(rules, "RULES", (*rules.RULES, broken))
     incident = open_incident()

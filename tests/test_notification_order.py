@@ -38,7 +38,8 @@ def _worker(incident_id, stop, rng_seed):
         while not stop.is_set():
             ids = list(
                 Notification.objects.filter(incident_id=incident_id, status="pending")
-                .exclude(channel="email").values_list("id", flat=True)
+                .exclude(channel="email")
+                .values_list("id", flat=True)
             )
             if ids:
                 services.deliver(rng.choice(ids))
@@ -75,15 +76,14 @@ def _received(channel, incident):
     """What the receiver holds for this incident, in the order it arrived."""
     ref = f"HJM-SESAM-{incident.pk}"
     return [
-        m for m in StubMessage.objects.filter(channel=channel).order_by("id")
+        m
+        for m in StubMessage.objects.filter(channel=channel).order_by("id")
         if (m.payload.get("reference") or m.payload.get("notice_id")) == ref
     ]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_receiver_always_ends_in_the_real_state_whatever_the_delays_and_failures(
-    racing_stubs, make_user
-):
+def test_the_receiver_always_ends_in_the_real_state_whatever_the_delays_and_failures(racing_stubs, make_user):
     people = (make_user("verksamhetsspecialist"), make_user("verksamhetsansvarig"))
     for run in range(RUNS):
         seed = 1000 + run

@@ -81,8 +81,7 @@ def test_a_link_for_an_incident_already_acknowledged_says_so(client, escalated, 
     assert response.status_code == 409 and "Kvitterad" in response.content.decode()
 
 
-def test_an_sa_reading_english_acknowledges_into_a_swedish_timeline_and_reads_refusals_in_english(
-        client, escalated):
+def test_an_sa_reading_english_acknowledges_into_a_swedish_timeline_and_reads_refusals_in_english(client, escalated):
     from django.urls import reverse
 
     incident, sa, path = escalated

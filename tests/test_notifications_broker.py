@@ -62,14 +62,27 @@ def workers(tmp_path, live_server, redis_url):
 
     def start(beat=False, **extra):
         env = worker_env(live_server.url, connection.settings_dict["NAME"], redis_url, **extra)
-        cmd = [sys.executable, "-m", "celery", "-A", "runbook", "worker", "--pool=threads",
-               "--concurrency=2", "--loglevel=WARNING", f"--hostname=notifytest-{uuid.uuid4().hex[:8]}@%h",
-               "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "runbook",
+            "worker",
+            "--pool=threads",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            f"--hostname=notifytest-{uuid.uuid4().hex[:8]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
         if beat:
             cmd += ["-B", f"--schedule={tmp_path / f'beat-{len(started)}'}"]
         log = open(tmp_path / f"worker-{len(started)}.log", "w")
-        proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         started.append(proc)
         return proc
 
@@ -115,7 +128,9 @@ def test_each_notice_arrives_exactly_once(emptied, settings, live_server, broker
     assert StubMessage.objects.count() == len(outgoing)
 
 
-def test_a_worker_killed_mid_delivery_leaves_one_notice_at_the_receiver(settings, live_server, broker, workers, open_incident):
+def test_a_worker_killed_mid_delivery_leaves_one_notice_at_the_receiver(
+    settings, live_server, broker, workers, open_incident
+):
     point_at_stubs(settings, live_server.url)
     settings.STUB_SLOW_SECONDS = 6
     StubMode.objects.create(channel="telephony", mode="slow")

@@ -47,8 +47,11 @@ def test_telephony_fault_reaches_phone_queue_and_driftinfo_stubs(stubs, open_inc
 
 def test_stub_stores_a_repeated_key_once(stubs):
     for _ in range(3):
-        response = httpx.post(f"{stubs}/stubs/driftinfo/", json={"action": "publish"},
-                              headers=stub_headers(**{"Idempotency-Key": "same-key"}))
+        response = httpx.post(
+            f"{stubs}/stubs/driftinfo/",
+            json={"action": "publish"},
+            headers=stub_headers(**{"Idempotency-Key": "same-key"}),
+        )
     assert response.status_code == 200 and response.json()["duplicate"] is True
     (message,) = stored("driftinfo")
     assert message.duplicates == 2
@@ -217,14 +220,15 @@ def test_stub_page_shows_the_notice_as_a_prescriber_sees_it_and_switches_mode(
     assert "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice" in page
     client.post(reverse("notifications:stub_mode", args=["vardgivare_skane"]), {"mode": "fail"})
     assert StubMode.objects.get(channel="vardgivare_skane").mode == "fail"
-    assert httpx.post(
-        f"{stubs}/stubs/vardgivare_skane/", json={}, headers=stub_headers(**{"Idempotency-Key": "k"})
-    ).status_code == 503
+    assert (
+        httpx.post(
+            f"{stubs}/stubs/vardgivare_skane/", json={}, headers=stub_headers(**{"Idempotency-Key": "k"})
+        ).status_code
+        == 503
+    )
 
 
-def test_driftinfo_stub_shows_times_in_swedish_time_and_leads_back_to_the_app(
-    stubs, open_incident, client, make_user
-):
+def test_driftinfo_stub_shows_times_in_swedish_time_and_leads_back_to_the_app(stubs, open_incident, client, make_user):
     incident = open_incident(scenario="telephony_fault")
     services.sweep()
     client.force_login(stub_viewer(make_user))
@@ -280,7 +284,8 @@ def test_a_stub_page_shows_a_time_that_does_not_exist_as_it_came(client, setting
     settings.STUBS_ENABLED = True
     client.force_login(stub_viewer(make_user))
     StubMessage.objects.create(
-        channel="driftinfo", idempotency_key="odd-time",
+        channel="driftinfo",
+        idempotency_key="odd-time",
         payload={"system": "Sesam LMN", "status": "Störning", "started_at": "2026-02-30T10:00:00+01:00"},
     )
     page = client.get("/stubs/driftinfo/")

@@ -82,8 +82,12 @@ def test_sa_fallback_timer_mails_the_unit_manager(open_incident, vs):
     # Outside SA's duty hours the escalation itself falls back; otherwise the ack timeout would.
     if not incident.events.filter(kind="timer", data__timer="sa_fallback").exists():
         with transaction.atomic():
-            log_event(incident, TimelineEvent.Kind.TIMER, "SA har inte kvitterat",
-                      data={"timer": "sa_fallback", "reason": "ack_timeout"})
+            log_event(
+                incident,
+                TimelineEvent.Kind.TIMER,
+                "SA har inte kvitterat",
+                data={"timer": "sa_fallback", "reason": "ack_timeout"},
+            )
     mail = incident.notifications.get(rule="sa_fallback_manager")
     assert mail.recipient == "chef@example.org"
     assert ("inte i tjänst" in mail.body or "inte kvitterat" in mail.body) and "Servicedesk" in mail.body
@@ -164,8 +168,9 @@ def test_incident_page_lists_messages(client, open_incident, vs, va):
 
 def test_incidents_app_does_not_import_notifications():
     root = Path(__file__).resolve().parent.parent / "incidents"
-    found = subprocess.run(["grep", "-rn", "notifications", "--include=*.py", str(root)],
-                           capture_output=True, text=True).stdout
+    found = subprocess.run(
+        ["grep", "-rn", "notifications", "--include=*.py", str(root)], capture_output=True, text=True
+    ).stdout
     imports = [line for line in found.splitlines() if "import" in line]
     assert imports == []
 

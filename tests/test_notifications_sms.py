@@ -24,20 +24,22 @@ PERSONNUMMER = "19121212-1212"
 @pytest.fixture
 def sms_contacts(db):
     return {
-        "sa": Contact.objects.create(kind=Contact.Kind.SYSTEMANSVARIG, name="Sara Systemansvarig",
-                                     phone=SA_MOBILE, email="sara@demo.invalid"),
-        "sa_desk": Contact.objects.create(kind=Contact.Kind.SYSTEMANSVARIG, name="SA-expeditionen",
-                                          phone="040-675 00 00"),
-        "manager": Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Erik Enhetschef",
-                                          phone=MANAGER_MOBILE),
+        "sa": Contact.objects.create(
+            kind=Contact.Kind.SYSTEMANSVARIG, name="Sara Systemansvarig", phone=SA_MOBILE, email="sara@demo.invalid"
+        ),
+        "sa_desk": Contact.objects.create(
+            kind=Contact.Kind.SYSTEMANSVARIG, name="SA-expeditionen", phone="040-675 00 00"
+        ),
+        "manager": Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Erik Enhetschef", phone=MANAGER_MOBILE),
     }
 
 
 @pytest.fixture
 def escalated(open_incident, vs, sms_contacts):
     def make():
-        incident = open_incident(summary=f"Patient {PERSONNUMMER} fick inget, Sesam LMN svarar inte",
-                                 confirmed=["personnummer"])  # a person confirmed it past the warning
+        incident = open_incident(
+            summary=f"Patient {PERSONNUMMER} fick inget, Sesam LMN svarar inte", confirmed=["personnummer"]
+        )  # a person confirmed it past the warning
         incident_services.escalate(vs, incident.pk)
         return incident
 
@@ -48,8 +50,12 @@ def _fallback(incident):
     # Outside SA's duty hours the escalation itself falls back; otherwise the ack timeout would.
     if not incident.events.filter(kind="timer", data__timer="sa_fallback").exists():
         with transaction.atomic():
-            log_event(incident, TimelineEvent.Kind.TIMER, "SA har inte kvitterat",
-                      data={"timer": "sa_fallback", "reason": "ack_timeout"})
+            log_event(
+                incident,
+                TimelineEvent.Kind.TIMER,
+                "SA har inte kvitterat",
+                data={"timer": "sa_fallback", "reason": "ack_timeout"},
+            )
 
 
 def _assert_one_gsm_sms(text):
@@ -58,8 +64,7 @@ def _assert_one_gsm_sms(text):
 
 
 @pytest.mark.django_db
-def test_sa_and_the_enhetschef_get_the_escalation_by_sms_with_code_and_link_and_no_personal_data(
-        escalated, settings):
+def test_sa_and_the_enhetschef_get_the_escalation_by_sms_with_code_and_link_and_no_personal_data(escalated, settings):
     settings.SITE_URL = "https://driftstorning.hjalpmedel.skane.se"
     incident = escalated()
     _fallback(incident)
@@ -84,8 +89,9 @@ def incident_contact(name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("site_url", ["http://127.0.0.1:8000", "https://" + "x" * 60 + ".skane.se",
-                                      "https://" + "y" * 200 + ".example"])
+@pytest.mark.parametrize(
+    "site_url", ["http://127.0.0.1:8000", "https://" + "x" * 60 + ".skane.se", "https://" + "y" * 200 + ".example"]
+)
 def test_an_sms_is_one_message_of_at_most_160_characters_whatever_the_address(escalated, settings, site_url):
     settings.SITE_URL = site_url
     incident = escalated()
@@ -100,9 +106,10 @@ def _signed_post(client, body, *, timestamp=None, secret=None, signature=None):
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
     raw = json.dumps(body).encode()
     return client.post(
-        reverse("notifications:sms_webhook"), raw, content_type="application/json",
-        headers={"X-Sms-Timestamp": timestamp,
-                 "X-Sms-Signature": signature or sms.sign(raw, timestamp, secret)},
+        reverse("notifications:sms_webhook"),
+        raw,
+        content_type="application/json",
+        headers={"X-Sms-Timestamp": timestamp, "X-Sms-Signature": signature or sms.sign(raw, timestamp, secret)},
     )
 
 
@@ -195,7 +202,8 @@ def settings_site_url():
 
 @pytest.mark.django_db(transaction=True)
 def test_sms_goes_through_the_gateway_stub_and_the_stub_answers_with_the_code(
-        settings, live_server, monkeypatch, client, open_incident, vs, sms_contacts, make_user):
+    settings, live_server, monkeypatch, client, open_incident, vs, sms_contacts, make_user
+):
     point_at_stubs(settings, live_server.url)
     settings.SMS_URL = f"{live_server.url}/stubs/sms/"
     settings.SMS_WEBHOOK_SECRET = ""  # the demo's: derived, shared by the stub and the webhook
@@ -220,8 +228,7 @@ def test_sms_goes_through_the_gateway_stub_and_the_stub_answers_with_the_code(
     page = client.get(reverse("notifications:stub", args=["sms"])).content.decode()
     code = SmsAck.objects.get(incident=incident, phone="+46701234567").code
     assert f'value="{code}"' in page
-    answer = client.post(reverse("notifications:stub_sms_reply"), {"from": "+46701234567", "text": code},
-                         follow=True)
+    answer = client.post(reverse("notifications:stub_sms_reply"), {"from": "+46701234567", "text": code}, follow=True)
     assert "eskaleringen är kvitterad" in answer.content.decode()
     incident.refresh_from_db()
     assert incident.state == State.ACKNOWLEDGED

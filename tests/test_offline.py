@@ -22,9 +22,12 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SERVER_NOW = datetime(2026, 12, 3, 8, 40, tzinfo=STOCKHOLM)
 MADE_ON_DEVICE = datetime(2026, 12, 3, 8, 2, tzinfo=STOCKHOLM)
 REPORT_FIELDS = {
-    "kundservice_reaches_sesam": "no", "prescribers_reach_sesam": "no",
-    "rest_of_it_up": "yes", "phones_work": "yes",
-    "scenario": "sesam_unreachable", "summary": "Sesam LMN svarar inte, nätet är nere",
+    "kundservice_reaches_sesam": "no",
+    "prescribers_reach_sesam": "no",
+    "rest_of_it_up": "yes",
+    "phones_work": "yes",
+    "scenario": "sesam_unreachable",
+    "summary": "Sesam LMN svarar inte, nätet är nere",
     "began_at": "",
 }
 
@@ -46,6 +49,7 @@ def send(client, *, client_id=None, made_at=MADE_ON_DEVICE, kind="incident", fie
 
 
 # --- the installable app ------------------------------------------------------------------
+
 
 def test_service_worker_is_served_from_the_apps_root_to_anyone_and_keeps_only_the_pack(client):
     response = client.get("/sw.js")
@@ -85,6 +89,7 @@ def test_every_page_links_the_manifest_and_the_offline_script(ks, client_as):
 
 # --- the pages kept on the device ------------------------------------------------------------
 
+
 def test_pack_page_holds_the_routine_the_caller_scripts_the_triage_guide_and_the_contacts(ks, client_as):
     Contact.objects.create(kind=Contact.Kind.SYSTEMANSVARIG, name="Sara SA", phone="040-123 45")
     Contact.objects.create(kind=Contact.Kind.SERVICEDESK, name="Servicedesk", phone="30 000")
@@ -109,6 +114,7 @@ def test_pack_page_needs_a_signed_in_person(client):
 
 
 # --- a disruption reported offline ---------------------------------------------------------
+
 
 def test_disruption_reported_offline_gets_the_devices_time_and_says_it_came_offline(ks, client_as, server_clock):
     response = send(client_as(ks))
@@ -156,8 +162,11 @@ def test_the_same_report_sent_from_two_tabs_at_once_makes_one_incident(make_user
         barrier.wait(timeout=10)
         try:
             submission, created = services.submit_report(
-                user, client_id=client_id, made_at=datetime.now(tz=STOCKHOLM) - timedelta(minutes=5),
-                scenario="sesam_unreachable", summary="Samma anmälan från två flikar",
+                user,
+                client_id=client_id,
+                made_at=datetime.now(tz=STOCKHOLM) - timedelta(minutes=5),
+                scenario="sesam_unreachable",
+                summary="Samma anmälan från två flikar",
             )
             results.append((submission.incident_id, created))
         finally:
@@ -216,9 +225,22 @@ def test_a_form_error_is_named_by_field(ks, client_as, server_clock):
 
 @pytest.mark.parametrize(
     "body",
-    ["inte json", "[]", json.dumps({"client_id": "x", "kind": "incident", "made_at": "", "fields": {}}),
-     json.dumps({"client_id": str(uuid.uuid4()), "kind": "incident", "made_at": "2026-12-03T08:02:00+01:00", "fields": {"a": 1}}),
-     json.dumps({"client_id": str(uuid.uuid4()), "kind": "annat", "made_at": "2026-12-03T08:02:00+01:00", "fields": {}})],
+    [
+        "inte json",
+        "[]",
+        json.dumps({"client_id": "x", "kind": "incident", "made_at": "", "fields": {}}),
+        json.dumps(
+            {
+                "client_id": str(uuid.uuid4()),
+                "kind": "incident",
+                "made_at": "2026-12-03T08:02:00+01:00",
+                "fields": {"a": 1},
+            }
+        ),
+        json.dumps(
+            {"client_id": str(uuid.uuid4()), "kind": "annat", "made_at": "2026-12-03T08:02:00+01:00", "fields": {}}
+        ),
+    ],
 )
 def test_unreadable_submissions_get_a_message_and_change_nothing(ks, client_as, server_clock, body):
     response = client_as(ks).post(reverse("offline:submit"), body, content_type="application/json")
@@ -249,6 +271,7 @@ def test_the_submit_endpoint_checks_csrf(ks):
 
 # --- a caller report registered offline ---------------------------------------------------------
 
+
 def test_call_registered_offline_lands_on_the_incident_once_with_the_devices_time(
     ks, client_as, open_incident, time_machine
 ):
@@ -271,8 +294,13 @@ def test_call_registered_offline_lands_on_the_incident_once_with_the_devices_tim
 def test_call_for_an_incident_that_has_ended_is_refused_with_the_reason(ks, client_as, incident_in, server_clock):
     incident = incident_in("sesam_unreachable", "cancelled")
     fields = {"functions": "Kan inte förskriva", "error_message": "", "prescribers": "1", "since": ""}
-    response = send(client_as(ks), kind="caller_report", fields=fields, incident=incident.pk,
-                    made_at=SERVER_NOW - timedelta(minutes=1))
+    response = send(
+        client_as(ks),
+        kind="caller_report",
+        fields=fields,
+        incident=incident.pk,
+        made_at=SERVER_NOW - timedelta(minutes=1),
+    )
     assert response.status_code == 409
     assert response.json()["message"] == "Samtal kan bara registreras medan störningen pågår."
     assert not OfflineSubmission.objects.exists()
@@ -310,8 +338,13 @@ def test_a_start_that_puts_the_reserve_routine_in_the_past_waits_for_the_persons
     assert "Reservrutinen för akuta förskrivningar" in body["warnings"][0]["message"]
     assert not Incident.objects.exists() and not OfflineSubmission.objects.exists()
 
-    payload = {"client_id": str(client_id), "kind": "incident", "made_at": MADE_ON_DEVICE.isoformat(),
-               "fields": fields, "confirmed": ["reservrutin-direkt"]}
+    payload = {
+        "client_id": str(client_id),
+        "kind": "incident",
+        "made_at": MADE_ON_DEVICE.isoformat(),
+        "fields": fields,
+        "confirmed": ["reservrutin-direkt"],
+    }
     confirmed = client.post(reverse("offline:submit"), json.dumps(payload), content_type="application/json")
     assert confirmed.status_code == 201
     # Its deadline has passed: the next sweep starts the reserve routine.

@@ -36,14 +36,21 @@ ROLE_MAP = {
     "SESAM_TELEFONI": "telefoniansvarig",
 }
 ACCOUNTS = {
-    "anna.ks": {"roles": ["SESAM_KUNDSERVICE"], "given_name": "Anna", "family_name": "Kund",
-                "email": "anna@region.example"},
-    "sam.sa": {"roles": ["SESAM_SYSTEMANSVARIG", "SESAM_VERKSAMHETSANSVARIG", "ANNAT_SYSTEM"],
-               "name": "Sam Ansvarig"},
+    "anna.ks": {
+        "roles": ["SESAM_KUNDSERVICE"],
+        "given_name": "Anna",
+        "family_name": "Kund",
+        "email": "anna@region.example",
+    },
+    "sam.sa": {"roles": ["SESAM_SYSTEMANSVARIG", "SESAM_VERKSAMHETSANSVARIG", "ANNAT_SYSTEM"], "name": "Sam Ansvarig"},
     "olle.annat": {"roles": ["ANNAT_SYSTEM"], "name": "Olle Annat"},
     # What a provider should never send, but might: NUL characters, which PostgreSQL refuses.
-    "nul\u0000sub": {"roles": ["SESAM_KUNDSERVICE"], "given_name": "Ni\u0000na", "family_name": "Nul",
-                     "email": "nina\u0000@region.example"},
+    "nul\u0000sub": {
+        "roles": ["SESAM_KUNDSERVICE"],
+        "given_name": "Ni\u0000na",
+        "family_name": "Nul",
+        "email": "nina\u0000@region.example",
+    },
 }
 
 
@@ -67,11 +74,18 @@ def provider(live_server, settings, tmp_path, role_permissions):
         # Another application of the region's, which may send people to the same address.
         {"client_id": "other-app", "client_secret": OTHER_SECRET, "redirect_uris": [callback]},
     ]
-    env = {**os.environ, "PORT": str(port), "OIDC_CLIENTS": json.dumps(clients),
-           "OIDC_ACCOUNTS": json.dumps(ACCOUNTS), "ROLE_CLAIM": "roles", "ID_TOKEN_TTL": str(ID_TOKEN_TTL)}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "OIDC_CLIENTS": json.dumps(clients),
+        "OIDC_ACCOUNTS": json.dumps(ACCOUNTS),
+        "ROLE_CLAIM": "roles",
+        "ID_TOKEN_TTL": str(ID_TOKEN_TTL),
+    }
     log = open(tmp_path / "provider.log", "w")
-    proc = subprocess.Popen(["node", "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["node", "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -196,11 +210,13 @@ def test_nul_characters_in_the_providers_claims_do_not_break_the_sign_in(provide
 def test_after_sign_in_the_person_lands_on_the_page_asked_for_never_elsewhere(provider, live_server):
     start = f"{live_server.url}{reverse('oidc_start')}"
     asked = reverse("incidents:report")
-    for wanted, lands in ((asked, asked), ("https://evil.example/", reverse("incidents:live")),
-                          ("//evil.example/x", reverse("incidents:live"))):
+    for wanted, lands in (
+        (asked, asked),
+        ("https://evil.example/", reverse("incidents:live")),
+        ("//evil.example/x", reverse("incidents:live")),
+    ):
         with browser() as http:
-            callback = to_callback(http, f"{start}?{urlencode({'next': wanted})}", "anna.ks", provider,
-                                   live_server.url)
+            callback = to_callback(http, f"{start}?{urlencode({'next': wanted})}", "anna.ks", provider, live_server.url)
             done = http.get(callback)
             assert done.status_code == 302 and done.headers["location"] == lands, wanted
 
@@ -230,8 +246,7 @@ def test_an_expired_id_token_is_refused(provider, live_server, settings, time_ma
     """The provider's ID token is valid for ID_TOKEN_TTL seconds; the app's clock reads it
     later than that plus the allowed skew."""
     with browser() as http:
-        callback = to_callback(http, f"{live_server.url}{reverse('oidc_start')}", "anna.ks",
-                               provider, live_server.url)
+        callback = to_callback(http, f"{live_server.url}{reverse('oidc_start')}", "anna.ks", provider, live_server.url)
         time_machine.move_to(timezone.now() + timedelta(seconds=ID_TOKEN_TTL + settings.OIDC_CLOCK_SKEW_SECONDS + 30))
         refused = http.get(callback)
         assert refused.status_code == 403
@@ -243,8 +258,7 @@ def test_an_expired_id_token_is_refused(provider, live_server, settings, time_ma
 @pytest.mark.django_db(transaction=True)
 def test_a_token_within_the_allowed_clock_skew_is_accepted(provider, live_server, time_machine):
     with browser() as http:
-        callback = to_callback(http, f"{live_server.url}{reverse('oidc_start')}", "anna.ks",
-                               provider, live_server.url)
+        callback = to_callback(http, f"{live_server.url}{reverse('oidc_start')}", "anna.ks", provider, live_server.url)
         time_machine.move_to(timezone.now() + timedelta(seconds=ID_TOKEN_TTL + 10))
         assert http.get(callback).status_code == 302
     assert groups_of("oidc:anna.ks") == {"kundservice"}
@@ -262,8 +276,7 @@ def test_a_code_the_provider_gave_another_application_is_refused(provider, live_
     """The sign-in request is rewritten to name another application of the region's: the
     provider gives that application a code and sends it to the app, which cannot use it."""
     with browser() as http:
-        refused = sign_in(http, live_server.url, provider, "anna.ks",
-                          tamper=lambda url: _as_client(url, "other-app"))
+        refused = sign_in(http, live_server.url, provider, "anna.ks", tamper=lambda url: _as_client(url, "other-app"))
         assert refused.status_code == 403
         assert not signed_in(http, live_server.url)
     assert not get_user_model().objects.filter(username="oidc:anna.ks").exists()
@@ -275,22 +288,37 @@ def test_an_id_token_made_out_to_another_application_is_refused(provider, live_s
     (its audience): the check the callback makes refuses it, and accepts it as that app's."""
     nonce = "nonce-for-the-other-app"
     with browser() as http:
-        start = httpx.URL(f"{provider}/auth", params={
-            "client_id": "other-app", "response_type": "code", "scope": "openid roles",
-            "redirect_uri": f"{live_server.url}{reverse('oidc_callback')}", "nonce": nonce,
-            "state": "s1",
-        })
+        start = httpx.URL(
+            f"{provider}/auth",
+            params={
+                "client_id": "other-app",
+                "response_type": "code",
+                "scope": "openid roles",
+                "redirect_uri": f"{live_server.url}{reverse('oidc_callback')}",
+                "nonce": nonce,
+                "state": "s1",
+            },
+        )
         callback = to_callback(http, str(start), "anna.ks", provider, live_server.url)
         code = parse_qs(urlsplit(callback).query)["code"][0]
-        token = http.post(f"{provider}/token", auth=("other-app", OTHER_SECRET), data={
-            "grant_type": "authorization_code", "code": code,
-            "redirect_uri": f"{live_server.url}{reverse('oidc_callback')}",
-        }).json()
+        token = http.post(
+            f"{provider}/token",
+            auth=("other-app", OTHER_SECRET),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": f"{live_server.url}{reverse('oidc_callback')}",
+            },
+        ).json()
     assert "id_token" in token
     with pytest.raises(Exception, match="aud"):
         oidc.check_id_token(token, nonce)
-    other = OAuth().register("other", client_id="other-app", client_secret=OTHER_SECRET,
-                             server_metadata_url=f"{provider}/.well-known/openid-configuration")
+    other = OAuth().register(
+        "other",
+        client_id="other-app",
+        client_secret=OTHER_SECRET,
+        server_metadata_url=f"{provider}/.well-known/openid-configuration",
+    )
     assert other.parse_id_token(token, nonce=nonce, leeway=60)["sub"] == "anna.ks"
 
 

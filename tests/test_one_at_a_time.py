@@ -18,6 +18,7 @@ from notifications.models import AckLinkUse
 
 # --- ids that belong to another incident ------------------------------------------------
 
+
 def test_a_task_of_incident_b_cannot_be_ticked_through_incident_a(incident_in, everyone, client_as, snapshot):
     a = incident_in("sesam_unreachable", "escalated")
     b = incident_in("sesam_unreachable", "escalated")
@@ -40,6 +41,7 @@ def test_an_urgent_order_of_incident_b_cannot_be_marked_through_incident_a(incid
 
 
 # --- the acknowledge link posted many times at once ----------------------------------------
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -89,6 +91,7 @@ def test_twenty_parallel_posts_of_one_link_acknowledge_once_and_never_fail(
 
 # --- API tokens end with the password and the account -------------------------------------
 
+
 def _works(client):
     return client.get("/api/v1/incidents").status_code == 200
 
@@ -123,6 +126,7 @@ def test_a_token_survives_a_login_and_other_edits(api_client, vs):
 
 # --- idle sessions -----------------------------------------------------------------------
 
+
 def test_a_session_ends_after_the_idle_minutes(ks, time_machine, settings):
     settings.SESSION_IDLE_MINUTES = 480
     time_machine.move_to(timezone.now(), tick=False)
@@ -151,6 +155,7 @@ def test_the_live_list_refreshing_itself_does_not_keep_a_session_alive(ks, time_
 
 
 # --- nothing kept in a browser's cache ------------------------------------------------------
+
 
 def test_pages_and_csvs_with_incident_data_are_not_stored(incident_in, va, client_as):
     incident = incident_in("sesam_unreachable", "closed")

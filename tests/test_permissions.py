@@ -7,7 +7,11 @@ from incidents import services
 from incidents.models import Incident, Task
 
 KS, SA, VA, VS, TEL = (
-    "kundservice", "systemansvarig", "verksamhetsansvarig", "verksamhetsspecialist", "telefoniansvarig",
+    "kundservice",
+    "systemansvarig",
+    "verksamhetsansvarig",
+    "verksamhetsspecialist",
+    "telefoniansvarig",
 )
 ROLES = (KS, SA, VA, VS, TEL)
 
@@ -21,30 +25,47 @@ ACTIONS = {
     "escalate": ("sesam_unreachable", "reported", _transition("escalate"), {}, {VA, VS}),
     "await_it": ("full_it_outage", "reported", _transition("await_it"), {}, {VA, VS}),
     "reclassify": (
-        "kundservice_link_loss", "reported",
-        lambda i: reverse("incidents:reclassify", args=[i.pk]), {"scenario": "sesam_unreachable"},
+        "kundservice_link_loss",
+        "reported",
+        lambda i: reverse("incidents:reclassify", args=[i.pk]),
+        {"scenario": "sesam_unreachable"},
         {VA, VS},
     ),
     "acknowledge": ("sesam_unreachable", "escalated", _transition("acknowledge"), {}, {SA}),
     "record_prognosis": (
-        "sesam_unreachable", "acknowledged",
-        lambda i: reverse("incidents:prognosis", args=[i.pk]), {"kind": "none"},
+        "sesam_unreachable",
+        "acknowledged",
+        lambda i: reverse("incidents:prognosis", args=[i.pk]),
+        {"kind": "none"},
         {SA, VA, VS},
     ),
     "activate_reserve_routine": (
-        "sesam_unreachable", "escalated", _transition("activate_reserve_routine"), {}, {VA, VS},
+        "sesam_unreachable",
+        "escalated",
+        _transition("activate_reserve_routine"),
+        {},
+        {VA, VS},
     ),
     "resolve": ("sesam_unreachable", "acknowledged", _transition("resolve"), {}, {SA, VA, VS}),
     "close": (
-        "telephony_fault", "resolved", _transition("close"),
-        {"what_happened": "Kabelfel i telefonväxeln."}, {VA},
+        "telephony_fault",
+        "resolved",
+        _transition("close"),
+        {"what_happened": "Kabelfel i telefonväxeln."},
+        {VA},
     ),
     "cancel": (
-        "sesam_unreachable", "escalated", _transition("cancel"), {"reason": "Falsklarm"}, {VA, VS},
+        "sesam_unreachable",
+        "escalated",
+        _transition("cancel"),
+        {"reason": "Falsklarm"},
+        {VA, VS},
     ),
     "add_note": (
-        "sesam_unreachable", "escalated",
-        lambda i: reverse("incidents:note", args=[i.pk]), {"text": "SA ringd, inget svar"},
+        "sesam_unreachable",
+        "escalated",
+        lambda i: reverse("incidents:note", args=[i.pk]),
+        {"text": "SA ringd, inget svar"},
         set(ROLES),
     ),
 }
@@ -52,9 +73,7 @@ ACTIONS = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_role_may_or_may_not_do_action(
-    action, role, incident_in, everyone, make_user, client_as, snapshot
-):
+def test_role_may_or_may_not_do_action(action, role, incident_in, everyone, make_user, client_as, snapshot):
     scenario, state, url, data, may = ACTIONS[action]
     incident = incident_in(scenario, state)
     if action == "close":
@@ -79,9 +98,12 @@ def test_every_role_may_report_a_disruption(role, make_user, client_as):
     response = client_as(make_user(role)).post(
         reverse("incidents:report"),
         {
-            "kundservice_reaches_sesam": "yes", "prescribers_reach_sesam": "yes",
-            "rest_of_it_up": "yes", "phones_work": "no",
-            "scenario": "telephony_fault", "summary": "Telefonkön tar inte emot samtal",
+            "kundservice_reaches_sesam": "yes",
+            "prescribers_reach_sesam": "yes",
+            "rest_of_it_up": "yes",
+            "phones_work": "no",
+            "scenario": "telephony_fault",
+            "summary": "Telefonkön tar inte emot samtal",
             "action": "report",
         },
     )
@@ -161,9 +183,7 @@ def test_task_may_be_completed_by_its_role_or_by_va_and_vs(
     before = snapshot(task.incident)
     person = make_user(role)
 
-    response = client_as(person).post(
-        reverse("incidents:task_done", args=[task.incident_id, task.pk])
-    )
+    response = client_as(person).post(reverse("incidents:task_done", args=[task.incident_id, task.pk]))
 
     task.refresh_from_db()
     if role == task_role or role in (VA, VS):
@@ -176,6 +196,7 @@ def test_task_may_be_completed_by_its_role_or_by_va_and_vs(
 
 
 # --- people who are not signed in ---------------------------------------------------------
+
 
 def _every_url(incident, task, order):
     pk = incident.pk
@@ -198,9 +219,7 @@ def _every_url(incident, task, order):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_anonymous_visitor_is_sent_to_login_for_every_page_and_action(
-    method, incident_in, ks, client, snapshot
-):
+def test_anonymous_visitor_is_sent_to_login_for_every_page_and_action(method, incident_in, ks, client, snapshot):
     incident = incident_in("sesam_unreachable", "reserve_routine", summary="Hemlig sammanfattning")
     order = services.log_reserve_order(
         ks, incident.pk, reference="LMN-7", product_area="incontinence", prescriber_unit="VC Eslöv"
@@ -208,9 +227,18 @@ def test_anonymous_visitor_is_sent_to_login_for_every_page_and_action(
     task = incident.tasks.filter(done_at__isnull=True).first()
     before = snapshot(incident)
     data = {
-        "scenario": "full_it_outage", "summary": "x", "kind": "none", "text": "x", "note": "x",
-        "reason": "x", "functions": "x", "prescribers": "1", "servicedesk_ref": "x",
-        "reference": "LMN-8", "product_area": "diabetes", "prescriber_unit": "x",
+        "scenario": "full_it_outage",
+        "summary": "x",
+        "kind": "none",
+        "text": "x",
+        "note": "x",
+        "reason": "x",
+        "functions": "x",
+        "prescribers": "1",
+        "servicedesk_ref": "x",
+        "reference": "LMN-8",
+        "product_area": "diabetes",
+        "prescriber_unit": "x",
     }
 
     for url in _every_url(incident, task, order):
@@ -228,6 +256,7 @@ def test_anonymous_visitor_is_sent_to_login_for_every_page_and_action(
 
 
 # --- roles and permissions are read once per request, and a change counts at the next ----------
+
 
 def test_a_permission_taken_from_a_group_counts_from_the_next_request(incident_in, vs, client_as, snapshot):
     from django.contrib.auth.models import Group, Permission
@@ -278,7 +307,12 @@ def test_a_superuser_may_do_everything(make_user, client_as, django_user_model):
 
 @pytest.mark.parametrize(
     "state, may_log, may_mark_entered",
-    [("escalated", False, True), ("reserve_routine", True, True), ("resolved", False, True), ("cancelled", False, False)],
+    [
+        ("escalated", False, True),
+        ("reserve_routine", True, True),
+        ("resolved", False, True),
+        ("cancelled", False, False),
+    ],
 )
 def test_urgent_orders_are_offered_only_while_the_reserve_routine_applies(
     state, may_log, may_mark_entered, incident_in, ks, client_as
@@ -289,8 +323,9 @@ def test_urgent_orders_are_offered_only_while_the_reserve_routine_applies(
     page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert (reverse("incidents:reserve_order", args=[incident.pk]) in page) is may_log
     if may_log:
-        services.log_reserve_order(ks, incident.pk, reference="LMN-0042", product_area="diabetes",
-                                   prescriber_unit="Vårdcentralen Väster")
+        services.log_reserve_order(
+            ks, incident.pk, reference="LMN-0042", product_area="diabetes", prescriber_unit="Vårdcentralen Väster"
+        )
         page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
         assert "LMN-0042" in page and "Ej inlagd i Sesam LMN" in page
 

@@ -10,7 +10,7 @@ from incidents.personal_data import looks_like_personnummer
 
 SPELLINGS = [
     "19121212-1212",
-    "19121212–1212",   # en dash
+    "19121212–1212",  # en dash
     "19121212\u20101212",  # U+2010 hyphen
     "19121212_1212",
     "19121212/1212",
@@ -23,9 +23,7 @@ SPELLINGS = [
 
 
 @pytest.mark.parametrize("reference", SPELLINGS)
-def test_a_reference_that_is_a_personnummer_in_any_spelling_is_refused(
-    incident_in, ks, client_as, snapshot, reference
-):
+def test_a_reference_that_is_a_personnummer_in_any_spelling_is_refused(incident_in, ks, client_as, snapshot, reference):
     incident = incident_in("sesam_unreachable", "reserve_routine")
     before = snapshot(incident)
     response = client_as(ks).post(
@@ -94,7 +92,5 @@ def test_the_api_asks_to_confirm_a_summary_with_a_personnummer(api_client, ks):
     refused = client.post("/api/v1/incidents", body, content_type="application/json")
     assert refused.status_code == 400
     assert refused.json()["errors"][0]["field"] == "confirm.personnummer"
-    accepted = client.post(
-        "/api/v1/incidents", {**body, "confirm": ["personnummer"]}, content_type="application/json"
-    )
+    accepted = client.post("/api/v1/incidents", {**body, "confirm": ["personnummer"]}, content_type="application/json")
     assert accepted.status_code == 201

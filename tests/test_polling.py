@@ -46,9 +46,7 @@ def _poll(client, url, held=None):
     return response, len(queries)
 
 
-def test_an_unchanged_live_list_is_an_empty_204_that_costs_the_same_with_3_or_30_incidents(
-    client, va, open_incident
-):
+def test_an_unchanged_live_list_is_an_empty_204_that_costs_the_same_with_3_or_30_incidents(client, va, open_incident):
     client.force_login(va)
     live = reverse("incidents:live")
     counts = {}
@@ -66,9 +64,7 @@ def test_an_unchanged_live_list_is_an_empty_204_that_costs_the_same_with_3_or_30
     assert counts[3] <= 4
 
 
-def test_a_change_reaches_the_next_poll_and_is_rendered_once_for_every_viewer(
-    client, va, vs, sa, open_incident
-):
+def test_a_change_reaches_the_next_poll_and_is_rendered_once_for_every_viewer(client, va, vs, sa, open_incident):
     incident = open_incident()
     live = reverse("incidents:live")
     client.force_login(va)
@@ -257,7 +253,10 @@ def test_a_cached_part_gets_each_viewers_own_csrf_token(rf, va, sa):
         request = rf.get("/", headers=HTMX)
         request.user, request.session, request.htmx = user, SessionStore(), True
         response = polling.respond(
-            request, key="probe", stamp="1", template="incidents/_close_form.html",
+            request,
+            key="probe",
+            stamp="1",
+            template="incidents/_close_form.html",
             build=lambda: ({"incident": Incident(pk=1), "name": "close", "review_form": forms.ReviewForm()}, None),
         )
         html = response.content.decode()
@@ -270,17 +269,26 @@ def test_with_redis_as_the_cache_and_with_redis_gone(client, va, open_incident, 
     open_incident()
     client.force_login(va)
     live = reverse("incidents:live")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": redis_url, "KEY_PREFIX": "test-polling"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "test-polling",
+        }
+    }
     first, render_queries = _poll(client, live)
     assert first.status_code == 200
     # As if from another web process: nothing of this one's memory, the list from Redis.
     cached, cached_queries = _poll(client, live)
     assert cached.content == first.content and cached_queries < render_queries
     cache.clear()  # the test's own Redis database
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                   "LOCATION": "redis://127.0.0.1:1/0",
-                                   "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
     gone, _ = _poll(client, live)
     assert gone.status_code == 200
     assert "Sesam LMN svarar inte" in gone.content.decode()

@@ -19,9 +19,15 @@ def test_report_pdf_is_a4_with_timeline_review_and_chart(client, ks, vs, sa, va,
     services.resolve(sa, incident.pk)
     for task in Task.objects.filter(incident=incident, done_at__isnull=True):
         services.complete_task(va, task.pk)
-    services.close(va, incident.pk, review={"what_happened": "Databasservern föll",
-                                            "deviations": "Leverantören kontaktades sent",
-                                            "actions": "Ny rutin för jour"})
+    services.close(
+        va,
+        incident.pk,
+        review={
+            "what_happened": "Databasservern föll",
+            "deviations": "Leverantören kontaktades sent",
+            "actions": "Ny rutin för jour",
+        },
+    )
     client.force_login(ks)
     response = client.get(reverse("incidents:incident_report", args=[incident.pk]), {"ladda-ner": "1"})
     assert response.status_code == 200
@@ -31,9 +37,16 @@ def test_report_pdf_is_a4_with_timeline_review_and_chart(client, ks, vs, sa, va,
     assert pdf_text.info(data)["Page size"].strip() == "595.276 x 841.89 pts (A4)"
 
     text = squeezed(pdf_text(data))
-    for expected in (f"Störning #{incident.pk}", "Sesam LMN svarar inte i Hässleholm", "Databasservern föll",
-                     "Leverantören kontaktades sent", "Anmäld → kvitterad av SA", "Eskalera till systemansvarig",
-                     "Rutinens steg", "Tidslinje"):
+    for expected in (
+        f"Störning #{incident.pk}",
+        "Sesam LMN svarar inte i Hässleholm",
+        "Databasservern föll",
+        "Leverantören kontaktades sent",
+        "Anmäld → kvitterad av SA",
+        "Eskalera till systemansvarig",
+        "Rutinens steg",
+        "Tidslinje",
+    ):
         assert squeezed(expected) in text, expected
     # The chart is drawn into the PDF as vector text, not left out: its own labels are there.
     assert squeezed("Reservrutinens gräns") in text

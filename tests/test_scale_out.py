@@ -42,15 +42,35 @@ def http(url, data=None, headers=None):
 def start_web(tmp_path, env, port):
     log = open(tmp_path / f"web-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "runbook.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--no-control-socket"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "runbook.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--no-control-socket",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     return proc, f"http://127.0.0.1:{port}"
 
 
 def test_two_webs_two_workers_two_beats_send_once_fire_once_and_answer_alike(
-    settings, tmp_path, own_redis, require_postgres,
+    settings,
+    tmp_path,
+    own_redis,
+    require_postgres,
 ):
     restore_seed_data()
     settings.RESERVE_ROUTINE_AFTER = timedelta(seconds=RESERVE_AFTER_SECONDS)
@@ -66,9 +86,15 @@ def test_two_webs_two_workers_two_beats_send_once_fire_once_and_answer_alike(
     try:
         # The stubs stand in for the receivers; web A serves them, both webs share the database.
         port_a, port_b = free_port(), free_port()
-        env = worker_env(f"http://127.0.0.1:{port_a}", connection.settings_dict["NAME"], own_redis.url,
-                         RESERVE_ROUTINE_AFTER_SECONDS=RESERVE_AFTER_SECONDS, STUBS_ENABLED="1",
-                         API_RATE_PER_TOKEN="", API_RATE_PER_ADDRESS="")
+        env = worker_env(
+            f"http://127.0.0.1:{port_a}",
+            connection.settings_dict["NAME"],
+            own_redis.url,
+            RESERVE_ROUTINE_AFTER_SECONDS=RESERVE_AFTER_SECONDS,
+            STUBS_ENABLED="1",
+            API_RATE_PER_TOKEN="",
+            API_RATE_PER_ADDRESS="",
+        )
         web_a, base_a = start_web(tmp_path, env, port_a)
         web_b, base_b = start_web(tmp_path, env, port_b)
         procs += [web_a, web_b]
@@ -116,8 +142,12 @@ def test_two_webs_two_workers_two_beats_send_once_fire_once_and_answer_alike(
         assert StubMessage.objects.count() == len(notices)
         for incident in Incident.objects.filter(pk__in=opened[2:]):
             assert incident.events.filter(kind=TimelineEvent.Kind.TIMER, data__timer="reserve_routine").count() == 1
-            assert incident.events.filter(kind=TimelineEvent.Kind.TRANSITION,
-                                          data__name="activate_reserve_routine").count() == 1
+            assert (
+                incident.events.filter(
+                    kind=TimelineEvent.Kind.TRANSITION, data__name="activate_reserve_routine"
+                ).count()
+                == 1
+            )
             assert incident.timers.get(kind=Timer.Kind.RESERVE_ROUTINE).state == Timer.State.FIRED
     finally:
         if celery is not None:

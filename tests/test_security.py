@@ -33,6 +33,7 @@ REPORT = {
 
 # --- CSRF -----------------------------------------------------------------------------------
 
+
 def test_report_without_csrf_token_is_refused(ks):
     client = Client(enforce_csrf_checks=True)
     client.force_login(ks, backend="runbook.auth.ModelBackend")
@@ -63,13 +64,12 @@ def test_report_with_the_pages_csrf_token_is_accepted(ks):
 
 # --- Content-Security-Policy and what pages load ----------------------------------------
 
+
 @pytest.fixture
 def pages(incident_in, everyone, client_as, ks):
     """Every page a person sees, in states that show the most forms."""
     live = incident_in("sesam_unreachable", "reserve_routine")
-    services.log_reserve_order(
-        ks, live.pk, reference="LMN-1", product_area="diabetes", prescriber_unit="VC Lund"
-    )
+    services.log_reserve_order(ks, live.pk, reference="LMN-1", product_area="diabetes", prescriber_unit="VC Lund")
     services.log_caller_report(ks, live.pk, functions="Sparar inte", error_message="HTTP 503")
     ended = incident_in("telephony_fault", "cancelled")
     resolved = incident_in("kundservice_link_loss", "resolved")
@@ -93,9 +93,7 @@ def pages(incident_in, everyone, client_as, ks):
 def test_every_page_sends_a_strict_content_security_policy(pages):
     for url, response in pages.items():
         csp = response.headers.get("Content-Security-Policy", "")
-        directives = dict(
-            (part.split()[0], part.split()[1:]) for part in csp.split(";") if part.strip()
-        )
+        directives = dict((part.split()[0], part.split()[1:]) for part in csp.split(";") if part.strip())
         assert directives.get("script-src") == ["'self'"], url
         assert directives.get("default-src") == ["'self'"], url
         assert directives.get("object-src") == ["'none'"], url
@@ -119,6 +117,7 @@ def test_pages_have_no_inline_script_and_load_nothing_from_other_hosts(pages):
 
 
 # --- login throttling -------------------------------------------------------------------
+
 
 def test_login_is_locked_after_too_many_failures_even_with_the_right_password(make_user):
     make_user("kundservice", username="kerstin", password="rätt-lösenord-123")
@@ -150,6 +149,7 @@ def test_the_right_password_works_before_the_limit(make_user):
 
 # --- deploy checks ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database_url", [None, "postgres://runbook@db.example:5432/runbook"])
 def test_production_settings_pass_djangos_deploy_check(tmp_path, database_url):
     env = {
@@ -169,7 +169,11 @@ def test_production_settings_pass_djangos_deploy_check(tmp_path, database_url):
     result = subprocess.run(
         # As the stack's start-up runs it; the contacts are checked on their own (they need data).
         [sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -178,6 +182,7 @@ def test_production_settings_pass_djangos_deploy_check(tmp_path, database_url):
 
 
 # --- invalid input ----------------------------------------------------------------------
+
 
 def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
@@ -217,9 +222,7 @@ def test_bad_report_input_is_refused_with_a_swedish_message(ks, client_as, chang
         ({"kind": "at", "expected_at": "snart"}, "Ange tiden som ÅÅÅÅ-MM-DD TT:MM."),
     ],
 )
-def test_bad_prognosis_is_refused_with_a_swedish_message(
-    incident_in, sa, client_as, snapshot, data, message
-):
+def test_bad_prognosis_is_refused_with_a_swedish_message(incident_in, sa, client_as, snapshot, data, message):
     incident = incident_in("sesam_unreachable", "acknowledged")
     before = snapshot(incident)
     response = client_as(sa).post(reverse("incidents:prognosis", args=[incident.pk]), data)

@@ -13,8 +13,14 @@ from incidents.services import ActionRefused
 
 SCENARIOS = ("full_it_outage", "sesam_unreachable", "kundservice_link_loss", "telephony_fault")
 STATES = (
-    "reported", "escalated", "acknowledged", "awaiting_it", "reserve_routine",
-    "resolved", "closed", "cancelled",
+    "reported",
+    "escalated",
+    "acknowledged",
+    "awaiting_it",
+    "reserve_routine",
+    "resolved",
+    "closed",
+    "cancelled",
 )
 LIVE = {"reported", "escalated", "acknowledged", "awaiting_it", "reserve_routine"}
 
@@ -51,9 +57,7 @@ class _Undo(Exception):
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_each_transition_is_allowed_or_refused_from_each_state(
-    scenario, state, incident_in, everyone, snapshot
-):
+def test_each_transition_is_allowed_or_refused_from_each_state(scenario, state, incident_in, everyone, snapshot):
     incident = incident_in(scenario, state)
     for task in incident.tasks.filter(done_at__isnull=True):
         # Only so that "close" is judged by the state here; open tasks are tested below.
@@ -74,8 +78,7 @@ def test_each_transition_is_allowed_or_refused_from_each_state(
                     elif snapshot(incident) != before:
                         wrong.append(f"{name} refused but changed the incident")
                     elif not (
-                        "går inte när störningen har status" in refused.message
-                        or "redan kvitterad" in refused.message
+                        "går inte när störningen har status" in refused.message or "redan kvitterad" in refused.message
                     ):
                         wrong.append(f"{name} refused without saying why: {refused.message}")
                 else:
@@ -97,9 +100,7 @@ def test_refused_transition_names_the_action_and_the_state(incident_in, vs):
     with pytest.raises(ActionRefused) as refused:
         services.escalate(vs, incident.pk)
     assert refused.value.code == "conflict"
-    assert refused.value.message == (
-        "”Eskalera till systemansvarig” går inte när störningen har status ”Anmäld”."
-    )
+    assert refused.value.message == ("”Eskalera till systemansvarig” går inte när störningen har status ”Anmäld”.")
 
 
 def test_close_is_refused_while_tasks_are_open_and_says_which(incident_in, va, snapshot):
@@ -119,9 +120,7 @@ def test_close_is_refused_while_tasks_are_open_and_says_which(incident_in, va, s
     assert snapshot(incident) == before
 
 
-def test_close_is_refused_while_reserve_orders_are_not_entered_in_sesam(
-    incident_in, ks, va, snapshot
-):
+def test_close_is_refused_while_reserve_orders_are_not_entered_in_sesam(incident_in, ks, va, snapshot):
     incident = incident_in("sesam_unreachable", "reserve_routine")
     order = services.log_reserve_order(
         ks, incident.pk, reference="LMN-0042", product_area="diabetes", prescriber_unit="VC Lund"
@@ -139,9 +138,7 @@ def test_close_is_refused_while_reserve_orders_are_not_entered_in_sesam(
     assert refused.value.message.startswith(
         "Kan inte avslutas än: 1 uppgift är inte klar: Kundservice: Driften är återställd: för in de akuta"
     )
-    assert refused.value.message.endswith(
-        "1 akut förskrivning under reservrutinen är inte inlagd i Sesam LMN."
-    )
+    assert refused.value.message.endswith("1 akut förskrivning under reservrutinen är inte inlagd i Sesam LMN.")
     assert snapshot(incident) == before
 
     services.mark_order_entered(ks, order.pk)
@@ -163,6 +160,7 @@ def test_cancel_needs_a_reason_and_keeps_it(incident_in, vs, snapshot):
 
 
 # --- tasks made from the routine --------------------------------------------------------
+
 
 def open_steps(incident):
     return sorted(incident.tasks.filter(done_at__isnull=True).values_list("step_key", flat=True))
@@ -270,6 +268,7 @@ def test_task_due_time_follows_the_routines_limit(open_incident):
 
 # --- reclassification -------------------------------------------------------------------
 
+
 def test_reclassifying_adds_the_new_scenarios_tasks_and_loses_nothing(open_incident, ks, vs, snapshot):
     incident = open_incident(scenario="kundservice_link_loss")
     services.complete_task(ks, Task.objects.get(incident=incident, step_key="connect_service_mobiles").pk)
@@ -283,9 +282,7 @@ def test_reclassifying_adds_the_new_scenarios_tasks_and_loses_nothing(open_incid
     assert after["state"] == "reported"
     assert set(before["tasks"]) <= set(after["tasks"]), "a task was lost or changed"
     assert before["events"] == after["events"][: len(before["events"])], "an event was lost or changed"
-    new_tasks = set(
-        incident.tasks.filter(scenario="sesam_unreachable").values_list("step_key", flat=True)
-    )
+    new_tasks = set(incident.tasks.filter(scenario="sesam_unreachable").values_list("step_key", flat=True))
     assert {"report_to_sa", "inform_callers"} <= new_tasks
     reclassified = incident.events.get(kind=TimelineEvent.Kind.RECLASSIFIED)
     assert reclassified.note == "Gäller alla förskrivare"
@@ -297,9 +294,7 @@ def test_reclassifying_adds_the_new_scenarios_tasks_and_loses_nothing(open_incid
 def test_reclassifying_after_escalation_adds_tasks_for_every_state_reached(incident_in, vs, sa):
     incident = incident_in("sesam_unreachable", "acknowledged")
     services.reclassify(vs, incident.pk, "kundservice_link_loss")
-    new_tasks = set(
-        incident.tasks.filter(scenario="kundservice_link_loss").values_list("step_key", flat=True)
-    )
+    new_tasks = set(incident.tasks.filter(scenario="kundservice_link_loss").values_list("step_key", flat=True))
     assert {"connect_service_mobiles", "request_driftinfo", "lavin_on"} <= new_tasks
     assert "lavin_off" not in new_tasks
     assert Incident.objects.get(pk=incident.pk).state == "acknowledged"

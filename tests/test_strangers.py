@@ -20,7 +20,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def stubs_on(settings, db):
     settings.STUBS_ENABLED = True
     StubMessage.objects.create(
-        channel="email", idempotency_key="k1",
+        channel="email",
+        idempotency_key="k1",
         payload={"recipient": "sa@region.example", "body": "Kvittera: https://app/kvittera/hemlig/"},
     )
 
@@ -51,14 +52,20 @@ def test_a_stranger_cannot_switch_a_stub_to_fail(stubs_on, ks, client_as):
 
 def test_receiving_takes_the_shared_secret(stubs_on):
     client = Client()
-    refused = client.post("/stubs/driftinfo/", {"a": 1}, content_type="application/json",
-                          headers={"Idempotency-Key": "x"})
-    wrong = client.post("/stubs/driftinfo/", {"a": 1}, content_type="application/json",
-                        headers={"Idempotency-Key": "x", stubs.HEADER: "gissat"})
+    refused = client.post(
+        "/stubs/driftinfo/", {"a": 1}, content_type="application/json", headers={"Idempotency-Key": "x"}
+    )
+    wrong = client.post(
+        "/stubs/driftinfo/",
+        {"a": 1},
+        content_type="application/json",
+        headers={"Idempotency-Key": "x", stubs.HEADER: "gissat"},
+    )
     assert refused.status_code == 403 and wrong.status_code == 403
     assert not StubMessage.objects.filter(channel="driftinfo").exists()
-    accepted = client.post("/stubs/driftinfo/", {"a": 1}, content_type="application/json",
-                           headers=stub_headers(**{"Idempotency-Key": "x"}))
+    accepted = client.post(
+        "/stubs/driftinfo/", {"a": 1}, content_type="application/json", headers=stub_headers(**{"Idempotency-Key": "x"})
+    )
     assert accepted.status_code == 201
     listing = client.get("/stubs/driftinfo/?format=json", headers=stub_headers())
     assert listing.status_code == 200 and listing.json()["messages"][0]["payload"] == {"a": 1}
@@ -72,13 +79,21 @@ def test_the_secret_goes_only_to_the_stubs(settings):
 
 def _deploy_check(tmp_path, **extra):
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "runbook.settings", **extra,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "runbook.settings",
+        **extra,
     }
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -89,6 +104,7 @@ def test_check_deploy_fails_when_stubs_are_on_outside_demo_mode(tmp_path):
 
 
 # --- /readyz -------------------------------------------------------------------------------
+
 
 def test_readyz_tells_a_stranger_only_ok_or_not(db):
     body = Client().get("/readyz").json()

@@ -46,7 +46,8 @@ def test_closing_a_sesam_incident_asks_only_what_a_person_must_confirm(
     assert done.data["via"] == "delivery" and "Reservrutin för akuta förskrivningar gäller" in done.note
 
     order = services.log_reserve_order(
-        ks, incident.pk, reference="LMN-0042", product_area="diabetes", prescriber_unit="VC Lund")
+        ks, incident.pk, reference="LMN-0042", product_area="diabetes", prescriber_unit="VC Lund"
+    )
     services.resolve(sa, incident.pk)
     notify.sweep()
     enter = incident.tasks.get(step_key="enter_reserve_orders")
@@ -95,8 +96,12 @@ def test_a_step_done_by_an_action_cannot_be_ticked_by_hand(open_incident, vs, sa
     # A repeated reminder behaves as its first: refused by hand, done by the prognosis.
     services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(seconds=1))
     first = Task.objects.create(
-        incident=incident, scenario="sesam_unreachable", step_key="renew_prognosis~2", role="systemansvarig",
-        text="Prognosen har passerat", created_at=timezone.now(),
+        incident=incident,
+        scenario="sesam_unreachable",
+        step_key="renew_prognosis~2",
+        role="systemansvarig",
+        text="Prognosen har passerat",
+        created_at=timezone.now(),
     )
     with pytest.raises(ActionRefused):
         services.complete_task(sa, first.pk)
@@ -105,9 +110,7 @@ def test_a_step_done_by_an_action_cannot_be_ticked_by_hand(open_incident, vs, sa
     assert first.is_done
 
 
-def test_reporting_to_sa_by_hand_is_refused_and_ends_as_not_done_when_it_no_longer_can_be(
-    open_incident, vs, va
-):
+def test_reporting_to_sa_by_hand_is_refused_and_ends_as_not_done_when_it_no_longer_can_be(open_incident, vs, va):
     incident = open_incident("sesam_unreachable")
     report = incident.tasks.get(step_key="report_to_sa")
     with pytest.raises(ActionRefused):

@@ -37,9 +37,7 @@ def _local(dt):
         (_local(timezone.now() - timedelta(days=40)), "Störningen kan ha börjat högst 30 dagar bakåt i tiden."),
     ],
 )
-def test_a_report_with_a_start_out_of_bounds_is_refused_and_every_page_still_answers(
-    ks, client_as, began_at, message
-):
+def test_a_report_with_a_start_out_of_bounds_is_refused_and_every_page_still_answers(ks, client_as, began_at, message):
     client = client_as(ks)
     response = client.post(reverse("incidents:report"), {**REPORT, "began_at": began_at})
     assert response.status_code == 400
@@ -51,7 +49,8 @@ def test_a_report_with_a_start_out_of_bounds_is_refused_and_every_page_still_ans
 def test_the_api_refuses_a_start_beyond_the_age_bound(api_client, ks):
     began = (timezone.now() - timedelta(days=31)).isoformat()
     response = api_client(ks).post(
-        "/api/v1/incidents", {"scenario": "telephony_fault", "summary": "x", "began_at": began},
+        "/api/v1/incidents",
+        {"scenario": "telephony_fault", "summary": "x", "began_at": began},
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -74,15 +73,11 @@ def test_the_age_bound_is_a_setting(ks, client_as, settings):
         (_local(timezone.now() + timedelta(days=20)), "Prognosen kan ligga högst 14 dagar fram i tiden."),
     ],
 )
-def test_a_prognosis_out_of_bounds_is_refused_in_the_page(
-    incident_in, sa, client_as, snapshot, expected, message
-):
+def test_a_prognosis_out_of_bounds_is_refused_in_the_page(incident_in, sa, client_as, snapshot, expected, message):
     incident = incident_in("sesam_unreachable", "acknowledged")
     before = snapshot(incident)
     client = client_as(sa)
-    response = client.post(
-        reverse("incidents:prognosis", args=[incident.pk]), {"kind": "at", "expected_at": expected}
-    )
+    response = client.post(reverse("incidents:prognosis", args=[incident.pk]), {"kind": "at", "expected_at": expected})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert snapshot(incident) == before
@@ -156,6 +151,7 @@ def test_the_database_refuses_a_time_out_of_bounds_inside_the_timeline(open_inci
 
 # --- a start that puts the reserve routine's deadline in the past -------------------------
 
+
 def test_a_start_past_the_reserve_deadline_asks_for_confirmation_and_publishes_nothing(ks, client_as):
     began = _local(timezone.now() - timedelta(hours=5))
     report = {**REPORT, "scenario": "sesam_unreachable", "began_at": began}
@@ -183,7 +179,8 @@ def test_a_start_within_the_reserve_deadline_needs_no_confirmation(ks, client_as
 def test_the_api_asks_for_the_same_confirmation(api_client, ks):
     client = api_client(ks)
     body = {
-        "scenario": "sesam_unreachable", "summary": "Sesam svarar inte",
+        "scenario": "sesam_unreachable",
+        "summary": "Sesam svarar inte",
         "began_at": (timezone.now() - timedelta(hours=5)).isoformat(),
     }
     refused = client.post("/api/v1/incidents", body, content_type="application/json")

@@ -30,105 +30,151 @@ def _order(incident, ks):
 # name: (scenario, state, role acting, action(person, incident, note), kind, message)
 ACTIONS = {
     "escalate": (
-        "sesam_unreachable", "reported", "verksamhetsspecialist",
+        "sesam_unreachable",
+        "reported",
+        "verksamhetsspecialist",
         lambda p, i, n, ks: services.escalate(p, i.pk, note=n),
-        K.TRANSITION, "Eskalera till systemansvarig – status: Eskalerad till SA",
+        K.TRANSITION,
+        "Eskalera till systemansvarig – status: Eskalerad till SA",
     ),
     "acknowledge": (
-        "sesam_unreachable", "escalated", "systemansvarig",
+        "sesam_unreachable",
+        "escalated",
+        "systemansvarig",
         lambda p, i, n, ks: services.acknowledge(p, i.pk, note=n),
-        K.TRANSITION, "Kvittera – status: Kvitterad",
+        K.TRANSITION,
+        "Kvittera – status: Kvitterad",
     ),
     "await_it": (
-        "full_it_outage", "reported", "verksamhetsspecialist",
+        "full_it_outage",
+        "reported",
+        "verksamhetsspecialist",
         lambda p, i, n, ks: services.await_it(p, i.pk, note=n),
-        K.TRANSITION, "Avvaktar IT – status: Avvaktar IT",
+        K.TRANSITION,
+        "Avvaktar IT – status: Avvaktar IT",
     ),
     "activate_reserve_routine": (
-        "sesam_unreachable", "acknowledged", "verksamhetsansvarig",
+        "sesam_unreachable",
+        "acknowledged",
+        "verksamhetsansvarig",
         lambda p, i, n, ks: services.activate_reserve_routine(p, i.pk, note=n),
-        K.TRANSITION, "Aktivera reservrutin – status: Reservrutin aktiv",
+        K.TRANSITION,
+        "Aktivera reservrutin – status: Reservrutin aktiv",
     ),
     "resolve": (
-        "telephony_fault", "reported", "systemansvarig",
+        "telephony_fault",
+        "reported",
+        "systemansvarig",
         lambda p, i, n, ks: services.resolve(p, i.pk, note=n),
-        K.TRANSITION, "Driften återställd – status: Åtgärdad",
+        K.TRANSITION,
+        "Driften återställd – status: Åtgärdad",
     ),
     "close": (
-        "full_it_outage", "resolved", "verksamhetsansvarig",
+        "full_it_outage",
+        "resolved",
+        "verksamhetsansvarig",
         # Waiting for IT was never marked: that step ended, not done, when service came back.
         lambda p, i, n, ks: services.close(p, i.pk, review="Genomgången.", note=n),
-        K.TRANSITION, "Avsluta – status: Avslutad",
+        K.TRANSITION,
+        "Avsluta – status: Avslutad",
     ),
     "cancel": (
-        "sesam_unreachable", "reported", "verksamhetsansvarig",
+        "sesam_unreachable",
+        "reported",
+        "verksamhetsansvarig",
         lambda p, i, n, ks: services.cancel(p, i.pk, reason=n),
-        K.TRANSITION, "Makulera – status: Makulerad",
+        K.TRANSITION,
+        "Makulera – status: Makulerad",
     ),
     "complete_task": (
-        "sesam_unreachable", "reported", "kundservice",
+        "sesam_unreachable",
+        "reported",
+        "kundservice",
         lambda p, i, n, ks: services.complete_task(p, _step(i, "inform_callers")),
-        K.TASK_DONE, "Uppgift klar: Kundservice informerar inringande förskrivare om driftstörning",
+        K.TASK_DONE,
+        "Uppgift klar: Kundservice informerar inringande förskrivare om driftstörning",
     ),
     "prognosis": (
-        "sesam_unreachable", "acknowledged", "systemansvarig",
+        "sesam_unreachable",
+        "acknowledged",
+        "systemansvarig",
         lambda p, i, n, ks: services.record_prognosis(p, i.pk, IN_TWO_HOURS, note=n),
         K.PROGNOSIS,
         f"Prognos: åter {timezone.localtime(IN_TWO_HOURS):%Y-%m-%d %H:%M}",
     ),
     "no_prognosis": (
-        "sesam_unreachable", "acknowledged", "systemansvarig",
+        "sesam_unreachable",
+        "acknowledged",
+        "systemansvarig",
         lambda p, i, n, ks: services.record_prognosis(p, i.pk, None, note=n),
-        K.PROGNOSIS, "Ingen prognos",
+        K.PROGNOSIS,
+        "Ingen prognos",
     ),
     "note": (
-        "kundservice_link_loss", "reported", "telefoniansvarig",
+        "kundservice_link_loss",
+        "reported",
+        "telefoniansvarig",
         lambda p, i, n, ks: services.add_note(p, i.pk, n),
-        K.NOTE, "Anteckning",
+        K.NOTE,
+        "Anteckning",
     ),
     "caller_report": (
-        "sesam_unreachable", "escalated", "kundservice",
+        "sesam_unreachable",
+        "escalated",
+        "kundservice",
         lambda p, i, n, ks: services.log_caller_report(
             p, i.pk, functions="Förskrivning sparas inte", error_message=n, prescribers=3
         ),
-        K.CALLER_REPORT, "Samtal: Förskrivning sparas inte (3 förskrivare)",
+        K.CALLER_REPORT,
+        "Samtal: Förskrivning sparas inte (3 förskrivare)",
     ),
     "it_contact": (
-        "sesam_unreachable", "acknowledged", "systemansvarig",
+        "sesam_unreachable",
+        "acknowledged",
+        "systemansvarig",
         lambda p, i, n, ks: services.record_it_contact(p, i.pk, servicedesk_ref="INC0012345"),
-        K.IT_CONTACT, "Ärende hos Servicedesk/Ritz: INC0012345",
+        K.IT_CONTACT,
+        "Ärende hos Servicedesk/Ritz: INC0012345",
     ),
     "reclassify": (
-        "kundservice_link_loss", "reported", "verksamhetsspecialist",
+        "kundservice_link_loss",
+        "reported",
+        "verksamhetsspecialist",
         lambda p, i, n, ks: services.reclassify(p, i.pk, "sesam_unreachable", note=n),
         K.RECLASSIFIED,
         "Nytt scenario: Sesam LMN-server oåtkomlig för samtliga användare "
         "(tidigare Kundservice förlorar kontakt med Sesam LMN)",
     ),
     "reserve_order": (
-        "sesam_unreachable", "reserve_routine", "kundservice",
+        "sesam_unreachable",
+        "reserve_routine",
+        "kundservice",
         lambda p, i, n, ks: _order(i, p),
-        K.RESERVE_ORDER, "Akut förskrivning registrerad: LMN-0101 (Speciallivsmedel)",
+        K.RESERVE_ORDER,
+        "Akut förskrivning registrerad: LMN-0101 (Speciallivsmedel)",
     ),
     "order_entered": (
-        "sesam_unreachable", "reserve_routine", "kundservice",
+        "sesam_unreachable",
+        "reserve_routine",
+        "kundservice",
         lambda p, i, n, ks: services.mark_order_entered(p, _order(i, ks).pk),
-        K.RESERVE_ORDER, "Akut förskrivning LMN-0101 inlagd i Sesam LMN",
+        K.RESERVE_ORDER,
+        "Akut förskrivning LMN-0101 inlagd i Sesam LMN",
     ),
 }
 # Actions whose note is not kept on the event (the form has no note field for them).
 WITHOUT_NOTE = {"complete_task", "it_contact", "reserve_order", "order_entered"}
 ROLE_LABEL = {
-    "kundservice": "Kundservice", "systemansvarig": "Systemansvarig",
-    "verksamhetsansvarig": "Verksamhetsansvarig", "verksamhetsspecialist": "Verksamhetsspecialist",
+    "kundservice": "Kundservice",
+    "systemansvarig": "Systemansvarig",
+    "verksamhetsansvarig": "Verksamhetsansvarig",
+    "verksamhetsspecialist": "Verksamhetsspecialist",
     "telefoniansvarig": "Telefoniansvarig",
 }
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_each_action_writes_one_event_with_who_when_and_what(
-    action, incident_in, make_user, ks
-):
+def test_each_action_writes_one_event_with_who_when_and_what(action, incident_in, make_user, ks):
     scenario, state, role, do, kind, message = ACTIONS[action]
     incident = incident_in(scenario, state)
     person = make_user(role, username=f"anna-{role}")
@@ -196,10 +242,16 @@ def test_what_callers_report_is_summed_up_with_since_when(incident_in, ks, sa, c
 
     incident = incident_in("sesam_unreachable", "escalated")
     earliest = (incident.began_at - timedelta(minutes=15)).replace(second=0, microsecond=0)
-    services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=2,
-                               since=timezone.localtime(earliest))
-    services.log_caller_report(ks, incident.pk, functions="Sparar inte", prescribers=3,
-                               since=(earliest + timedelta(minutes=5)).astimezone(ZoneInfo("UTC")))
+    services.log_caller_report(
+        ks, incident.pk, functions="Sparar inte", prescribers=2, since=timezone.localtime(earliest)
+    )
+    services.log_caller_report(
+        ks,
+        incident.pk,
+        functions="Sparar inte",
+        prescribers=3,
+        since=(earliest + timedelta(minutes=5)).astimezone(ZoneInfo("UTC")),
+    )
     page = client_as(sa).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "2 samtal, 5 förskrivare berörda." in page
     shown = timezone.localtime(earliest).strftime("%Y-%m-%d %H:%M")
@@ -211,10 +263,13 @@ def test_the_timeline_shows_markup_in_notes_as_text_and_keeps_their_lines(incide
     services.add_note(sa, incident.pk, '<script>alert("x")</script> & <img src=x onerror=alert(1)>\nRad två')
     page = client_as(sa).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;<br>Rad två" in page
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;<br>Rad två" in page
+    )
 
 
 # --- append-only ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def event(open_incident):
@@ -259,8 +314,11 @@ def test_the_database_rejects_emptying_the_timeline(transactional_db, event):
     the test's own transaction PostgreSQL would refuse TRUNCATE for the pending foreign-key
     checks before the trigger is asked. The harness empties the database after this test
     (tests/conftest.py), past the triggers."""
-    sql = "TRUNCATE incidents_timelineevent CASCADE" if connection.vendor == "postgresql" else (
-        "DELETE FROM incidents_timelineevent")
+    sql = (
+        "TRUNCATE incidents_timelineevent CASCADE"
+        if connection.vendor == "postgresql"
+        else ("DELETE FROM incidents_timelineevent")
+    )
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
@@ -281,8 +339,14 @@ def test_the_embedded_defaults_timeline_keeps_its_triggers_after_any_migration(t
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DATA_DIR": str(tmp_path)}
 
     def migrate():
-        result = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env,
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr
 
     def refused(conn):

@@ -25,6 +25,7 @@ def _seed_data(db):
     # another module's transactional test has flushed the database.
     restore_seed_data()
 
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # A Tuesday morning in November: SA is on duty under the default office hours.
 TUESDAY_MORNING = datetime(2026, 11, 24, 9, 0, tzinfo=STOCKHOLM)
@@ -51,6 +52,7 @@ def fresh(incident):
 
 
 # --- the reserve routine -------------------------------------------------------------------
+
 
 def test_sesam_unreachable_gets_reserve_deadline_four_hours_after_it_began(clock, open_incident):
     began = timezone.now() - timedelta(hours=1)
@@ -146,9 +148,7 @@ def test_deadline_runs_from_when_the_disruption_began(clock, open_incident):
 
 
 def test_incident_reported_after_four_hours_activates_at_next_sweep(clock, open_incident):
-    incident = open_incident(
-        began_at=timezone.now() - timedelta(hours=5), confirmed=[services.CONFIRM_RESERVE_NOW]
-    )
+    incident = open_incident(began_at=timezone.now() - timedelta(hours=5), confirmed=[services.CONFIRM_RESERVE_NOW])
     assert incident.timers.get().due_at <= timezone.now()
     timers.fire_due_timers()
     assert fresh(incident).state == State.RESERVE_ROUTINE
@@ -205,6 +205,7 @@ def test_reserve_deadline_across_october_dst_change_is_four_real_hours(open_inci
 
 
 # --- SA's duty hours and the fallback ----------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "local, on_duty",
@@ -297,6 +298,7 @@ def test_unacknowledged_escalation_contacts_unit_manager_once(clock, open_incide
 
 # --- prognosis passed ------------------------------------------------------------------------
 
+
 def test_prognosis_passed_reminds_sa_with_event_and_task(clock, open_incident, vs, sa):
     incident = open_incident()
     services.escalate(vs, incident.pk)
@@ -337,6 +339,7 @@ def test_no_reminder_once_service_is_back(clock, open_incident, sa):
 
 # --- the sweep -------------------------------------------------------------------------------
 
+
 def test_sweep_task_writes_heartbeat_and_fires_due_deadlines(clock, open_incident):
     incident = open_incident()
     clock.shift(FOUR_HOURS)
@@ -362,7 +365,9 @@ def test_one_broken_deadline_does_not_stop_the_others(clock, open_incident, monk
 
 
 def test_idle_sweep_reads_pending_deadlines_through_the_partial_index(require_postgres):
-    sql, params = Timer.objects.due(timezone.now()).order_by("due_at", "id").values_list("pk")[:200].query.sql_with_params()
+    sql, params = (
+        Timer.objects.due(timezone.now()).order_by("due_at", "id").values_list("pk")[:200].query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
@@ -372,6 +377,7 @@ def test_idle_sweep_reads_pending_deadlines_through_the_partial_index(require_po
 
 
 # --- what people see ---------------------------------------------------------------------------
+
 
 def test_incident_page_shows_clocks_and_contacts(clock, client, open_incident, ks):
     Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45")

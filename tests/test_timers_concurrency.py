@@ -33,7 +33,10 @@ def test_concurrent_sweeps_fire_each_deadline_once(require_postgres, make_user, 
     began = timezone.now() - timedelta(hours=5)
     incidents = [
         services.open_incident(
-            ks, scenario="sesam_unreachable", summary=f"Nr {n}", began_at=began,
+            ks,
+            scenario="sesam_unreachable",
+            summary=f"Nr {n}",
+            began_at=began,
             confirmed=[services.CONFIRM_RESERVE_NOW],
         )
         for n in range(30)

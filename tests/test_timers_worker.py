@@ -51,9 +51,21 @@ def own_redis(tmp_path_factory):
         missing("no free port for a private redis-server")
     workdir = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import redis
 
@@ -98,12 +110,25 @@ class Celery:
         log = open(self.tmp / f"{name}-{self.count}.log", "w")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "runbook", *args],
-            env=self.env, cwd=Path(django_settings.BASE_DIR), stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=Path(django_settings.BASE_DIR),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def worker(self, name="worker"):
-        self._start(name, ["worker", "--pool=threads", "--concurrency=2", f"--hostname={name}-{self.count}@%h",
-                           "--without-mingle", "--without-gossip", "--loglevel=INFO"])
+        self._start(
+            name,
+            [
+                "worker",
+                "--pool=threads",
+                "--concurrency=2",
+                f"--hostname={name}-{self.count}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=INFO",
+            ],
+        )
 
     def beat(self, name="beat"):
         self._start(name, ["beat", f"--schedule={self.tmp / name}-schedule", "--loglevel=INFO"])
@@ -170,8 +195,7 @@ def report(django_db_blocker, transactional_db):
 
     def make(n=1):
         return [
-            services.open_incident(ks, scenario="sesam_unreachable", summary=f"Sesam LMN nere {i}")
-            for i in range(n)
+            services.open_incident(ks, scenario="sesam_unreachable", summary=f"Sesam LMN nere {i}") for i in range(n)
         ]
 
     return make

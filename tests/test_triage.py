@@ -41,9 +41,7 @@ def _checked_scenario(html):
 
 
 @pytest.mark.parametrize("answers, scenario", CASES)
-def test_foresla_scenario_without_javascript_proposes_and_saves_nothing(
-    ks, client_as, answers, scenario
-):
+def test_foresla_scenario_without_javascript_proposes_and_saves_nothing(ks, client_as, answers, scenario):
     response = client_as(ks).post(
         reverse("incidents:report"),
         {**_answers(answers), "summary": "Förskrivare ringer", "action": "propose"},
@@ -66,9 +64,7 @@ def test_foresla_scenario_without_javascript_proposes_and_saves_nothing(
 
 @pytest.mark.parametrize("answers, scenario", CASES)
 def test_htmx_answer_returns_only_the_proposal(ks, client_as, answers, scenario):
-    response = client_as(ks).post(
-        reverse("incidents:report"), _answers(answers), HTTP_HX_REQUEST="true"
-    )
+    response = client_as(ks).post(reverse("incidents:report"), _answers(answers), HTTP_HX_REQUEST="true")
     html = response.content.decode().strip()
     assert response.status_code == 200
     assert html.startswith('<div id="proposal">')

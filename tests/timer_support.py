@@ -24,6 +24,7 @@ def restore_seed_data():
     if not DutyHours.objects.exists():
         DutyHours.objects.bulk_create(DutyHours(weekday=d, start=time(8), end=time(16, 30)) for d in range(5))
     Contact.objects.get_or_create(
-        kind=Contact.Kind.SERVICEDESK, name="Servicedesk Region Skåne",
+        kind=Contact.Kind.SERVICEDESK,
+        name="Servicedesk Region Skåne",
         defaults={"phone": "30 000", "note": "Telefon 30 000 eller ärende i Ritz"},
     )

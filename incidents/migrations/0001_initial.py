@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,95 +16,242 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scenario', models.CharField(choices=[('full_it_outage', 'Fullskaligt IT-haveri i Region Skåne'), ('sesam_unreachable', 'Sesam LMN-server oåtkomlig för samtliga användare'), ('kundservice_link_loss', 'Kundservice förlorar kontakt med Sesam LMN'), ('telephony_fault', 'Störningar i telefonin')], max_length=40, verbose_name='scenario')),
-                ('state', django_fsm.FSMField(choices=[('reported', 'Anmäld'), ('escalated', 'Eskalerad till SA'), ('acknowledged', 'Kvitterad'), ('awaiting_it', 'Avvaktar IT'), ('reserve_routine', 'Reservrutin aktiv'), ('resolved', 'Åtgärdad'), ('closed', 'Avslutad'), ('cancelled', 'Makulerad')], default='reported', max_length=50, protected=True, verbose_name='status')),
-                ('summary', models.CharField(max_length=500, verbose_name='sammanfattning')),
-                ('routine_version', models.CharField(default='2024-1', max_length=20)),
-                ('began_at', models.DateTimeField(verbose_name='störningen började')),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='anmäld')),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('prognosis_kind', models.CharField(choices=[('missing', 'Prognos saknas'), ('none', 'Ingen prognos'), ('at', 'Prognos')], default='missing', max_length=10)),
-                ('prognosis_at', models.DateTimeField(blank=True, null=True, verbose_name='prognos')),
-                ('servicedesk_ref', models.CharField(blank=True, max_length=60, verbose_name='ärende hos Servicedesk/Ritz')),
-                ('vendor_contact', models.CharField(blank=True, max_length=200, verbose_name='kontakt med systemleverantör')),
-                ('cancel_reason', models.CharField(blank=True, max_length=500, verbose_name='skäl till makulering')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reported_incidents', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "scenario",
+                    models.CharField(
+                        choices=[
+                            ("full_it_outage", "Fullskaligt IT-haveri i Region Skåne"),
+                            ("sesam_unreachable", "Sesam LMN-server oåtkomlig för samtliga användare"),
+                            ("kundservice_link_loss", "Kundservice förlorar kontakt med Sesam LMN"),
+                            ("telephony_fault", "Störningar i telefonin"),
+                        ],
+                        max_length=40,
+                        verbose_name="scenario",
+                    ),
+                ),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("reported", "Anmäld"),
+                            ("escalated", "Eskalerad till SA"),
+                            ("acknowledged", "Kvitterad"),
+                            ("awaiting_it", "Avvaktar IT"),
+                            ("reserve_routine", "Reservrutin aktiv"),
+                            ("resolved", "Åtgärdad"),
+                            ("closed", "Avslutad"),
+                            ("cancelled", "Makulerad"),
+                        ],
+                        default="reported",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="status",
+                    ),
+                ),
+                ("summary", models.CharField(max_length=500, verbose_name="sammanfattning")),
+                ("routine_version", models.CharField(default="2024-1", max_length=20)),
+                ("began_at", models.DateTimeField(verbose_name="störningen började")),
+                ("reported_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="anmäld")),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "prognosis_kind",
+                    models.CharField(
+                        choices=[("missing", "Prognos saknas"), ("none", "Ingen prognos"), ("at", "Prognos")],
+                        default="missing",
+                        max_length=10,
+                    ),
+                ),
+                ("prognosis_at", models.DateTimeField(blank=True, null=True, verbose_name="prognos")),
+                (
+                    "servicedesk_ref",
+                    models.CharField(blank=True, max_length=60, verbose_name="ärende hos Servicedesk/Ritz"),
+                ),
+                (
+                    "vendor_contact",
+                    models.CharField(blank=True, max_length=200, verbose_name="kontakt med systemleverantör"),
+                ),
+                ("cancel_reason", models.CharField(blank=True, max_length=500, verbose_name="skäl till makulering")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reported_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'driftstörning',
-                'verbose_name_plural': 'driftstörningar',
-                'ordering': ['-reported_at'],
-                'permissions': [('report_incident', 'Anmäla störning och skriva anteckning'), ('escalate_incident', 'Eskalera till systemansvarig'), ('await_it_incident', 'Markera Avvaktar IT'), ('reclassify_incident', 'Byta scenario'), ('acknowledge_incident', 'Kvittera eskalering'), ('record_prognosis', 'Ange prognos'), ('record_it_contact', 'Registrera Servicedesk-ärende och leverantörskontakt'), ('activate_reserve_routine', 'Aktivera reservrutin manuellt'), ('resolve_incident', 'Markera Driften återställd'), ('close_incident', 'Avsluta'), ('cancel_incident', 'Makulera'), ('cancel_own_report', 'Makulera egen anmälan medan den är Anmäld'), ('complete_any_task', 'Klarmarkera uppgifter för alla roller'), ('log_reserve_order', 'Registrera akut förskrivning under reservrutin')],
+                "verbose_name": "driftstörning",
+                "verbose_name_plural": "driftstörningar",
+                "ordering": ["-reported_at"],
+                "permissions": [
+                    ("report_incident", "Anmäla störning och skriva anteckning"),
+                    ("escalate_incident", "Eskalera till systemansvarig"),
+                    ("await_it_incident", "Markera Avvaktar IT"),
+                    ("reclassify_incident", "Byta scenario"),
+                    ("acknowledge_incident", "Kvittera eskalering"),
+                    ("record_prognosis", "Ange prognos"),
+                    ("record_it_contact", "Registrera Servicedesk-ärende och leverantörskontakt"),
+                    ("activate_reserve_routine", "Aktivera reservrutin manuellt"),
+                    ("resolve_incident", "Markera Driften återställd"),
+                    ("close_incident", "Avsluta"),
+                    ("cancel_incident", "Makulera"),
+                    ("cancel_own_report", "Makulera egen anmälan medan den är Anmäld"),
+                    ("complete_any_task", "Klarmarkera uppgifter för alla roller"),
+                    ("log_reserve_order", "Registrera akut förskrivning under reservrutin"),
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='ReserveOrder',
+            name="ReserveOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=60, verbose_name='blankettens referens')),
-                ('product_area', models.CharField(choices=[('incontinence', 'Inkontinenshjälpmedel'), ('special_food', 'Speciallivsmedel'), ('diabetes', 'Diabeteshjälpmedel')], max_length=20, verbose_name='produktområde')),
-                ('prescriber_unit', models.CharField(max_length=200, verbose_name='förskrivarens enhet')),
-                ('logged_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('entered_in_sesam', models.BooleanField(default=False)),
-                ('entered_at', models.DateTimeField(blank=True, null=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reserve_orders', to='incidents.incident')),
-                ('logged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(max_length=60, verbose_name="blankettens referens")),
+                (
+                    "product_area",
+                    models.CharField(
+                        choices=[
+                            ("incontinence", "Inkontinenshjälpmedel"),
+                            ("special_food", "Speciallivsmedel"),
+                            ("diabetes", "Diabeteshjälpmedel"),
+                        ],
+                        max_length=20,
+                        verbose_name="produktområde",
+                    ),
+                ),
+                ("prescriber_unit", models.CharField(max_length=200, verbose_name="förskrivarens enhet")),
+                ("logged_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("entered_in_sesam", models.BooleanField(default=False)),
+                ("entered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reserve_orders",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['logged_at', 'id'],
+                "ordering": ["logged_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scenario', models.CharField(max_length=40)),
-                ('step_key', models.CharField(max_length=60)),
-                ('role', models.CharField(choices=[('kundservice', 'Kundservice'), ('systemansvarig', 'Systemansvarig'), ('verksamhetsansvarig', 'Verksamhetsansvarig'), ('verksamhetsspecialist', 'Verksamhetsspecialist'), ('telefoniansvarig', 'Telefoniansvarig')], max_length=40)),
-                ('text', models.TextField()),
-                ('due_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('done_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scenario", models.CharField(max_length=40)),
+                ("step_key", models.CharField(max_length=60)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("kundservice", "Kundservice"),
+                            ("systemansvarig", "Systemansvarig"),
+                            ("verksamhetsansvarig", "Verksamhetsansvarig"),
+                            ("verksamhetsspecialist", "Verksamhetsspecialist"),
+                            ("telefoniansvarig", "Telefoniansvarig"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("due_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "done_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="tasks", to="incidents.incident"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('reported', 'Anmäld'), ('transition', 'Statusändring'), ('task_created', 'Ny uppgift'), ('task_done', 'Uppgift klar'), ('prognosis', 'Prognos'), ('note', 'Anteckning'), ('caller_report', 'Samtal från förskrivare'), ('it_contact', 'Kontakt med IT/leverantör'), ('reclassified', 'Nytt scenario'), ('reserve_order', 'Akut förskrivning'), ('timer', 'Timer'), ('notification', 'Meddelande')], max_length=20)),
-                ('actor_label', models.CharField(max_length=200)),
-                ('message', models.CharField(max_length=500)),
-                ('note', models.TextField(blank=True)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Anmäld"),
+                            ("transition", "Statusändring"),
+                            ("task_created", "Ny uppgift"),
+                            ("task_done", "Uppgift klar"),
+                            ("prognosis", "Prognos"),
+                            ("note", "Anteckning"),
+                            ("caller_report", "Samtal från förskrivare"),
+                            ("it_contact", "Kontakt med IT/leverantör"),
+                            ("reclassified", "Nytt scenario"),
+                            ("reserve_order", "Akut förskrivning"),
+                            ("timer", "Timer"),
+                            ("notification", "Meddelande"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("actor_label", models.CharField(max_length=200)),
+                ("message", models.CharField(max_length=500)),
+                ("note", models.TextField(blank=True)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="incidents.incident"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['state', '-reported_at'], name='incidents_i_state_42009c_idx'),
+            model_name="incident",
+            index=models.Index(fields=["state", "-reported_at"], name="incidents_i_state_42009c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='task',
-            constraint=models.UniqueConstraint(fields=('incident', 'scenario', 'step_key'), name='one_task_per_step'),
+            model_name="task",
+            constraint=models.UniqueConstraint(fields=("incident", "scenario", "step_key"), name="one_task_per_step"),
         ),
         migrations.AddIndex(
-            model_name='timelineevent',
-            index=models.Index(fields=['incident', 'at'], name='incidents_t_inciden_d349dc_idx'),
+            model_name="timelineevent",
+            index=models.Index(fields=["incident", "at"], name="incidents_t_inciden_d349dc_idx"),
         ),
     ]

@@ -30,46 +30,94 @@ def arm_live_incidents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_contacts'),
+        ("incidents", "0003_contacts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DutyHours',
+            name="DutyHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'måndag'), (1, 'tisdag'), (2, 'onsdag'), (3, 'torsdag'), (4, 'fredag'), (5, 'lördag'), (6, 'söndag')], verbose_name='veckodag')),
-                ('start', models.TimeField(verbose_name='från')),
-                ('end', models.TimeField(verbose_name='till')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "måndag"),
+                            (1, "tisdag"),
+                            (2, "onsdag"),
+                            (3, "torsdag"),
+                            (4, "fredag"),
+                            (5, "lördag"),
+                            (6, "söndag"),
+                        ],
+                        verbose_name="veckodag",
+                    ),
+                ),
+                ("start", models.TimeField(verbose_name="från")),
+                ("end", models.TimeField(verbose_name="till")),
             ],
             options={
-                'verbose_name': 'arbetstid för SA',
-                'verbose_name_plural': 'arbetstider för SA',
-                'ordering': ['weekday', 'start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='duty_end_after_start')],
+                "verbose_name": "arbetstid för SA",
+                "verbose_name_plural": "arbetstider för SA",
+                "ordering": ["weekday", "start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="duty_end_after_start"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Timer',
+            name="Timer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reserve_routine', 'Reservrutin efter 4 timmar utan prognos'), ('ack_timeout', 'Eskalering inte kvitterad'), ('prognosis_passed', 'Prognosen passerar')], max_length=20)),
-                ('due_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Väntar'), ('fired', 'Utlöst'), ('cancelled', 'Avbruten')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('fired_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, max_length=40)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='timers', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reserve_routine", "Reservrutin efter 4 timmar utan prognos"),
+                            ("ack_timeout", "Eskalering inte kvitterad"),
+                            ("prognosis_passed", "Prognosen passerar"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Väntar"), ("fired", "Utlöst"), ("cancelled", "Avbruten")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("fired_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.CharField(blank=True, max_length=40)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="timers", to="incidents.incident"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tidsfrist',
-                'verbose_name_plural': 'tidsfrister',
-                'ordering': ['due_at', 'id'],
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['due_at'], name='timer_pending_due'), models.Index(fields=['incident', 'kind'], name='timer_incident_kind')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('incident', 'kind'), name='one_pending_timer_per_kind')],
+                "verbose_name": "tidsfrist",
+                "verbose_name_plural": "tidsfrister",
+                "ordering": ["due_at", "id"],
+                "indexes": [
+                    models.Index(condition=models.Q(("state", "pending")), fields=["due_at"], name="timer_pending_due"),
+                    models.Index(fields=["incident", "kind"], name="timer_incident_kind"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "pending")),
+                        fields=("incident", "kind"),
+                        name="one_pending_timer_per_kind",
+                    )
+                ],
             },
         ),
         migrations.RunPython(office_hours, migrations.RunPython.noop),

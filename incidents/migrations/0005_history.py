@@ -133,9 +133,7 @@ def _row_for(incident, events, model):
         elif kind == "task_done":
             task = tasks.get(data.get("task_id") or (data.get("scenario") or scenario, data.get("step")))
             if task is None:
-                task = next(
-                    (t for t in tasks.values() if t[0] == data.get("step") and t[2] is None), None
-                )
+                task = next((t for t in tasks.values() if t[0] == data.get("step") and t[2] is None), None)
             if task is not None and task[2] is None:
                 task[2] = event.at
                 task[3] = bool(data.get("moot"))
@@ -157,7 +155,9 @@ def _row_for(incident, events, model):
             on_time += 1
     reserve_at = m["reserve_at"]
     reserve_early = bool(
-        reserve_at is not None and reserve_by_hand and began_at is not None
+        reserve_at is not None
+        and reserve_by_hand
+        and began_at is not None
         and reserve_at < began_at + _RESERVE_ROUTINE_AFTER
     )
     search = [incident.summary, *notes]
@@ -213,52 +213,66 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_contacts'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("incidents", "0003_contacts"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IncidentMetrics',
+            name="IncidentMetrics",
             fields=[
-                ('incident', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='metrics', serialize=False, to='incidents.incident')),
-                ('scenario', models.CharField(max_length=40)),
-                ('first_scenario', models.CharField(max_length=40)),
-                ('reclassified', models.BooleanField(default=False)),
-                ('final_state', models.CharField(max_length=20)),
-                ('began_at', models.DateTimeField()),
-                ('reported_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField()),
-                ('escalated_at', models.DateTimeField(null=True)),
-                ('acknowledged_at', models.DateTimeField(null=True)),
-                ('first_prognosis_at', models.DateTimeField(null=True)),
-                ('reserve_at', models.DateTimeField(null=True)),
-                ('resolved_at', models.DateTimeField(null=True)),
-                ('closed_at', models.DateTimeField(null=True)),
-                ('had_reserve_routine', models.BooleanField(default=False)),
-                ('reserve_by_hand', models.BooleanField(default=False)),
-                ('reserve_early', models.BooleanField(default=False)),
-                ('secs_to_escalated', models.IntegerField(null=True)),
-                ('secs_to_acknowledged', models.IntegerField(null=True)),
-                ('secs_to_prognosis', models.IntegerField(null=True)),
-                ('secs_to_reserve', models.IntegerField(null=True)),
-                ('secs_to_resolved', models.IntegerField(null=True)),
-                ('secs_to_closed', models.IntegerField(null=True)),
-                ('secs_escalated_to_acknowledged', models.IntegerField(null=True)),
-                ('steps_on_time', models.PositiveSmallIntegerField(default=0)),
-                ('steps_late', models.PositiveSmallIntegerField(default=0)),
-                ('steps_skipped', models.PositiveSmallIntegerField(default=0)),
-                ('notices', models.PositiveSmallIntegerField(default=0)),
-                ('search_text', models.TextField(blank=True)),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "incident",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="metrics",
+                        serialize=False,
+                        to="incidents.incident",
+                    ),
+                ),
+                ("scenario", models.CharField(max_length=40)),
+                ("first_scenario", models.CharField(max_length=40)),
+                ("reclassified", models.BooleanField(default=False)),
+                ("final_state", models.CharField(max_length=20)),
+                ("began_at", models.DateTimeField()),
+                ("reported_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField()),
+                ("escalated_at", models.DateTimeField(null=True)),
+                ("acknowledged_at", models.DateTimeField(null=True)),
+                ("first_prognosis_at", models.DateTimeField(null=True)),
+                ("reserve_at", models.DateTimeField(null=True)),
+                ("resolved_at", models.DateTimeField(null=True)),
+                ("closed_at", models.DateTimeField(null=True)),
+                ("had_reserve_routine", models.BooleanField(default=False)),
+                ("reserve_by_hand", models.BooleanField(default=False)),
+                ("reserve_early", models.BooleanField(default=False)),
+                ("secs_to_escalated", models.IntegerField(null=True)),
+                ("secs_to_acknowledged", models.IntegerField(null=True)),
+                ("secs_to_prognosis", models.IntegerField(null=True)),
+                ("secs_to_reserve", models.IntegerField(null=True)),
+                ("secs_to_resolved", models.IntegerField(null=True)),
+                ("secs_to_closed", models.IntegerField(null=True)),
+                ("secs_escalated_to_acknowledged", models.IntegerField(null=True)),
+                ("steps_on_time", models.PositiveSmallIntegerField(default=0)),
+                ("steps_late", models.PositiveSmallIntegerField(default=0)),
+                ("steps_skipped", models.PositiveSmallIntegerField(default=0)),
+                ("notices", models.PositiveSmallIntegerField(default=0)),
+                ("search_text", models.TextField(blank=True)),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'nyckeltal',
-                'verbose_name_plural': 'nyckeltal',
-                'permissions': [('export_figures', 'Se nyckeltal och exportera CSV')],
-                'indexes': [models.Index(fields=['reported_at', 'scenario', 'final_state', 'had_reserve_routine'], name='metrics_period_filters'), models.Index(fields=['scenario', 'reported_at'], name='metrics_scenario_period')],
+                "verbose_name": "nyckeltal",
+                "verbose_name_plural": "nyckeltal",
+                "permissions": [("export_figures", "Se nyckeltal och exportera CSV")],
+                "indexes": [
+                    models.Index(
+                        fields=["reported_at", "scenario", "final_state", "had_reserve_routine"],
+                        name="metrics_period_filters",
+                    ),
+                    models.Index(fields=["scenario", "reported_at"], name="metrics_scenario_period"),
+                ],
             },
         ),
         migrations.RunPython(grant_export_figures, migrations.RunPython.noop),

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_timers'),
-        ('incidents', '0005_history'),
+        ("incidents", "0004_timers"),
+        ("incidents", "0005_history"),
     ]
 
-    operations = [
-    ]
+    operations = []

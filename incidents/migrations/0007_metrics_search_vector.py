@@ -36,7 +36,6 @@ def computed_vector(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("incidents", "0006_merge_0004_timers_0005_history"),
     ]

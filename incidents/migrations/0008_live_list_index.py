@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0007_metrics_search_vector'),
+        ("incidents", "0007_metrics_search_vector"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('state__in', ('closed', 'cancelled')), _negated=True), fields=['-reported_at'], name='incident_live'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("state__in", ("closed", "cancelled")), _negated=True),
+                fields=["-reported_at"],
+                name="incident_live",
+            ),
         ),
     ]

@@ -69,48 +69,59 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_live_list_index'),
+        ("incidents", "0008_live_list_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FiguresMonth',
+            name="FiguresMonth",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('scenario', models.CharField(max_length=40)),
-                ('incidents', models.PositiveIntegerField(default=0)),
-                ('cancelled', models.PositiveIntegerField(default=0)),
-                ('reserve_all', models.PositiveIntegerField(default=0)),
-                ('escalations', models.PositiveIntegerField(default=0)),
-                ('acknowledged_in_time', models.PositiveIntegerField(default=0)),
-                ('reserve', models.PositiveIntegerField(default=0)),
-                ('reserve_by_hand', models.PositiveIntegerField(default=0)),
-                ('reserve_early', models.PositiveIntegerField(default=0)),
-                ('followed', models.PositiveIntegerField(default=0)),
-                ('n_escalated', models.PositiveIntegerField(default=0)),
-                ('n_acknowledged', models.PositiveIntegerField(default=0)),
-                ('n_prognosis', models.PositiveIntegerField(default=0)),
-                ('n_reserve', models.PositiveIntegerField(default=0)),
-                ('n_resolved', models.PositiveIntegerField(default=0)),
-                ('n_closed', models.PositiveIntegerField(default=0)),
-                ('ack_timeout_secs', models.PositiveIntegerField()),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField()),
+                ("scenario", models.CharField(max_length=40)),
+                ("incidents", models.PositiveIntegerField(default=0)),
+                ("cancelled", models.PositiveIntegerField(default=0)),
+                ("reserve_all", models.PositiveIntegerField(default=0)),
+                ("escalations", models.PositiveIntegerField(default=0)),
+                ("acknowledged_in_time", models.PositiveIntegerField(default=0)),
+                ("reserve", models.PositiveIntegerField(default=0)),
+                ("reserve_by_hand", models.PositiveIntegerField(default=0)),
+                ("reserve_early", models.PositiveIntegerField(default=0)),
+                ("followed", models.PositiveIntegerField(default=0)),
+                ("n_escalated", models.PositiveIntegerField(default=0)),
+                ("n_acknowledged", models.PositiveIntegerField(default=0)),
+                ("n_prognosis", models.PositiveIntegerField(default=0)),
+                ("n_reserve", models.PositiveIntegerField(default=0)),
+                ("n_resolved", models.PositiveIntegerField(default=0)),
+                ("n_closed", models.PositiveIntegerField(default=0)),
+                ("ack_timeout_secs", models.PositiveIntegerField()),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'nyckeltal per månad',
-                'verbose_name_plural': 'nyckeltal per månad',
+                "verbose_name": "nyckeltal per månad",
+                "verbose_name_plural": "nyckeltal per månad",
             },
         ),
         migrations.AddIndex(
-            model_name='incidentmetrics',
-            index=models.Index(fields=['reported_at'], include=('final_state', 'secs_to_escalated', 'secs_to_acknowledged', 'secs_to_prognosis', 'secs_to_reserve', 'secs_to_resolved', 'secs_to_closed'), name='metrics_period_durations'),
+            model_name="incidentmetrics",
+            index=models.Index(
+                fields=["reported_at"],
+                include=(
+                    "final_state",
+                    "secs_to_escalated",
+                    "secs_to_acknowledged",
+                    "secs_to_prognosis",
+                    "secs_to_reserve",
+                    "secs_to_resolved",
+                    "secs_to_closed",
+                ),
+                name="metrics_period_durations",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='figuresmonth',
-            constraint=models.UniqueConstraint(fields=('month', 'scenario'), name='figures_month_scenario'),
+            model_name="figuresmonth",
+            constraint=models.UniqueConstraint(fields=("month", "scenario"), name="figures_month_scenario"),
         ),
         # Backwards the table is dropped with its rows.
         migrations.RunPython(fill, migrations.RunPython.noop),

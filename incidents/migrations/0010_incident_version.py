@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_figures_month'),
+        ("incidents", "0009_figures_month"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='version',
+            model_name="incident",
+            name="version",
             field=models.PositiveBigIntegerField(default=1, editable=False),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('state__in', ('closed', 'cancelled')), _negated=True), fields=['id', 'version'], name='incident_live_stamp'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("state__in", ("closed", "cancelled")), _negated=True),
+                fields=["id", "version"],
+                name="incident_live_stamp",
+            ),
         ),
     ]

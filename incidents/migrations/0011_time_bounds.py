@@ -30,24 +30,79 @@ def drop_json_check(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0010_incident_version'),
+        ("incidents", "0010_incident_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(models.Q(('began_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('began_at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('began_at__isnull', True), _connector='OR'), models.Q(models.Q(('reported_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('reported_at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('reported_at__isnull', True), _connector='OR'), models.Q(models.Q(('prognosis_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('prognosis_at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('prognosis_at__isnull', True), _connector='OR'), models.Q(models.Q(('ended_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('ended_at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('ended_at__isnull', True), _connector='OR')), name='incident_times_in_bounds'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        models.Q(
+                            ("began_at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                            ("began_at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ),
+                        ("began_at__isnull", True),
+                        _connector="OR",
+                    ),
+                    models.Q(
+                        models.Q(
+                            ("reported_at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                            ("reported_at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ),
+                        ("reported_at__isnull", True),
+                        _connector="OR",
+                    ),
+                    models.Q(
+                        models.Q(
+                            ("prognosis_at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                            ("prognosis_at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ),
+                        ("prognosis_at__isnull", True),
+                        _connector="OR",
+                    ),
+                    models.Q(
+                        models.Q(
+                            ("ended_at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                            ("ended_at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ),
+                        ("ended_at__isnull", True),
+                        _connector="OR",
+                    ),
+                ),
+                name="incident_times_in_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='timelineevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('at__isnull', True), _connector='OR'), name='timeline_at_in_bounds'),
+            model_name="timelineevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ("at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                    ),
+                    ("at__isnull", True),
+                    _connector="OR",
+                ),
+                name="timeline_at_in_bounds",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='timer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('due_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)), ('due_at__lt', datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC))), ('due_at__isnull', True), _connector='OR'), name='timer_due_in_bounds'),
+            model_name="timer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("due_at__gte", datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                        ("due_at__lt", datetime.datetime(2200, 1, 1, 0, 0, tzinfo=datetime.UTC)),
+                    ),
+                    ("due_at__isnull", True),
+                    _connector="OR",
+                ),
+                name="timer_due_in_bounds",
+            ),
         ),
         migrations.RunPython(add_json_check, drop_json_check),
     ]

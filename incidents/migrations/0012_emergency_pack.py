@@ -5,26 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0011_time_bounds'),
+        ("incidents", "0011_time_bounds"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EmergencyPack',
+            name="EmergencyPack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=120, unique=True)),
-                ('routine_version', models.CharField(max_length=40)),
-                ('language', models.CharField(max_length=10)),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('pdf', models.BinaryField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=120, unique=True)),
+                ("routine_version", models.CharField(max_length=40)),
+                ("language", models.CharField(max_length=10)),
+                ("made_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("pdf", models.BinaryField()),
             ],
             options={
-                'verbose_name': 'nödpärm',
-                'verbose_name_plural': 'nödpärmar',
-                'ordering': ['-made_at', '-id'],
+                "verbose_name": "nödpärm",
+                "verbose_name_plural": "nödpärmar",
+                "ordering": ["-made_at", "-id"],
             },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0012_emergency_pack'),
+        ("incidents", "0012_emergency_pack"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='timer',
-            name='attempts',
+            model_name="timer",
+            name="attempts",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='timer',
-            name='last_error',
+            model_name="timer",
+            name="last_error",
             field=models.CharField(blank=True, max_length=500),
         ),
     ]

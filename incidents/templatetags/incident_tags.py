@@ -54,13 +54,20 @@ def timeline_items(events):
     items = []
     for event in events:
         at = timezone.localtime(event.at)
-        note = format_html('<p class="event-note">{}</p>', linebreaksbr(event.note, autoescape=True)) if event.note else ""
+        note = (
+            format_html('<p class="event-note">{}</p>', linebreaksbr(event.note, autoescape=True)) if event.note else ""
+        )
         items.append(
             format_html(
                 '<li class="event event-{}"{}><time datetime="{}">{}</time> '
                 '<span class="event-who">{}</span> <span class="event-what">{}</span>{}</li>',
-                event.kind, mark_safe(lang), at.isoformat(), at.strftime("%Y-%m-%d %H:%M:%S"),
-                event.actor_label, event.message, note,
+                event.kind,
+                mark_safe(lang),
+                at.isoformat(),
+                at.strftime("%Y-%m-%d %H:%M:%S"),
+                event.actor_label,
+                event.message,
+                note,
             )
         )
     return mark_safe("\n".join(items))

@@ -7,95 +7,178 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0003_contacts'),
+        ("incidents", "0003_contacts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StubMode',
+            name="StubMode",
             fields=[
-                ('channel', models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post')], max_length=20, primary_key=True, serialize=False)),
-                ('mode', models.CharField(choices=[('ok', 'Svarar normalt'), ('fail', 'Svarar 503 (tillfälligt fel)'), ('slow', 'Tar emot men svarar långsamt')], default='ok', max_length=10)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("vardgivare_skane", "Vårdgivare Skåne"),
+                            ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                            ("telephony", "Telefonslingan (lavinmeddelande)"),
+                            ("email", "E-post"),
+                        ],
+                        max_length=20,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("ok", "Svarar normalt"),
+                            ("fail", "Svarar 503 (tillfälligt fel)"),
+                            ("slow", "Tar emot men svarar långsamt"),
+                        ],
+                        default="ok",
+                        max_length=10,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='e-post')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='namn')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, unique=True, verbose_name="e-post")),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="namn")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'prenumeration',
-                'verbose_name_plural': 'prenumerationer',
-                'ordering': ['email'],
+                "verbose_name": "prenumeration",
+                "verbose_name_plural": "prenumerationer",
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='AckLinkUse',
+            name="AckLinkUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=40, unique=True)),
-                ('used_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.incident')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("nonce", models.CharField(max_length=40, unique=True)),
+                ("used_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="incidents.incident"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StubMessage',
+            name="StubMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post')], max_length=20)),
-                ('idempotency_key', models.CharField(max_length=120)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payload', models.JSONField(default=dict)),
-                ('duplicates', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("vardgivare_skane", "Vårdgivare Skåne"),
+                            ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                            ("telephony", "Telefonslingan (lavinmeddelande)"),
+                            ("email", "E-post"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=120)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("payload", models.JSONField(default=dict)),
+                ("duplicates", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('channel', 'idempotency_key'), name='stub_once_per_key')],
+                "ordering": ["-received_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("channel", "idempotency_key"), name="stub_once_per_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cause_event_id', models.BigIntegerField(blank=True, null=True)),
-                ('rule', models.CharField(max_length=60)),
-                ('channel', models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post')], max_length=20)),
-                ('action', models.CharField(max_length=20)),
-                ('recipient', models.CharField(max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('body', models.TextField(blank=True)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('idempotency_key', models.CharField(max_length=120, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Väntar'), ('sent', 'Skickat'), ('failed', 'Misslyckades')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('last_status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('resent_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='incidents.incident')),
-                ('recipient_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cause_event_id", models.BigIntegerField(blank=True, null=True)),
+                ("rule", models.CharField(max_length=60)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("vardgivare_skane", "Vårdgivare Skåne"),
+                            ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                            ("telephony", "Telefonslingan (lavinmeddelande)"),
+                            ("email", "E-post"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action", models.CharField(max_length=20)),
+                ("recipient", models.CharField(max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("body", models.TextField(blank=True)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("idempotency_key", models.CharField(max_length=120, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Väntar"), ("sent", "Skickat"), ("failed", "Misslyckades")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("last_status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("resent_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notifications",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "recipient_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'meddelande',
-                'verbose_name_plural': 'meddelanden',
-                'ordering': ['created_at', 'id'],
-                'permissions': [('resend_notification', 'Skicka om meddelande'), ('view_notification_rules', 'Se vilka händelser som skickar vilka meddelanden')],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='notificatio_status_444bb6_idx')],
+                "verbose_name": "meddelande",
+                "verbose_name_plural": "meddelanden",
+                "ordering": ["created_at", "id"],
+                "permissions": [
+                    ("resend_notification", "Skicka om meddelande"),
+                    ("view_notification_rules", "Se vilka händelser som skickar vilka meddelanden"),
+                ],
+                "indexes": [models.Index(fields=["status", "next_attempt_at"], name="notificatio_status_444bb6_idx")],
             },
         ),
     ]

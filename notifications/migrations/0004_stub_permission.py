@@ -4,14 +4,16 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_telephony_may_resend'),
+        ("notifications", "0003_telephony_may_resend"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='stubmessage',
-            options={'ordering': ['-received_at', '-id'], 'permissions': [('use_stubs', 'Se stubbmottagarna och byta deras läge (demo)')]},
+            name="stubmessage",
+            options={
+                "ordering": ["-received_at", "-id"],
+                "permissions": [("use_stubs", "Se stubbmottagarna och byta deras läge (demo)")],
+            },
         ),
     ]

@@ -6,50 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0012_emergency_pack'),
-        ('notifications', '0004_stub_permission'),
+        ("incidents", "0012_emergency_pack"),
+        ("notifications", "0004_stub_permission"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SmsWebhookCall',
+            name="SmsWebhookCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signature', models.CharField(max_length=64, unique=True)),
-                ('signed_at', models.DateTimeField()),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('outcome', models.CharField(blank=True, max_length=20)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("signature", models.CharField(max_length=64, unique=True)),
+                ("signed_at", models.DateTimeField()),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("outcome", models.CharField(blank=True, max_length=20)),
             ],
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='channel',
-            field=models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post'), ('sms', 'SMS')], max_length=20),
+            model_name="notification",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("vardgivare_skane", "Vårdgivare Skåne"),
+                    ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                    ("telephony", "Telefonslingan (lavinmeddelande)"),
+                    ("email", "E-post"),
+                    ("sms", "SMS"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='stubmessage',
-            name='channel',
-            field=models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post'), ('sms', 'SMS')], max_length=20),
+            model_name="stubmessage",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("vardgivare_skane", "Vårdgivare Skåne"),
+                    ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                    ("telephony", "Telefonslingan (lavinmeddelande)"),
+                    ("email", "E-post"),
+                    ("sms", "SMS"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='stubmode',
-            name='channel',
-            field=models.CharField(choices=[('vardgivare_skane', 'Vårdgivare Skåne'), ('driftinfo', 'Driftinfo (regionala IT-funktionen)'), ('telephony', 'Telefonslingan (lavinmeddelande)'), ('email', 'E-post'), ('sms', 'SMS')], max_length=20, primary_key=True, serialize=False),
+            model_name="stubmode",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("vardgivare_skane", "Vårdgivare Skåne"),
+                    ("driftinfo", "Driftinfo (regionala IT-funktionen)"),
+                    ("telephony", "Telefonslingan (lavinmeddelande)"),
+                    ("email", "E-post"),
+                    ("sms", "SMS"),
+                ],
+                max_length=20,
+                primary_key=True,
+                serialize=False,
+            ),
         ),
         migrations.CreateModel(
-            name='SmsAck',
+            name="SmsAck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True)),
-                ('phone', models.CharField(max_length=20)),
-                ('recipient_label', models.CharField(blank=True, max_length=250)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('used_via', models.CharField(blank=True, max_length=10)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=12, unique=True)),
+                ("phone", models.CharField(max_length=20)),
+                ("recipient_label", models.CharField(blank=True, max_length=250)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("used_via", models.CharField(blank=True, max_length=10)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="incidents.incident"
+                    ),
+                ),
             ],
         ),
     ]

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0005_sms_channel'),
+        ("notifications", "0005_sms_channel"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Väntar'), ('sent', 'Skickat'), ('failed', 'Misslyckades'), ('superseded', 'Ersatt, skickas inte')], default='pending', max_length=10),
+            model_name="notification",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Väntar"),
+                    ("sent", "Skickat"),
+                    ("failed", "Misslyckades"),
+                    ("superseded", "Ersatt, skickas inte"),
+                ],
+                default="pending",
+                max_length=10,
+            ),
         ),
     ]

@@ -63,7 +63,9 @@ def failed_notices(incidents):
         return {}
     rows = (
         Notification.objects.filter(incident_id__in=ids, status=Notification.Status.FAILED)
-        .values("incident_id").annotate(n=Count("id")).values_list("incident_id", "n")
+        .values("incident_id")
+        .annotate(n=Count("id"))
+        .values_list("incident_id", "n")
     )
     return dict(rows)
 

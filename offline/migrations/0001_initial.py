@@ -7,30 +7,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0009_figures_month'),
+        ("incidents", "0009_figures_month"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OfflineSubmission',
+            name="OfflineSubmission",
             fields=[
-                ('client_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('incident', 'Anmälan av störning'), ('caller_report', 'Samtal från förskrivare')], max_length=20, verbose_name='typ')),
-                ('made_at', models.DateTimeField(verbose_name='gjord på enheten')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='mottagen')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offline_submissions', to='incidents.incident')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("client_id", models.UUIDField(primary_key=True, serialize=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("incident", "Anmälan av störning"), ("caller_report", "Samtal från förskrivare")],
+                        max_length=20,
+                        verbose_name="typ",
+                    ),
+                ),
+                ("made_at", models.DateTimeField(verbose_name="gjord på enheten")),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="mottagen")),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offline_submissions",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registrering gjord offline',
-                'verbose_name_plural': 'registreringar gjorda offline',
-                'ordering': ['-received_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('made_at__lte', models.F('received_at'))), name='offline_made_before_received')],
+                "verbose_name": "registrering gjord offline",
+                "verbose_name_plural": "registreringar gjorda offline",
+                "ordering": ["-received_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("made_at__lte", models.F("received_at"))),
+                        name="offline_made_before_received",
+                    )
+                ],
             },
         ),
     ]

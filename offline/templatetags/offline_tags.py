@@ -26,8 +26,13 @@ def offline_head(context):
     return format_html(
         '<link rel="manifest" href="{}">\n  <meta name="theme-color" content="{}">\n'
         '  <script src="{}" data-sw="{}" data-submit="{}" data-user="{}" data-tz="{}" data-health="{}" data-texts="{}" defer></script>',
-        reverse("offline:manifest"), THEME_COLOR, static("js/offline.js"),
-        reverse("offline:service_worker"), reverse("offline:submit"), username, settings.TIME_ZONE,
+        reverse("offline:manifest"),
+        THEME_COLOR,
+        static("js/offline.js"),
+        reverse("offline:service_worker"),
+        reverse("offline:submit"),
+        username,
+        settings.TIME_ZONE,
         reverse("healthz"),
         json.dumps(texts(), ensure_ascii=False),
     )
@@ -72,8 +77,12 @@ def texts():
         "day": _("1 dag"),
         "days": _("{n} dagar"),
         "stale": _("Kopian kan vara inaktuell. Kontrollera kontakterna när nätet är tillbaka."),
-        "offline_page": _("Ingen kontakt med servern. Sidan du bad om behöver nätet; här är rutinen som är sparad på enheten."),
-        "offline_form": _("Ingen kontakt med servern. Det du skickar nu sparas på enheten och skickas när nätet är tillbaka."),
+        "offline_page": _(
+            "Ingen kontakt med servern. Sidan du bad om behöver nätet; här är rutinen som är sparad på enheten."
+        ),
+        "offline_form": _(
+            "Ingen kontakt med servern. Det du skickar nu sparas på enheten och skickas när nätet är tillbaka."
+        ),
         "proposal": _("Förslag utifrån svaren (räknat på enheten): {title}. Bekräfta eller välj ett annat."),
         "draft": _("Det du skrev offline är återställt från enheten."),
         "missing": _("Fyll i det som är markerat med * och välj scenario innan du sparar."),

@@ -6,29 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('runbook', '0001_initial'),
+        ("runbook", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='namn')),
-                ('key_prefix', models.CharField(max_length=16, verbose_name='början av nyckeln')),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='skapad')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='senast använd')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='återkallad')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='ägare')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="namn")),
+                ("key_prefix", models.CharField(max_length=16, verbose_name="början av nyckeln")),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="skapad")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="senast använd")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="återkallad")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="ägare",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API-nyckel',
-                'verbose_name_plural': 'API-nycklar',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "API-nyckel",
+                "verbose_name_plural": "API-nycklar",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

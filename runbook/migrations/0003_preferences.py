@@ -16,14 +16,19 @@ class Migration(migrations.Migration):
                 (
                     "user",
                     models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE, primary_key=True,
-                        related_name="preferences", serialize=False, to=settings.AUTH_USER_MODEL,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="preferences",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
                     ),
                 ),
                 (
                     "language",
                     models.CharField(
-                        choices=[("sv", "Svenska"), ("en", "English")], default="sv", max_length=8,
+                        choices=[("sv", "Svenska"), ("en", "English")],
+                        default="sv",
+                        max_length=8,
                         verbose_name="språk",
                     ),
                 ),

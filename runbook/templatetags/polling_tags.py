@@ -45,15 +45,13 @@ def until(moment):
 @register.simple_tag
 def since(moment):
     """ "2 h 05 min" since ``moment``, kept current in the browser."""
-    return format_html(
-        '<span data-since="{}">{}</span>', moment.isoformat(), format_duration(timezone.now() - moment)
-    )
+    return format_html('<span data-since="{}">{}</span>', moment.isoformat(), format_duration(timezone.now() - moment))
 
 
 @register.simple_tag
 def checked_at(moment):
     """When the part was last found current: the render time, then each poll's (app.js)."""
-    return format_html('<span data-poll-checked>{}</span>', timezone.localtime(moment).strftime("%H:%M:%S"))
+    return format_html("<span data-poll-checked>{}</span>", timezone.localtime(moment).strftime("%H:%M:%S"))
 
 
 class CachedPartNode(template.Node):

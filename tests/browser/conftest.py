@@ -146,4 +146,3 @@ def log_in():
         page.wait_for_url(re.compile(r"/$"))
 
     return log_in
-

@@ -41,7 +41,9 @@ def smtp_server(settings):
     controller.stop()
 
 
-def test_sa_acknowledges_from_the_link_in_the_mail(settings, live_server, smtp_server, browser, open_incident, vs, make_user):
+def test_sa_acknowledges_from_the_link_in_the_mail(
+    settings, live_server, smtp_server, browser, open_incident, vs, make_user
+):
     settings.SITE_URL = live_server.url
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     sa = make_user("systemansvarig", username="sam", password="ett-långt-testlösenord")

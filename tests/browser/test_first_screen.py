@@ -79,19 +79,26 @@ def test_what_to_do_now_is_on_the_first_screen_for_every_role_size_and_state(
 
     began = timezone.now() - timedelta(minutes=40)
     incident = services.open_incident(
-        users["kundservice"], scenario="sesam_unreachable",
+        users["kundservice"],
+        scenario="sesam_unreachable",
         summary="Förskrivare får ingen kontakt med Sesam LMN; inloggningen hänger efter lösenordet.",
         began_at=began,
     )
     outage = services.open_incident(
         users["kundservice"], scenario="full_it_outage", summary="Inget av Region Skånes system svarar."
     )
-    ks, sa, vs, va = (users[r] for r in ("kundservice", "systemansvarig", "verksamhetsspecialist", "verksamhetsansvarig"))
+    ks, sa, vs, va = (
+        users[r] for r in ("kundservice", "systemansvarig", "verksamhetsspecialist", "verksamhetsansvarig")
+    )
     steps = [
         ("reported", incident, lambda: None),
         ("escalated", incident, lambda: services.escalate(vs, incident.pk)),
         ("acknowledged", incident, lambda: services.acknowledge(sa, incident.pk)),
-        ("prognosis", incident, lambda: services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(hours=2))),
+        (
+            "prognosis",
+            incident,
+            lambda: services.record_prognosis(sa, incident.pk, timezone.now() + timedelta(hours=2)),
+        ),
         ("reserve_routine", incident, lambda: services.activate_reserve_routine(va, incident.pk)),
         ("resolved", incident, lambda: services.resolve(sa, incident.pk)),
         ("awaiting_it_reported", outage, lambda: None),
@@ -132,9 +139,14 @@ def test_what_to_do_now_is_on_the_first_screen_for_every_role_size_and_state(
 
 def test_the_menu_opens_without_javascript_on_a_phone(make_user, browser, live_server, watch):
     make_user("kundservice", username="karin")
-    context = watch.attach(browser.new_context(
-        base_url=live_server.url, locale="sv-SE", viewport=SIZES["390x844"], java_script_enabled=False,
-    ))
+    context = watch.attach(
+        browser.new_context(
+            base_url=live_server.url,
+            locale="sv-SE",
+            viewport=SIZES["390x844"],
+            java_script_enabled=False,
+        )
+    )
     page = context.new_page()
     page.goto("/logga-in/")
     page.get_by_label("Användarnamn").fill("karin")

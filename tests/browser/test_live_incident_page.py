@@ -16,9 +16,7 @@ REFRESH = 2
 WITHIN_MS = (REFRESH + 3) * 1000
 
 
-def test_one_acts_and_the_others_page_follows_while_a_half_typed_note_survives(
-    make_user, new_page, log_in, settings
-):
+def test_one_acts_and_the_others_page_follows_while_a_half_typed_note_survives(make_user, new_page, log_in, settings):
     settings.LIVE_REFRESH_SECONDS = REFRESH
     vs = make_user("verksamhetsspecialist", username="ville")
     sa_person = make_user("systemansvarig", username="sam")
@@ -77,4 +75,3 @@ def test_one_acts_and_the_others_page_follows_while_a_half_typed_note_survives(
     specialist.get_by_role("button", name="Spara anteckning").click()
     specialist.wait_for_load_state()
     expect(specialist.locator("#tidslinje")).to_contain_text("Ringde leverantören, de tittar på nu.")
-

@@ -41,9 +41,7 @@ def press(page, button_name):
 
 def assert_fits_phone(page):
     """No horizontal scroll, and every button can be scrolled to and lies on screen."""
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     if overflow > 0:
         widest = page.evaluate(
             """() => [...document.querySelectorAll('main *')]

@@ -44,7 +44,9 @@ class Command(BaseCommand):
             user.save()
             user.groups.add(Group.objects.get(name=role))
             # The demo shows its stub receivers to everyone signed in (notifications/stubs.py).
-            user.user_permissions.add(Permission.objects.get(content_type__app_label="notifications", codename="use_stubs"))
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label="notifications", codename="use_stubs")
+            )
             known[role] = password
         path.write_text("".join(f"{u}: {p}\n" for u, p in known.items()))
         path.chmod(0o600)
@@ -62,14 +64,23 @@ class Command(BaseCommand):
         from incidents.models import Contact
 
         for kind, name, phone, email in (
-            (Contact.Kind.SYSTEMANSVARIG, "Sam Systemansvarig (demo)", "040-628 04 01", "sam.systemansvarig@demo.invalid"),
+            (
+                Contact.Kind.SYSTEMANSVARIG,
+                "Sam Systemansvarig (demo)",
+                "040-628 04 01",
+                "sam.systemansvarig@demo.invalid",
+            ),
             (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "040-628 04 02", "elin.enhetschef@demo.invalid"),
             (Contact.Kind.VENDOR, "Systemleverantören (demo)", "040-628 04 03", "support@leverantor.demo.invalid"),
         ):
             contact, created = Contact.objects.get_or_create(
                 kind=kind, defaults={"name": name, "phone": phone, "email": email, "note": "Demodata"}
             )
-            if not created and contact.note == "Demodata" and (not contact.email or contact.phone.startswith("040-000")):
+            if (
+                not created
+                and contact.note == "Demodata"
+                and (not contact.email or contact.phone.startswith("040-000"))
+            ):
                 # Demo contacts made by an earlier version: given demo numbers and addresses.
                 contact.name, contact.phone, contact.email = name, phone, email
                 contact.save(update_fields=["name", "phone", "email"])

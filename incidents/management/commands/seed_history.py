@@ -24,18 +24,30 @@ from runbook import scenarios
 from runbook.scenarios import Role
 
 SCENARIO_WEIGHTS = (
-    (scenarios.SESAM_UNREACHABLE.key, 50), (scenarios.KUNDSERVICE_LINK_LOSS.key, 20), (scenarios.TELEPHONY_FAULT.key, 20), (scenarios.FULL_IT_OUTAGE.key, 10),
+    (scenarios.SESAM_UNREACHABLE.key, 50),
+    (scenarios.KUNDSERVICE_LINK_LOSS.key, 20),
+    (scenarios.TELEPHONY_FAULT.key, 20),
+    (scenarios.FULL_IT_OUTAGE.key, 10),
 )
 SUMMARIES = (
-    "Sesam LMN svarar inte vid inloggning", "Förskrivare får felmeddelande vid sparande",
-    "Kundservice når inte Sesam LMN efter kabelbrott", "Telefonin ligger nere i Kundservice",
-    "Region Skånes IT har ett större avbrott", "Långsamma svarstider och timeout i Sesam LMN",
-    "Inkontinensbeställningar går inte att skicka", "Speciallivsmedel kan inte förskrivas",
+    "Sesam LMN svarar inte vid inloggning",
+    "Förskrivare får felmeddelande vid sparande",
+    "Kundservice når inte Sesam LMN efter kabelbrott",
+    "Telefonin ligger nere i Kundservice",
+    "Region Skånes IT har ett större avbrott",
+    "Långsamma svarstider och timeout i Sesam LMN",
+    "Inkontinensbeställningar går inte att skicka",
+    "Speciallivsmedel kan inte förskrivas",
 )
 NOTES = (
-    "SA bekräftar fel i databasservern", "Leverantören felsöker lastbalanseraren", "Driftinfo uppdaterad",
-    "Flera vårdcentraler i Malmö berörda", "Förskrivare i Lund rapporterar samma fel",
-    "Certifikatet förnyat av leverantören", "Nätverksfel i datahallen", "Omstart av applikationsservern planerad",
+    "SA bekräftar fel i databasservern",
+    "Leverantören felsöker lastbalanseraren",
+    "Driftinfo uppdaterad",
+    "Flera vårdcentraler i Malmö berörda",
+    "Förskrivare i Lund rapporterar samma fel",
+    "Certifikatet förnyat av leverantören",
+    "Nätverksfel i datahallen",
+    "Omstart av applikationsservern planerad",
 )
 FUNCTIONS = ("Inloggning", "Spara förskrivning", "Sök produkt", "Skriva ut")
 CHANNELS = ("email", "driftinfo", "telephony", "vardgivare_skane")
@@ -59,7 +71,10 @@ class Command(BaseCommand):
         made = 0
         while made < incidents:
             n = min(batch, incidents - made)
-            times = [anchor - step * (made + i) - timedelta(seconds=rng.randint(0, int(step.total_seconds() * 0.8))) for i in range(n)]
+            times = [
+                anchor - step * (made + i) - timedelta(seconds=rng.randint(0, int(step.total_seconds() * 0.8)))
+                for i in range(n)
+            ]
             self._batch(rng, users, times)
             made += n
             self.stdout.write(f"{made}/{incidents}")
@@ -120,8 +135,8 @@ class Plan:
         self.scenario = rng.choices([s for s, _w in SCENARIO_WEIGHTS], [w for _s, w in SCENARIO_WEIGHTS])[0]
         self.began_at = reported_at - timedelta(minutes=rng.choice((0, 0, 0, 5, 15, 40)))
         self.summary = rng.choice(SUMMARIES)
-        self.events = []   # (at, kind, actor, message, note, data)
-        self.tasks = []    # dicts
+        self.events = []  # (at, kind, actor, message, note, data)
+        self.tasks = []  # dicts
         self.state = "reported"
         self.reached = {"reported"}
         self.plan()
@@ -134,8 +149,16 @@ class Plan:
         self.events.append((at, kind, actor, message, note, data))
 
     def move(self, at, name, to, actor, **extra):
-        self.events.append((at, "transition", actor, f"{name} – status: {to}", "",
-                            {"name": name, "from": self.state, "to": to, **extra}))
+        self.events.append(
+            (
+                at,
+                "transition",
+                actor,
+                f"{name} – status: {to}",
+                "",
+                {"name": name, "from": self.state, "to": to, **extra},
+            )
+        )
         self.state = to
         self.reached.add(to)
         self.make_tasks(at, to)
@@ -153,15 +176,40 @@ class Plan:
             if step.only_after and step.only_after not in self.reached:
                 continue
             due = at + step.within if step.within else None
-            task = {"scenario": scenario.key, "step": step.key, "role": step.role, "text": str(step.instruction),
-                    "created_at": at, "due_at": due, "done_at": None, "done_by": None, "n": len(self.tasks)}
+            task = {
+                "scenario": scenario.key,
+                "step": step.key,
+                "role": step.role,
+                "text": str(step.instruction),
+                "created_at": at,
+                "due_at": due,
+                "done_at": None,
+                "done_by": None,
+                "n": len(self.tasks),
+            }
             self.tasks.append(task)
-            self.log(at, "task_created", None, f"Ny uppgift: {task['text'][:60]}", scenario=scenario.key,
-                     step=step.key, role=step.role, due_at=due.isoformat() if due else None)
+            self.log(
+                at,
+                "task_created",
+                None,
+                f"Ny uppgift: {task['text'][:60]}",
+                scenario=scenario.key,
+                step=step.key,
+                role=step.role,
+                due_at=due.isoformat() if due else None,
+            )
 
     def done(self, task, at, actor, via=None):
         task["done_at"], task["done_by"] = at, actor
-        self.log(at, "task_done", actor, f"Uppgift klar: {task['text'][:60]}", step=task["step"], scenario=task["scenario"], via=via)
+        self.log(
+            at,
+            "task_done",
+            actor,
+            f"Uppgift klar: {task['text'][:60]}",
+            step=task["step"],
+            scenario=task["scenario"],
+            via=via,
+        )
 
     def finish_open_tasks(self, until):
         for task in self.tasks:
@@ -173,21 +221,49 @@ class Plan:
 
     def plan(self):
         rng, u, t = self.rng, self.users, self.t0
-        self.log(t, "reported", u[Role.KUNDSERVICE], f"Störning anmäld: {scenarios.SCENARIOS[self.scenario].title}",
-                 scenario=self.scenario, began_at=self.began_at.isoformat(), triage={})
+        self.log(
+            t,
+            "reported",
+            u[Role.KUNDSERVICE],
+            f"Störning anmäld: {scenarios.SCENARIOS[self.scenario].title}",
+            scenario=self.scenario,
+            began_at=self.began_at.isoformat(),
+            triage={},
+        )
         self.make_tasks(t, "reported")
         if self.scenario == scenarios.KUNDSERVICE_LINK_LOSS.key and rng.random() < 0.08:
             t += self.minutes(5, 30)
-            self.log(t, "reclassified", u[Role.VERKSAMHETSSPECIALIST], "Nytt scenario", **{"from": self.scenario, "to": scenarios.SESAM_UNREACHABLE.key})
+            self.log(
+                t,
+                "reclassified",
+                u[Role.VERKSAMHETSSPECIALIST],
+                "Nytt scenario",
+                **{"from": self.scenario, "to": scenarios.SESAM_UNREACHABLE.key},
+            )
             self.scenario = scenarios.SESAM_UNREACHABLE.key
             self.make_tasks(t, "reported")
         for _i in range(rng.randint(2, 4)):
-            self.log(t + self.minutes(1, 60), "caller_report", u[Role.KUNDSERVICE], "Samtal från förskrivare",
-                     rng.choice(("", "Error 503")), functions=rng.choice(FUNCTIONS), prescribers=rng.randint(1, 5))
+            self.log(
+                t + self.minutes(1, 60),
+                "caller_report",
+                u[Role.KUNDSERVICE],
+                "Samtal från förskrivare",
+                rng.choice(("", "Error 503")),
+                functions=rng.choice(FUNCTIONS),
+                prescribers=rng.randint(1, 5),
+            )
         if rng.random() < 0.04:
             t += self.minutes(3, 20)
-            self.events.append((t, "transition", u[Role.VERKSAMHETSANSVARIG], "Makulera – status: cancelled",
-                                "Falsklarm", {"name": "cancel", "from": self.state, "to": "cancelled"}))
+            self.events.append(
+                (
+                    t,
+                    "transition",
+                    u[Role.VERKSAMHETSANSVARIG],
+                    "Makulera – status: cancelled",
+                    "Falsklarm",
+                    {"name": "cancel", "from": self.state, "to": "cancelled"},
+                )
+            )
             self.state = "cancelled"
             return
         if self.scenario == scenarios.SESAM_UNREACHABLE.key:
@@ -199,53 +275,97 @@ class Plan:
             self.log(t + self.minutes(2, 20), "it_contact", u[Role.SYSTEMANSVARIG], "Ärende hos Servicedesk/Ritz")
             if rng.random() < 0.7:
                 t += self.minutes(10, 90)
-                self.log(t, "prognosis", u[Role.SYSTEMANSVARIG], "Prognos", expected_at=(t + timedelta(hours=2)).isoformat())
+                self.log(
+                    t, "prognosis", u[Role.SYSTEMANSVARIG], "Prognos", expected_at=(t + timedelta(hours=2)).isoformat()
+                )
                 for task in self.tasks:
                     if task["step"] == "give_prognosis" and task["done_at"] is None:
                         self.done(task, t, u[Role.SYSTEMANSVARIG], via="record_prognosis")
                 t += self.minutes(20, 200)
             else:
                 by_hand = rng.random() < 0.25
-                reserve_at = self.began_at + settings.RESERVE_ROUTINE_AFTER - (self.minutes(30, 120) if by_hand else timedelta(0))
+                reserve_at = (
+                    self.began_at
+                    + settings.RESERVE_ROUTINE_AFTER
+                    - (self.minutes(30, 120) if by_hand else timedelta(0))
+                )
                 t = max(t + timedelta(minutes=1), reserve_at)
-                self.move(t, "activate_reserve_routine", "reserve_routine", u[Role.VERKSAMHETSANSVARIG] if by_hand else None)
-                self.log(t, "notification", None, "Vårdgivare Skåne: reservrutin gäller", channel="vardgivare_skane", status="sent")
+                self.move(
+                    t, "activate_reserve_routine", "reserve_routine", u[Role.VERKSAMHETSANSVARIG] if by_hand else None
+                )
+                self.log(
+                    t,
+                    "notification",
+                    None,
+                    "Vårdgivare Skåne: reservrutin gäller",
+                    channel="vardgivare_skane",
+                    status="sent",
+                )
                 t += self.minutes(30, 300)
         elif self.scenario == scenarios.FULL_IT_OUTAGE.key:
             t += self.minutes(2, 15)
             self.move(t, "await_it", "awaiting_it", u[Role.VERKSAMHETSSPECIALIST])
             t += self.minutes(30, 400)
         else:
-            self.log(t + self.minutes(1, 10), "notification", None, "Lavinmeddelande på telefonslingan", channel="telephony", status="sent")
+            self.log(
+                t + self.minutes(1, 10),
+                "notification",
+                None,
+                "Lavinmeddelande på telefonslingan",
+                channel="telephony",
+                status="sent",
+            )
             t += self.minutes(15, 240)
         for _i in range(rng.randint(1, 3)):
             self.log(t - self.minutes(1, 10), "note", u[Role.VERKSAMHETSSPECIALIST], "Anteckning", rng.choice(NOTES))
-        self.log(t - self.minutes(1, 5), "notification", None, "Begäran om driftinfo", channel="driftinfo", status="sent")
+        self.log(
+            t - self.minutes(1, 5), "notification", None, "Begäran om driftinfo", channel="driftinfo", status="sent"
+        )
         self.finish_open_tasks(t)
         self.move(t, "resolve", "resolved", u[Role.SYSTEMANSVARIG])
         t += self.minutes(10, 90)
         self.finish_open_tasks(t)
         t += self.minutes(60, 2 * 24 * 60)
-        self.move(t, "close", "closed", u[Role.VERKSAMHETSANSVARIG], review={
-            "what_happened": self.summary, "deviations": "" if rng.random() < 0.7 else "Eskaleringen dröjde",
-            "actions": rng.choice(("", "Uppdatera kontaktlistan", "Genomgång med leverantören")),
-        })
+        self.move(
+            t,
+            "close",
+            "closed",
+            u[Role.VERKSAMHETSANSVARIG],
+            review={
+                "what_happened": self.summary,
+                "deviations": "" if rng.random() < 0.7 else "Eskaleringen dröjde",
+                "actions": rng.choice(("", "Uppdatera kontaktlistan", "Genomgång med leverantören")),
+            },
+        )
 
     # --- rows ----------------------------------------------------------------------
     def incident(self):
         ended = max(e[0] for e in self.events)
         return Incident(
-            scenario=self.scenario, state=self.state, summary=self.summary, began_at=self.began_at,
-            reported_at=self.t0, reported_by=self.users[Role.KUNDSERVICE], ended_at=ended,
+            scenario=self.scenario,
+            state=self.state,
+            summary=self.summary,
+            began_at=self.began_at,
+            reported_at=self.t0,
+            reported_by=self.users[Role.KUNDSERVICE],
+            ended_at=ended,
             cancel_reason="Falsklarm" if self.state == "cancelled" else "",
             prognosis_kind="missing",
         )
 
     def task_objects(self):
         self.task_rows = [
-            Task(incident=self.incident_obj, scenario=t["scenario"], step_key=t["step"], role=t["role"],
-                 text=t["text"], due_at=t["due_at"], created_at=t["created_at"], done_at=t["done_at"],
-                 done_by=t["done_by"])
+            Task(
+                incident=self.incident_obj,
+                scenario=t["scenario"],
+                step_key=t["step"],
+                role=t["role"],
+                text=t["text"],
+                due_at=t["due_at"],
+                created_at=t["created_at"],
+                done_at=t["done_at"],
+                done_by=t["done_by"],
+            )
             for t in self.tasks
         ]
         return self.task_rows
@@ -253,10 +373,17 @@ class Plan:
     def event_objects(self):
         made = []
         for at, kind, actor, message, note, data in sorted(self.events, key=lambda e: e[0]):
-            made.append(TimelineEvent(
-                incident=self.incident_obj, at=at, kind=kind, actor=actor,
-                actor_label=(actor.get_full_name() or actor.username) if actor else "Systemet",
-                message=message[:500], note=note, data=data,
-            ))
+            made.append(
+                TimelineEvent(
+                    incident=self.incident_obj,
+                    at=at,
+                    kind=kind,
+                    actor=actor,
+                    actor_label=(actor.get_full_name() or actor.username) if actor else "Systemet",
+                    message=message[:500],
+                    note=note,
+                    data=data,
+                )
+            )
         self.events_made = made
         return made

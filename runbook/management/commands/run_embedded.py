@@ -100,14 +100,39 @@ class Command(BaseCommand):
         python = sys.executable
         beat_schedule = str(settings.DATA_DIR / "celerybeat-schedule")
         commands = {
-            "web": [python, "-m", "gunicorn", "runbook.wsgi:application",
-                    "--config", str(settings.BASE_DIR / "gunicorn.conf.py"), "--bind", f"{host}:{port}",
-                    "--workers", "1", "--worker-class", "gthread", "--threads", str(WEB_THREADS),
-                    "--preload", "--graceful-timeout", "5", "--no-control-socket"],
-            "worker": [python, "-m", "celery", "-A", "runbook", "worker", "--loglevel=INFO",
-                       "--concurrency=2", "--pool=threads", "--hostname=embedded@%h"],
-            "beat": [python, "-m", "celery", "-A", "runbook", "beat", "--loglevel=INFO",
-                     f"--schedule={beat_schedule}"],
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "runbook.wsgi:application",
+                "--config",
+                str(settings.BASE_DIR / "gunicorn.conf.py"),
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(WEB_THREADS),
+                "--preload",
+                "--graceful-timeout",
+                "5",
+                "--no-control-socket",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "runbook",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--pool=threads",
+                "--hostname=embedded@%h",
+            ],
+            "beat": [python, "-m", "celery", "-A", "runbook", "beat", "--loglevel=INFO", f"--schedule={beat_schedule}"],
         }
         # A person reads these lines in a terminal: plain text unless LOG_FORMAT says otherwise.
         env = {**LOCAL_HTTP, "LOG_FORMAT": "text", **os.environ, "PORT": str(port)}
