@@ -145,7 +145,8 @@ FULL_IT_OUTAGE = Scenario(
         _("Information och prognos publiceras av Region Skånes IT på driftinfo."),
         _("Vi avvaktar instruktioner från regionala IT-funktionen. Vänligen avvakta."),
     ),
-    caller_script_restored=(_("Driften är återställd: Region Skånes IT har meddelat att Sesam LMN går att nå igen."),),
+    # Not "IT har meddelat": the app knows only that someone recorded the restoration.
+    caller_script_restored=(_("Driften är återställd: Sesam LMN går att nå igen."),),
 )
 
 SESAM_UNREACHABLE = Scenario(
