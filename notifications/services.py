@@ -126,6 +126,28 @@ def _key(incident, event, rule, recipient):
     return f"hjm-{incident.pk}-{event.pk}-{rule.key}-{digest}"
 
 
+def _row(rule, incident, event, now, recipient, rendered, *, key_for=None, recipient_user=None):
+    """One message of ``rule`` for ``event`` to ``recipient``, due now; ``rendered`` is its
+    subject, body and payload. Its idempotency key is made from ``key_for`` (default: the
+    recipient), so that a retried event never writes it twice."""
+    subject, body, payload = rendered
+    return Notification(
+        incident=incident,
+        cause_event_id=event.pk,
+        rule=rule.key,
+        channel=rule.channel,
+        action=rule.action,
+        recipient=recipient,
+        recipient_user=recipient_user,
+        subject=subject,
+        body=body,
+        payload=payload,
+        idempotency_key=_key(incident, event, rule, key_for or recipient),
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
 def _write(rule, incident, event):
     now = timezone.now()
     label = Channel(rule.channel).label
@@ -149,23 +171,7 @@ def _write(rule, incident, event):
                 ack_url=ack_url,
                 reason=(event.data or {}).get(events.REASON, ""),
             )
-            rows.append(
-                Notification(
-                    incident=incident,
-                    cause_event_id=event.pk,
-                    rule=rule.key,
-                    channel=rule.channel,
-                    action=rule.action,
-                    recipient=r.email,
-                    recipient_user=r.user,
-                    subject=subject,
-                    body=body,
-                    payload=payload,
-                    idempotency_key=_key(incident, event, rule, r.email),
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+            rows.append(_row(rule, incident, event, now, r.email, (subject, body, payload), recipient_user=r.user))
         if not rows:
             log_event(
                 incident,
@@ -180,22 +186,8 @@ def _write(rule, incident, event):
             return []
     else:
         subject, body, payload = messages.render(rule, incident)
-        rows.append(
-            Notification(
-                incident=incident,
-                cause_event_id=event.pk,
-                rule=rule.key,
-                channel=rule.channel,
-                action=rule.action,
-                recipient=str(label),
-                subject=subject,
-                body=body,
-                payload=payload,
-                idempotency_key=_key(incident, event, rule, rule.channel),
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
+        # The receiver of an HTTP channel is the channel itself.
+        rows.append(_row(rule, incident, event, now, str(label), (subject, body, payload), key_for=rule.channel))
     rows = Notification.objects.bulk_create(rows, batch_size=500)
     first = rows[0]
     log_event(
@@ -249,22 +241,7 @@ def _sms_rows(rule, incident, event, now):
         subject, body, payload = messages.render_sms(
             rule, incident, code=code, link=link, reason=(event.data or {}).get(events.REASON, "")
         )
-        rows.append(
-            Notification(
-                incident=incident,
-                cause_event_id=event.pk,
-                rule=rule.key,
-                channel=rule.channel,
-                action=rule.action,
-                recipient=r.phone,
-                subject=subject,
-                body=body,
-                payload=payload,
-                idempotency_key=_key(incident, event, rule, r.phone),
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
+        rows.append(_row(rule, incident, event, now, r.phone, (subject, body, payload)))
     return rows
 
 
