@@ -1,7 +1,7 @@
 """The outbox: which event writes which message, in the event's own transaction."""
 
+import ast
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -168,10 +168,17 @@ def test_incident_page_lists_messages(client, open_incident, vs, va):
 
 def test_incidents_app_does_not_import_notifications():
     root = Path(__file__).resolve().parent.parent / "incidents"
-    found = subprocess.run(
-        ["grep", "-rn", "notifications", "--include=*.py", str(root)], capture_output=True, text=True
-    ).stdout
-    imports = [line for line in found.splitlines() if "import" in line]
+    imports = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            imports += [f"{path}:{node.lineno}: {name}" for name in names if name.split(".")[0] == "notifications"]
     assert imports == []
 
 
