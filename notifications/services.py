@@ -358,22 +358,26 @@ def _supersede(earlier, later, now):
         claimed_until=None,
         failed_at=None,
     )
-    incident = later.incident
     for e in earlier:
-        log_event(
-            incident,
-            TimelineEvent.Kind.NOTIFICATION,
-            _("Skickas inte till %(channel)s, ersatt av ett senare meddelande: %(subject)s")
-            % {"channel": e.get_channel_display(), "subject": e.subject},
-            data={
-                "notification_id": e.pk,
-                "status": Status.SUPERSEDED,
-                "by": later.pk,
-                "channel": e.channel,
-                "action": e.action,
-            },
-            at=now,
-        )
+        _log_superseded(e, later, now, _("Skickas inte till %(channel)s, ersatt av ett senare meddelande: %(subject)s"))
+
+
+def _log_superseded(earlier, later, now, text):
+    """The timeline line for a message that ``later`` made obsolete; ``text`` takes the
+    earlier message's channel and subject."""
+    log_event(
+        later.incident,
+        TimelineEvent.Kind.NOTIFICATION,
+        text % {"channel": earlier.get_channel_display(), "subject": earlier.subject},
+        data={
+            "notification_id": earlier.pk,
+            "status": Status.SUPERSEDED,
+            "by": later.pk,
+            "channel": earlier.channel,
+            "action": earlier.action,
+        },
+        at=now,
+    )
 
 
 def _retire_failed(later, now):
@@ -386,19 +390,11 @@ def _retire_failed(later, now):
     Notification.objects.filter(pk__in=[e.pk for e in earlier]).update(status=Status.SUPERSEDED)
     for e in earlier:
         incident_services.settle_manual_task(later.incident, key=f"notification-{e.pk}", via="superseded")
-        log_event(
-            later.incident,
-            TimelineEvent.Kind.NOTIFICATION,
-            _("Misslyckat meddelande till %(channel)s ersatt av ett senare som har skickats: %(subject)s")
-            % {"channel": e.get_channel_display(), "subject": e.subject},
-            data={
-                "notification_id": e.pk,
-                "status": Status.SUPERSEDED,
-                "by": later.pk,
-                "channel": e.channel,
-                "action": e.action,
-            },
-            at=now,
+        _log_superseded(
+            e,
+            later,
+            now,
+            _("Misslyckat meddelande till %(channel)s ersatt av ett senare som har skickats: %(subject)s"),
         )
 
 
