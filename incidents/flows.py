@@ -35,6 +35,7 @@ resolve, cancel, close     every pending deadline is cancelled; duties and steps
 =========================  ==============================================================
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
@@ -280,9 +281,14 @@ def _base_key(step_key: str) -> str:
 
 
 def reached_states(incident: Incident) -> set[str]:
+    return states_reached_in(incident.events.filter(kind=TimelineEvent.Kind.TRANSITION))
+
+
+def states_reached_in(timeline: Iterable[TimelineEvent]) -> set[str]:
+    """The states an incident has been in, read from its timeline (a page that has loaded the
+    events already asks this, rather than the database again)."""
     states: set[str] = {State.REPORTED}
-    for data in incident.events.filter(kind=TimelineEvent.Kind.TRANSITION).values_list("data", flat=True):
-        states.add(data.get("to"))
+    states.update(e.data.get("to") for e in timeline if e.kind == TimelineEvent.Kind.TRANSITION)
     return states
 
 

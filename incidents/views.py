@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from runbook import pdf, polling, scenarios
 from runbook.scenarios import Role
 
-from . import charts, cockpit, exports, forms, pack, permissions, reports, selectors, services, stamps
-from .models import Incident, State, TimelineEvent
+from . import charts, cockpit, exports, flows, forms, pack, permissions, reports, selectors, services, stamps
+from .models import Incident, State
 from .pagination import BoundedPaginator
 from .services import ActionRefused, NeedsConfirmation
 from .timeline import in_record_language
@@ -247,9 +247,7 @@ def _detail_context(request, incident, **forms_with_errors):
     can = services.available_actions(user, incident)
     now = timezone.now()
     events = list(incident.events.all())
-    reached_reserve = any(
-        e.kind == TimelineEvent.Kind.TRANSITION and e.data.get("to") == State.RESERVE_ROUTINE for e in events
-    )
+    reached_reserve = State.RESERVE_ROUTINE in flows.states_reached_in(events)
     incident.pending_timers = selectors.pending_timers(incident)
     close_blockers = incident.close_blockers() if incident.state == State.RESOLVED else []
     waiting_on = selectors.whose_move(incident)
