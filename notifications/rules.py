@@ -374,3 +374,39 @@ MANUAL_FALLBACK = {
 
 def rules_for(event, scenario):
     return [rule for rule in RULES if rule.matches(event, scenario)]
+
+
+_made: dict[tuple, tuple[Rule, ...]] = {}
+
+
+def rules_of(version) -> tuple[Rule, ...]:
+    """The notice rules of a routine version (``routines.document.Loaded``), made once per
+    version and process from its ``notices`` (docs/routine-format.md)."""
+    key = (version.id, version.revision) if version.id is not None else ("unsaved", id(version))
+    made = _made.get(key)
+    if made is None:
+        made = tuple(_rule(notice) for notice in version.notices)
+        _made[key] = made
+    return made
+
+
+def _rule(notice) -> Rule:
+    only_after = notice.get("only_after")
+    return Rule(
+        key=notice["key"],
+        event_kind=notice["event_kind"],
+        match=dict(notice["match"]),
+        scenarios=tuple(notice["scenarios"]),
+        channel=notice["channel"],
+        action=notice["action"],
+        recipients=tuple(notice.get("recipients", ())),
+        only_after=None if only_after is None else (only_after["channel"], only_after["action"]),
+        unless_out=bool(notice.get("unless_out", False)),
+        why=_(notice["why"]) if notice.get("why") else "",
+        ack_link=bool(notice.get("ack_link", False)),
+        when_label=_(notice["when"]),
+    )
+
+
+def forget():
+    _made.clear()

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     # For the API docs page: Swagger UI from the package's own static files, not a CDN.
     "ninja",
     "runbook",
+    "routines",
     "incidents",
     "notifications",
     "offline",

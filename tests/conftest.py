@@ -131,6 +131,41 @@ def _doorbell_afresh():
     doorbell.reset()
 
 
+@pytest.fixture(autouse=True)
+def _routine_read_afresh(request):
+    """Routine versions are read once per process and kept by id; ids come again after a
+    test's rollback, so each test reads them afresh. A transactional test's flush removes the
+    version the data migration made: a test that uses the database gets it back."""
+    from notifications import rules
+    from routines import loader
+
+    loader.forget()
+    rules.forget()
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if transactional or names & {"transactional_db", "live_server"}:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in names or "django_db_reset_sequences" in names:
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
+    ensure_first_routine_version()
+    yield
+
+
+def ensure_first_routine_version():
+    """Version 1 of the routine as migration routines.0003 made it, if it is missing."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("routines.migrations.0003_sesam_lmn_version_1")
+    if not apps.get_model("routines", "RoutineVersion").objects.exists():
+        migration.first_version(apps, None)
+
+
 @pytest.fixture
 def require_postgres(django_db_blocker):
     from django.db import connection

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PACKAGES = {"incidents", "notifications", "offline", "review", "runbook"}
+PROJECT_PACKAGES = {"incidents", "notifications", "offline", "review", "routines", "runbook"}
 MIGRATIONS = sorted(p for p in ROOT.glob("*/migrations/[0-9]*.py"))
 
 

@@ -1,0 +1,110 @@
+"""What can be done to a routine's versions, each checked here once: a draft is made from the
+version in force, edited against the revision it was read at (an edit made on an older
+revision is refused, so two people never overwrite each other), and published with a reason.
+A published version is never changed (and the database refuses it, migration 0002)."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from runbook import roles
+from runbook.errors import ActionRefused
+from runbook.scenarios import Role
+
+from . import document as routine_document
+from .models import Routine, RoutineVersion
+
+REASON_MAX = 500
+EDITORS = {Role.VERKSAMHETSANSVARIG, Role.VERKSAMHETSSPECIALIST}
+PUBLISHERS = {Role.VERKSAMHETSANSVARIG}
+
+
+def may_edit(user):
+    return bool(roles.user_roles(user) & EDITORS)
+
+
+def may_publish(user):
+    return bool(roles.user_roles(user) & PUBLISHERS)
+
+
+def _checked(document):
+    try:
+        routine_document.load(document)
+    except routine_document.DocumentError as error:
+        problem = str(error)
+        raise ActionRefused(
+            lambda: _("Rutinen kan inte läsas: %(error)s") % {"error": problem}, code="invalid"
+        ) from None
+
+
+def start_draft(user, routine: Routine) -> RoutineVersion:
+    """The routine's draft: the one there is, or a new one copied from the newest version."""
+    if not may_edit(user):
+        raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    with transaction.atomic():
+        Routine.objects.select_for_update().get(pk=routine.pk)
+        draft = routine.versions.filter(status=RoutineVersion.Status.DRAFT).first()
+        if draft is not None:
+            return draft
+        newest = routine.versions.order_by("-number").first()
+        number = (routine.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        return RoutineVersion.objects.create(
+            routine=routine,
+            number=number,
+            document=newest.document if newest else {},
+        )
+
+
+def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVersion:
+    """Replace a draft's document; ``revision`` is the one the editor read."""
+    if not may_edit(user):
+        raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    _checked(document)
+    with transaction.atomic():
+        version = RoutineVersion.objects.select_for_update().filter(pk=version_id).first()
+        if version is None:
+            raise ActionRefused(_("Versionen finns inte."), code="not_found")
+        if version.is_published:
+            raise ActionRefused(_("En publicerad version ändras aldrig: gör ett nytt utkast."))
+        if version.revision != revision:
+            raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
+        RoutineVersion.objects.filter(pk=version.pk).update(document=document, revision=F("revision") + 1)
+        version.refresh_from_db()
+        return version
+
+
+def publish(user, version_id: int, reason: str, *, revision: int) -> RoutineVersion:
+    """Make a draft the version in force, with the reason kept beside it."""
+    if not may_publish(user):
+        raise ActionRefused(_("Bara Verksamhetsansvarig får publicera rutinen."), code="forbidden")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ActionRefused(_("Skriv kort varför rutinen ändras."), code="invalid")
+    if len(reason) > REASON_MAX:
+        raise ActionRefused(lambda: _("Skälet får vara högst %(max)d tecken.") % {"max": REASON_MAX}, code="invalid")
+    with transaction.atomic():
+        version = RoutineVersion.objects.select_for_update().filter(pk=version_id).first()
+        if version is None:
+            raise ActionRefused(_("Versionen finns inte."), code="not_found")
+        if version.is_published:
+            raise ActionRefused(_("Versionen är redan publicerad."))
+        if version.revision != revision:
+            raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
+        _checked(version.document)
+        newer = RoutineVersion.objects.filter(
+            routine_id=version.routine_id, status=RoutineVersion.Status.PUBLISHED, number__gt=version.number
+        ).exists()
+        if newer:
+            raise ActionRefused(_("En nyare version är redan publicerad."))
+        try:
+            RoutineVersion.objects.filter(pk=version.pk).update(
+                status=RoutineVersion.Status.PUBLISHED,
+                published_at=timezone.now(),
+                published_by=user,
+                reason=reason,
+            )
+        except IntegrityError:
+            raise ActionRefused(_("Versionen kunde inte publiceras.")) from None
+        version.refresh_from_db()
+        return version
