@@ -3,6 +3,7 @@ of dumps), bin/restore puts a dump into an empty database, and everything is the
 incidents, the timeline, notices, deadlines, and the triggers that keep the timeline as it was."""
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import time
@@ -147,3 +148,38 @@ def test_the_embedded_defaults_sqlite_file_is_backed_up_and_restored(tmp_path):
     assert "restored: 1 incidents, 1 timeline events, 1 notifications, 1 deadlines" in restored.stdout
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT what FROM incidents_incident").fetchall() == [("före",)]
+
+
+@pytest.mark.postgres
+def test_the_database_password_never_stands_on_a_command_line(require_postgres, db, tmp_path):
+    """Any user of the machine can read a process's command line (`ps`): the password in the
+    URL goes to pg_dump and psql in PGPASSWORD, percent-decoded, and the URL they get has none."""
+    from django.db import connection
+
+    real = {name: shutil.which(name) for name in ("pg_dump", "psql", "pg_restore")}
+    assert all(real.values()), real
+    seen = tmp_path / "seen"
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    for name, path in real.items():
+        wrapper = wrappers / name
+        wrapper.write_text(
+            f'#!/bin/sh\nprintf "%s|%s\\n" "$(echo "$*" | tr "\\n" " ")" "$PGPASSWORD" >> {seen}\nexec {path} "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}:Hemligt%21l%C3%B6sen@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+    path = f"{wrappers}:{os.environ['PATH']}"
+
+    made = run("backup", **backup_env(url, tmp_path / "backups"), PATH=path)
+    assert made.returncode == 0, made.stderr
+    refused = run("restore", made.stdout.splitlines()[0], RESTORE_DATABASE_URL=url, PATH=path)
+    assert refused.returncode == 1 and "already holds" in refused.stderr
+
+    calls = seen.read_text().splitlines()
+    assert {call.split()[0].split("|")[0] for call in calls} >= {"--format=custom", "--no-psqlrc"}
+    for call in calls:
+        arguments, password = call.rsplit("|", 1)
+        assert "Hemligt" not in arguments and "%21" not in arguments
+        assert f"postgres://{settings['USER']}@" in arguments
+        assert password == "Hemligt!lösen"
