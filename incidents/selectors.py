@@ -34,17 +34,23 @@ from .models import (
 DUTY_TIME_ZONE = ZoneInfo("Europe/Stockholm")
 
 
-def live_incidents():
-    """Pågående störningar: not closed or cancelled (resolved ones still await review).
+def live_versions():
+    """The live list's incidents as ``(id, version)``, in its order (``live_incidents``)."""
+    return Incident.objects.not_ended().order_by("-reported_at").values_list("id", "version")
+
+
+def live_incidents(pks=None):
+    """Pågående störningar: not closed or cancelled (resolved ones still await review); with
+    ``pks``, those incidents whatever their state (rows of a list read a moment earlier).
 
     No aggregate over the tasks here: PostgreSQL estimates "not closed or cancelled" as a
     share of all incidents (about 4%, 2,000 of 50,000, where a few are live), and grouping
     that many rows made it plan a parallel aggregate costing 10 ms. The open tasks are
     prefetched and counted instead.
     """
+    incidents = Incident.objects.not_ended() if pks is None else Incident.objects.filter(pk__in=pks)
     return (
-        Incident.objects.not_ended()
-        .select_related("reported_by")
+        incidents.select_related("reported_by")
         .prefetch_related(
             Prefetch("tasks", queryset=Task.objects.filter(done_at__isnull=True), to_attr="open_task_list"),
             Prefetch("timers", queryset=Timer.objects.pending().order_by("due_at"), to_attr="pending_timers"),

@@ -105,21 +105,31 @@ def live(request):
 
 def _live_context(number=None):
     """The live list (a page of it when long: every open browser re-fetches it every few
-    seconds) and the first moment it would read differently with nothing changed."""
+    seconds) and the first moment it would read differently with nothing changed.
+
+    Each row is kept per incident version (``polling.rows``): a change renders one row."""
     now = timezone.now()
-    page = Paginator(selectors.live_incidents(), LIVE_PAGE_SIZE).get_page(number)
-    incidents = list(page.object_list)
-    for incident in incidents:
-        incident.waiting_on = selectors.whose_move(incident)
-        incident.clocks = cockpit.clocks(incident, now)
+    page = Paginator(selectors.live_versions(), LIVE_PAGE_SIZE).get_page(number)
+    rows, next_change_at = polling.rows(
+        "live-row", list(page.object_list), "incidents/_live_rows.html", partial(_live_rows_context, now=now)
+    )
     context = {
-        "incidents": incidents,
+        "rows": rows,
         "page": page,
         "total": page.paginator.count,
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,
         "now": now,
     }
-    return context, selectors.next_change_of(incidents, now)
+    return context, next_change_at
+
+
+def _live_rows_context(pks, now):
+    found = {incident.pk: incident for incident in selectors.live_incidents(pks)}
+    incidents = [found[pk] for pk in pks if pk in found]
+    for incident in incidents:
+        incident.waiting_on = selectors.whose_move(incident)
+        incident.clocks = cockpit.clocks(incident, now)
+    return {"incidents": incidents, "now": now}, [selectors.next_change_of([i], now) for i in incidents]
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,6 +16,10 @@ would read differently with nothing changed (a prognosis passing, a task falling
   renders absolute times in ``<time>`` elements and ``static/js/app.js`` keeps the relative
   words beside them current (``data-until`` / ``data-since``, see ``relative_time_attrs``).
 
+A list that refreshes itself (the live list) is made of rows kept one by one (``rows``): a
+row is rendered once per version of its object and language, so a change to one incident
+costs one row's rendering, not the whole list's; the list is then put together from kept rows.
+
 A view uses it in three lines (see ``incidents.views.live`` and ``incidents.views.part``)::
 
     return polling.respond(request, key="live", stamp=stamps.live_stamp(),
@@ -31,6 +35,7 @@ import json
 import logging
 import math
 import time
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +44,7 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,10 @@ log = logging.getLogger(__name__)
 CSRF_PLACEHOLDER = "csrf-placeholder-5f0c1e"
 # How long a whole page's part (CachedPart) is kept at most.
 PAGE_PART_SECONDS = 60
+# How long a list's row (rows) is kept at most; a newer version has another key anyway.
+ROW_SECONDS = 600
+# What the rows' template writes after each row (``{{ row_end }}``), to cut them apart.
+ROW_END = "<!-- row-end-5f0c1e -->"
 
 
 @lru_cache(maxsize=1)
@@ -137,6 +147,58 @@ def respond(request, *, key, stamp, template, build, variant=""):
     response["ETag"] = f'"{digest}.{until}"'
     _no_store(response)
     return response
+
+
+def rows(key, versions, template, build):
+    """The rows of a list as HTML, each kept per (object, version, language), and the first
+    moment one of them would read differently with nothing changed (or None).
+
+    ``versions`` is ``[(pk, version), ...]`` in the list's order, read before the rows (a
+    change in between gives a newer version, never an older row under a newer one).
+    ``build(pks)`` is called for the rows not kept and returns ``(context, moments)``: the
+    context renders ``template``, which writes those rows in the order of ``pks``, each
+    followed by ``{{ row_end }}``; ``moments`` gives each row's ``next_change_at``, in the
+    same order. A row is rendered without the request, like a part.
+    """
+    language = get_language()
+    keys = {pk: f"row:{_digest(f'{key}-{pk}', version, '', language)}" for pk, version in versions}
+    found = _cache_get_many(list(keys.values()))
+    now = time.time()
+    kept = {}
+    for pk, cache_key in keys.items():
+        entry = found.get(cache_key)
+        if entry is not None and (not entry[1] or now < entry[1]):
+            kept[pk] = entry
+    missing = [pk for pk, _version in versions if pk not in kept]
+    if missing:
+        context, moments = build(missing)
+        html = render_to_string(template, dict(context, row_end=mark_safe(ROW_END)))  # noqa: S308 - a constant
+        pieces = html.split(ROW_END)[: len(missing)]
+        if len(pieces) != len(missing) or len(moments) != len(missing):
+            raise ValueError(f"{template} wrote {len(pieces)} rows for {len(missing)}")
+        fresh = {}
+        for pk, piece, moment in zip(missing, pieces, moments, strict=True):
+            kept[pk] = fresh[keys[pk]] = (piece, _epoch(moment))
+        _cache_set_many(fresh, ROW_SECONDS)
+    ordered = [kept[pk] for pk, _version in versions]
+    until = min((entry[1] for entry in ordered if entry[1]), default=None)
+    next_change_at = None if until is None else datetime.fromtimestamp(until, tz=UTC)
+    return [mark_safe(entry[0]) for entry in ordered], next_change_at  # noqa: S308 - rendered by templates
+
+
+def _cache_get_many(keys):
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001 - without the cache every row renders; none fails
+        log.warning("Fragment cache unreachable; rendering", exc_info=True)
+        return {}
+
+
+def _cache_set_many(entries, timeout):
+    try:
+        cache.set_many(entries, timeout)
+    except Exception:  # noqa: BLE001
+        log.warning("Fragment cache unreachable; not kept", exc_info=True)
 
 
 def _cache_get(key):

@@ -86,6 +86,63 @@ def test_a_change_reaches_the_next_poll_and_is_rendered_once_for_every_viewer(cl
     assert cached_queries <= 4
 
 
+def _row(html, incident):
+    """The live list's row of one incident."""
+    return re.search(rf'<tr data-incident="{incident.pk}".*?</tr>', html, re.S).group(0)
+
+
+def test_a_change_to_one_incident_renders_its_row_alone_with_3_or_30_incidents(client, va, vs, open_incident):
+    client.force_login(va)
+    live = reverse("incidents:live")
+    counts = {}
+    for n in (3, 30):
+        while Incident.objects.live().count() < n:
+            open_incident(summary=f"Störning {Incident.objects.count()}")
+        first, _ = _poll(client, live)
+        held = _poll_headers(first.content.decode())
+        changed = Incident.objects.live().order_by("id").first()
+        services.escalate(vs, changed.pk)
+        with CaptureQueriesContext(connection) as queries:
+            after = client.get(live, headers={**HTMX, **held})
+        assert after.status_code == 200
+        page = after.content.decode()
+        assert "Eskalerad till SA" in _row(page, changed)
+        # Every other row is the one kept from before; the changed one alone is read again.
+        others = Incident.objects.live().exclude(pk=changed.pk)
+        assert all(_row(page, i) == _row(first.content.decode(), i) for i in others)
+        read = [q["sql"] for q in queries.captured_queries if 'FROM "incidents_incident"' in q["sql"]]
+        assert any(f"IN ({changed.pk})" in sql for sql in read)
+        counts[n] = len(queries)
+        services.cancel(vs, changed.pk, reason="Falsklarm")
+    assert counts[3] == counts[30]
+
+
+def test_a_row_changed_reaches_the_next_poll_of_another_viewer_in_their_language(client, va, sa, vs, open_incident):
+    from django.test import Client
+
+    incidents = [open_incident(summary=f"Störning {n}") for n in range(3)]
+    live = reverse("incidents:live")
+    client.force_login(va)
+    english = Client()
+    english.force_login(sa)
+    english.post(reverse("set_language"), {"language": "en", "next": "/"})
+    held = {}
+    for viewer in (client, english):
+        first, _ = _poll(viewer, live)
+        held[viewer] = _poll_headers(first.content.decode())
+        assert _poll(viewer, live, held[viewer])[0].status_code == 204
+
+    services.escalate(vs, incidents[1].pk)
+
+    swedish_page, _ = _poll(client, live, held[client])
+    english_page, _ = _poll(english, live, held[english])
+    assert swedish_page.status_code == english_page.status_code == 200
+    assert "Eskalerad till SA" in _row(swedish_page.content.decode(), incidents[1])
+    row = _row(english_page.content.decode(), incidents[1])
+    assert "Escalated to SA" in row and "Eskalerad" not in row
+    assert "Reported" in _row(english_page.content.decode(), incidents[0])
+
+
 @pytest.mark.parametrize("change", ["task_done", "ended", "notice_failed", "timer_fired"])
 def test_every_kind_of_change_the_list_shows_changes_its_stamp(change, open_incident, everyone, settings):
     # A telephony fault sends notices from its report; sesam_unreachable has a 4-hour deadline.
