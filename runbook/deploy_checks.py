@@ -99,3 +99,24 @@ def sms_replies_can_be_verified(app_configs=None, **kwargs):
             id="runbook.E014",
         )
     ]
+
+
+# A token at least this long is beyond guessing however often /metrics is asked: 32 characters
+# of `secrets.token_urlsafe` hold 192 bits.
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+@register(Tags.security, deploy=True)
+def metrics_token_cannot_be_guessed(app_configs=None, **kwargs):
+    """/metrics counts no failed attempts: its token must be too long to guess instead."""
+    token = settings.METRICS_TOKEN
+    if not token or len(token) >= METRICS_TOKEN_MIN_LENGTH:
+        return []
+    return [
+        Error(
+            f"METRICS_TOKEN has {len(token)} characters: a short token can be guessed by asking /metrics "
+            f"often enough. It needs at least {METRICS_TOKEN_MIN_LENGTH}.",
+            hint="Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            id="runbook.E017",
+        )
+    ]

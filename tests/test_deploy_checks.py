@@ -86,3 +86,14 @@ def test_an_address_list_entry_that_is_no_address_fails(configured):
     assert "runbook.E015" in deploy_ids()
     configured.TRUSTED_PROXIES = ["172.30.57.10", "2001:db8::/32"]
     assert "runbook.E015" not in deploy_ids()
+
+
+def test_a_metrics_token_short_enough_to_guess_fails(configured):
+    configured.METRICS_TOKEN = "hemligt123"
+    assert "runbook.E017" in deploy_ids()
+    configured.METRICS_TOKEN = "x" * 31
+    assert "runbook.E017" in deploy_ids()
+    configured.METRICS_TOKEN = "kX2v" * 8
+    assert "runbook.E017" not in deploy_ids()
+    configured.METRICS_TOKEN = ""
+    assert "runbook.E017" not in deploy_ids()
