@@ -200,8 +200,8 @@ def reserve_routine_held_until(incident: Incident, now: datetime) -> datetime | 
 
 
 def timer_can_fire(incident: Incident, timer: Timer) -> bool:
-    """Can this pending deadline still do something when it comes (the firing's own
-    conditions, timers._FIRINGS, short of the moment)? The pages show only those."""
+    """Can this pending deadline still do something when it comes? Checked by
+    ``timers.fire_timer`` before any firing, and by the pages, which show only those."""
     if not incident.is_live:
         return False
     if timer.kind == Timer.Kind.RESERVE_ROUTINE:
