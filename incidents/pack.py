@@ -53,7 +53,7 @@ class PackScenario:
     routine_text: str
     roles: tuple[PackRole, ...]
     caller_script: tuple[str, ...]
-    # Said instead once the reserve routine applies (sesam_unreachable).
+    # Said instead once the reserve routine applies (empty where it never does).
     caller_script_reserve: tuple[str, ...] = ()
 
 
@@ -73,6 +73,8 @@ class RoutinePack:
     language: str
     scenarios: tuple[PackScenario, ...]
     triage_questions: tuple[str, ...]
+    # (question, scenario title), in the order the guide asks: "Nej" names the scenario.
+    triage_rules: tuple[tuple[str, str], ...]
     contacts: tuple[PackContact, ...]
     # Kinds of contact the routine names that have no active contact in the app.
     missing_contact_kinds: tuple[str, ...]
@@ -121,13 +123,14 @@ def _scenario(scenario):
         routine_text=str(scenario.routine_text),
         roles=tuple(roles),
         caller_script=tuple(str(line) for line in routine.caller_script(scenario)),
-        caller_script_reserve=tuple(str(line) for line in scenario.caller_script_reserve),
+        caller_script_reserve=tuple(str(line) for line in routine.caller_script(scenario, routine.RESERVE)),
     )
 
 
 def routine_pack():
     """The routine in force and its contacts, in the current language, as plain data."""
     in_force = routine.in_force()
+    titles = {s.key: s.title for s in in_force.scenarios}
     order = list(Contact.Kind.values)
     contacts = sorted(Contact.objects.filter(active=True), key=lambda c: (order.index(c.kind), c.name, c.pk))
     present = {c.kind for c in contacts}
@@ -154,6 +157,9 @@ def routine_pack():
         language=translation.get_language() or settings.LANGUAGE_CODE,
         scenarios=tuple(_scenario(s) for s in in_force.scenarios),
         triage_questions=tuple(str(text) for _key, text in in_force.triage_questions),
+        triage_rules=tuple(
+            (str(dict(in_force.triage_questions)[name]), str(titles[key])) for name, key in in_force.triage_rules
+        ),
         contacts=tuple(printed),
         missing_contact_kinds=tuple(
             str(label)

@@ -32,6 +32,8 @@ class Routine:
     version: str
     scenarios: tuple[scenarios.Scenario, ...]
     triage_questions: tuple[tuple[str, str], ...]
+    # (question name, scenario key): the first question answered "Nej" names the scenario.
+    triage_rules: tuple[tuple[str, str], ...] = ()
 
 
 def in_force():
@@ -40,13 +42,23 @@ def in_force():
         version=scenarios.ROUTINE_VERSION,
         scenarios=tuple(scenarios.SCENARIOS.values()),
         triage_questions=tuple(scenarios.Triage.QUESTIONS),
+        triage_rules=tuple(scenarios.Triage.RULES),
     )
 
 
-def caller_script(scenario):
-    """What Kundservice says to prescribers who call: the lines the incident page shows and
-    the emergency pack prints."""
-    return tuple(scenario.caller_script)
+# The phases of an incident that a scenario's caller script has lines for.
+DISRUPTION, RESERVE, RESTORED = "disruption", "reserve", "restored"
+
+
+def caller_script(scenario, phase=DISRUPTION):
+    """What Kundservice says to prescribers who call in ``phase``: the lines the incident
+    page shows and the emergency pack prints; empty when the scenario has none for it."""
+    lines = {
+        DISRUPTION: scenario.caller_script,
+        RESERVE: scenario.caller_script_reserve,
+        RESTORED: scenario.caller_script_restored,
+    }[phase]
+    return tuple(lines)
 
 
 def due_words(step):
