@@ -13,7 +13,7 @@ from ninja.responses import Status
 
 from runbook.scenarios import Role
 
-from . import permissions, selectors, services
+from . import offers, permissions, selectors, services
 from .models import Incident
 from .schemas import (
     ERRORS,
@@ -111,8 +111,8 @@ def _detail(user, incident_id):
         ],
         "notifications": selectors.notifications_of(incident),
         "transitions": [
-            {"name": name, "label": services.transition_label(name)}
-            for name in services.available_transitions(user, incident)
+            {"name": name, "label": offers.transition_label(name)}
+            for name in offers.available_transitions(user, incident)
         ],
     }
 

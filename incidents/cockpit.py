@@ -8,7 +8,7 @@ Three things are worked out here, from the same rules the services enforce:
 - ``clocks``: the deadlines that can still fire, and whether a valid prognosis holds the
   reserve routine;
 - ``next_step``: the one next thing for the viewer's role, chosen among what
-  ``services.available_transitions`` / ``available_actions`` offer that person.
+  ``offers.available_transitions`` / ``available_actions`` offer that person.
 
 Nothing here decides what a person may do: a step is only offered when the services offer it.
 """
@@ -51,7 +51,7 @@ def caller_script(incident, now=None, reached_reserve=None):
     now = now or timezone.now()
     scenario = incident.scenario_def
     if incident.state == State.RESOLVED:
-        lines = list(scenario.caller_script_restored or routine.caller_script(scenario))
+        lines = list(routine.caller_script(scenario, routine.RESTORED) or routine.caller_script(scenario))
         if reached_reserve is None:
             reached_reserve = State.RESERVE_ROUTINE in flows.reached_states(incident)
         if reached_reserve:
@@ -61,15 +61,14 @@ def caller_script(incident, now=None, reached_reserve=None):
                     "Kundservice; förskrivaren behöver inte skicka dem igen."
                 )
             )
-        return CallerScript("restored", tuple(str(line) for line in lines))
+        return CallerScript(routine.RESTORED, tuple(str(line) for line in lines))
     if not incident.is_live:
         return None
-    if incident.state == State.RESERVE_ROUTINE and scenario.caller_script_reserve:
-        lines = list(scenario.caller_script_reserve)
-        phase, order_form = "reserve", True
+    reserve = routine.caller_script(scenario, routine.RESERVE) if incident.state == State.RESERVE_ROUTINE else ()
+    if reserve:
+        lines, phase, order_form = list(reserve), routine.RESERVE, True
     else:
-        lines = list(routine.caller_script(scenario))
-        phase, order_form = "disruption", False
+        lines, phase, order_form = list(routine.caller_script(scenario)), routine.DISRUPTION, False
     prognosis = _prognosis_line(incident, now)
     if prognosis:
         # Said right after the first line: it is what callers ask first.
@@ -186,7 +185,8 @@ NEXT_HEADING = gettext_lazy("Nästa för dig")
 
 def next_step(user, incident, *, transitions, can, my_tasks, waiting_on, close_blockers=(), now=None):
     """The one next thing for this person, from what the services offer them
-    (``transitions``: ``services.available_transitions``; ``can``: ``available_actions``)."""
+    (``transitions``: ``offers.available_transitions``; ``can``: ``available_actions``;
+    ``close_blockers``: ``preconditions.close_blockers``)."""
     now = now or timezone.now()
     roles = permissions.user_roles(user)
     names = list(transitions)
@@ -234,12 +234,8 @@ def next_step(user, incident, *, transitions, can, my_tasks, waiting_on, close_b
         own = [task for task in my_tasks if task.role == role]
         if own:
             return NextStep("task", label=_("Din uppgift"), task=own[0])
-        if role == Role.VERKSAMHETSANSVARIG and incident.is_live:
-            return NextStep(
-                "close",
-                label=_("Kan inte avslutas än"),
-                blockers=(_("Driften är inte återställd (”Driften återställd”)."),),
-            )
+        if role == Role.VERKSAMHETSANSVARIG and close_blockers:
+            return NextStep("close", label=_("Kan inte avslutas än"), blockers=tuple(str(b) for b in close_blockers))
     if incident.is_live or incident.state == State.RESOLVED:
         return NextStep("wait", label=_("Väntar på"), text=str(waiting_on))
     return None

@@ -4,6 +4,10 @@ Computed from the preconditions the services enforce (``preconditions``, the sta
 ``permissions``), so that a button is shown exactly when pressing it will be accepted.
 """
 
+from collections.abc import Sequence
+from typing import TypedDict
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
@@ -12,6 +16,14 @@ from runbook import scenarios
 
 from . import permissions, preconditions
 from .models import Incident, State, Task
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class TaskOffer(TypedDict, total=False):
+    tick: bool
+    via: dict[str, str]
+
 
 # Marked for extraction; translated when shown (transition_label).
 TRANSITION_LABELS = {
@@ -38,7 +50,7 @@ def action_label(done_by: str) -> str:
     return transition_label(done_by)
 
 
-def available_actions(user, incident: Incident) -> dict[str, bool]:
+def available_actions(user: AnyUser, incident: Incident) -> dict[str, bool]:
     """The other actions this person may take on this incident now (the preconditions the
     services enforce), for pages and clients to offer only what will be accepted."""
     return {
@@ -47,7 +59,7 @@ def available_actions(user, incident: Incident) -> dict[str, bool]:
     }
 
 
-def available_transitions(user, incident: Incident) -> list[str]:
+def available_transitions(user: AnyUser, incident: Incident) -> list[str]:
     """The transitions this person may fire on this incident now, in page order.
 
     "Avsluta" is offered on a resolved incident even while tasks are open, so that the
@@ -61,13 +73,27 @@ def available_transitions(user, incident: Incident) -> list[str]:
     ]
 
 
-def task_action(task: Task, transitions, can_prognosis: bool) -> dict | None:
-    """The button on the page that does ``task`` when its step is done by an action.
+def task_offer(
+    user: AnyUser, incident: Incident, task: Task, transitions: Sequence[tuple[str, str]], can_prognosis: bool
+) -> TaskOffer:
+    """What the page offers for one open task, so that a button is shown exactly when
+    ``services.complete_task`` (or the action that does the task) will accept it.
 
-    Returns ``{"label", "anchor"}`` (``anchor`` empty when this person cannot do that action
-    here), or None: the task keeps its own "Klar" button. Such a task cannot be ticked by
-    hand (``services.complete_task`` refuses it, ``preconditions.done_by_action``).
+    ``{"tick": True}``: its own "Klar" button; ``{"via": {"label", "anchor"}}``: the action
+    that does its step (such a task is not ticked by hand, ``preconditions.done_by_action``;
+    ``anchor`` is empty when this person cannot do that action here); ``{}``: nothing, the
+    incident has ended (``preconditions.still_owed``) or the task is not this person's.
     """
+    if not preconditions.still_owed(task, incident):
+        return {}
+    via = _task_action(task, transitions, can_prognosis)
+    if via is not None:
+        return {"via": via}
+    return {"tick": permissions.may_complete_task(user, task)}
+
+
+def _task_action(task: Task, transitions: Sequence[tuple[str, str]], can_prognosis: bool) -> dict[str, str] | None:
+    """The button that does ``task`` when its step is done by an action, else None."""
     action = preconditions.done_by_action(task)
     if not action:
         return None

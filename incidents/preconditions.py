@@ -8,6 +8,7 @@ and ``permissions.may_fire``; the other actions' are the table below.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from . import flows
@@ -75,3 +76,20 @@ def done_by_action(task: Task) -> str | None:
         return None
     step = flows.step_of(task)  # a repeated reminder ("renew_prognosis~2") is its first step
     return step.done_by if step is not None else None
+
+
+def still_owed(task: Task, incident: Incident) -> bool:
+    """Whether the task can still be done: every task while the incident has not ended; after
+    that only one the app made because it could not do something itself (``MANUAL_SCENARIO``)."""
+    return not incident.is_ended or task.scenario == MANUAL_SCENARIO
+
+
+def close_blockers(incident: Incident) -> list[str]:
+    """Why "Avsluta" would be refused now, in the reader's language: the state machine's
+    (service is not restored yet) or ``Incident.close_blockers`` (open tasks, urgent orders
+    not in Sesam LMN). Empty when it would be accepted, and once the incident has ended."""
+    if incident.is_live:
+        return [_("Driften är inte återställd (”Driften återställd”).")]
+    if incident.state == State.RESOLVED:
+        return [str(reason) for reason in incident.close_blockers()]
+    return []

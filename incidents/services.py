@@ -35,7 +35,6 @@ from .models import (
 )
 
 # What pages offer (offers.py) is read from the same preconditions; the old names stay here.
-from .offers import TRANSITION_LABELS, available_actions, available_transitions, transition_label  # noqa: F401
 from .timeline import log_event
 
 logger = logging.getLogger(__name__)
@@ -241,7 +240,7 @@ def _refusal_for_state(incident: Incident, name: str) -> Callable[[], str]:
     return lambda: (
         _("”%(action)s” går inte när störningen har status ”%(state)s”.")
         % {
-            "action": transition_label(name),
+            "action": offers.transition_label(name),
             "state": state.label,
         }
     )
@@ -269,7 +268,7 @@ def fire(
     incident = _locked(incident_id)
     if user is not None and not permissions.may_fire(user, incident, name):
         raise ActionRefused(
-            lambda: _("Du har inte behörighet att ”%(action)s”.") % {"action": transition_label(name)},
+            lambda: _("Du har inte behörighet att ”%(action)s”.") % {"action": offers.transition_label(name)},
             code="forbidden",
         )
     if name == "cancel":
@@ -294,7 +293,8 @@ def fire(
     log_event(
         incident,
         TimelineEvent.Kind.TRANSITION,
-        _("%(action)s – status: %(state)s") % {"action": transition_label(name), "state": incident.get_state_display()},
+        _("%(action)s – status: %(state)s")
+        % {"action": offers.transition_label(name), "state": incident.get_state_display()},
         actor=user,
         note=reason if name == "cancel" and not note else note,
         data={events.NAME: name, "from": previous, "to": incident.state}
@@ -643,10 +643,8 @@ def complete_task(user: User, task_id: int, incident_id: int | None = None) -> T
                 % {"action": label}
             ),
         )
-    # A task the app made because it could not do something itself (a notice that could not
-    # be delivered) is still owed after the incident has ended, and can still be ticked.
-    if incident.is_ended and task.scenario != MANUAL_SCENARIO:
-        raise ActionRefused(_("Störningen är avslutad."))
+    if not preconditions.still_owed(task, incident):
+        raise ActionRefused(_(preconditions.ENDED))
     flows.mark_task_done(task, actor=user)
     _refigure_if_ended(incident)
     return task

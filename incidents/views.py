@@ -17,7 +17,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from runbook import pdf, polling, scenarios
 from runbook.scenarios import Role
 
-from . import charts, cockpit, exports, flows, forms, pack, permissions, reports, selectors, services, stamps
+from . import (
+    charts,
+    cockpit,
+    exports,
+    flows,
+    forms,
+    offers,
+    pack,
+    permissions,
+    preconditions,
+    reports,
+    selectors,
+    services,
+    stamps,
+)
 from .models import Incident, State
 from .pagination import BoundedPaginator
 from .services import ActionRefused, NeedsConfirmation
@@ -253,20 +267,25 @@ def _detail_context(request, incident, **forms_with_errors):
     open_tasks = [t for t in tasks if not t.is_done]
     mine = [t for t in open_tasks if t.role in roles or sees_all]
     my_steps = [s for s in scenario.steps if s.role in roles] if not sees_all else list(scenario.steps)
-    transitions = [(name, services.transition_label(name)) for name in services.available_transitions(user, incident)]
-    can = services.available_actions(user, incident)
+    transitions = [(name, offers.transition_label(name)) for name in offers.available_transitions(user, incident)]
+    can = offers.available_actions(user, incident)
     now = timezone.now()
     events = list(incident.events.all())
     reached_reserve = State.RESERVE_ROUTINE in flows.states_reached_in(events)
     incident.pending_timers = selectors.pending_timers(incident)
-    close_blockers = incident.close_blockers() if incident.state == State.RESOLVED else []
+    close_blockers = preconditions.close_blockers(incident)
     waiting_on = selectors.whose_move(incident)
+    reserve_orders = selectors.reserve_orders_of(incident)
     context = {
         "incident": incident,
         "scenario": scenario,
         "roles": [Role.label(r) for r in sorted(roles, key=Role.ALL.index)],
         "is_kundservice": Role.KUNDSERVICE in roles,
         "my_tasks": mine,
+        # Each with what the page offers for it: its "Klar" button, the action that does it, or nothing.
+        "my_task_offers": [
+            (task, offers.task_offer(user, incident, task, transitions, can["prognosis"])) for task in mine
+        ],
         "other_open_tasks": [t for t in open_tasks if t not in mine],
         "done_tasks": [t for t in tasks if t.is_done],
         "my_steps": my_steps,
@@ -276,8 +295,11 @@ def _detail_context(request, incident, **forms_with_errors):
         "caller_script": cockpit.caller_script(incident, now, reached_reserve=reached_reserve),
         "caller_summary": selectors.caller_summary(incident),
         "events": events,
-        "reserve_orders": selectors.reserve_orders_of(incident),
-        "close_blockers": close_blockers,
+        "reserve_orders": reserve_orders,
+        # Shown while the reserve routine applies, and afterwards while it took orders.
+        "shows_reserve_orders": incident.state == State.RESERVE_ROUTINE or bool(reserve_orders),
+        # Said beside "Avsluta" where it is offered (on a resolved incident).
+        "close_blockers": close_blockers if any(name == "close" for name, _label in transitions) else [],
         "driftinfo_url": settings.DRIFTINFO_PUBLIC_URL,
         "servicedesk_phone": settings.SERVICEDESK_PHONE,
         "clocks": cockpit.clocks(incident, now),
@@ -402,7 +424,7 @@ def transition(request, pk, name):
         partial(forms.NoteForm, transition=name),
         "note_form",
         lambda d: services.fire(request.user, pk, name, note=d.get("note", "")),
-        _("%(action)s: klart.") % {"action": services.transition_label(name)},
+        _("%(action)s: klart.") % {"action": offers.transition_label(name)},
     )
 
 

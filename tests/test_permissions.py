@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from incidents import services
+from incidents import offers, services
 from incidents.models import Incident, Task
 
 KS, SA, VA, VS, TEL = (
@@ -214,7 +214,7 @@ def _every_url(incident, task, order):
         reverse("incidents:reserve_order", args=[pk]),
         reverse("incidents:order_entered", args=[pk, order.pk]),
     ]
-    urls += [reverse("incidents:transition", args=[pk, name]) for name in services.TRANSITION_LABELS]
+    urls += [reverse("incidents:transition", args=[pk, name]) for name in offers.TRANSITION_LABELS]
     return urls
 
 
@@ -318,7 +318,7 @@ def test_urgent_orders_are_offered_only_while_the_reserve_routine_applies(
     state, may_log, may_mark_entered, incident_in, ks, client_as
 ):
     incident = incident_in("sesam_unreachable", state)
-    can = services.available_actions(ks, incident)
+    can = offers.available_actions(ks, incident)
     assert (can["reserve_order"], can["order_entered"]) == (may_log, may_mark_entered)
     page = client_as(ks).get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert (reverse("incidents:reserve_order", args=[incident.pk]) in page) is may_log

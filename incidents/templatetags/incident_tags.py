@@ -7,8 +7,6 @@ from django.utils.safestring import mark_safe
 from runbook import formatting
 from runbook.scenarios import Role
 
-from .. import offers
-
 register = template.Library()
 
 
@@ -35,10 +33,6 @@ def duration_text(value):
 
 
 time_left = register.filter("time_left", formatting.time_left)
-
-
-# The button that does a step done by an action; such a step is not ticked by hand.
-task_action = register.simple_tag(offers.task_action, name="task_action")
 
 
 @register.simple_tag
