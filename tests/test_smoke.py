@@ -35,6 +35,13 @@ def test_demo_users_have_addresses_so_that_role_mail_has_recipients(settings, tm
     assert mails.exists()
     assert set(mails.values_list("recipient", flat=True)) >= {"verksamhetsansvarig@demo.invalid"}
 
+    # SA and the enhetschef have mobile numbers: the escalation SMS reaches SA at the stub, and
+    # (SA has no duty hours in the demo, so is off duty) the fallback's SMS the enhetschef.
+    specialist = get_user_model().objects.get(username="verksamhetsspecialist")
+    incident = services.escalate(specialist, incident.pk)
+    texts = Notification.objects.filter(incident=incident, channel="sms")
+    assert sorted(texts.values_list("recipient", flat=True)) == ["+46701740605", "+46701740606"]
+
 
 def test_the_demo_login_page_says_where_the_passwords_are(client, settings, tmp_path):
     settings.DEMO_MODE, settings.DATA_DIR = True, tmp_path

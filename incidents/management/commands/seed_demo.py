@@ -58,19 +58,24 @@ class Command(BaseCommand):
     def _demo_contacts(self):
         """Made-up contacts so that the incident page and the SA fallback have someone to show.
 
-        Phone numbers from the series PTS keeps for fiction (040-628 04 00–99); addresses under
-        .invalid, so the demo's fallback mail arrives at the e-mail stub and nowhere else.
+        Phone numbers from the series PTS keeps for fiction (mobiles 070-174 06 05–99, so that
+        SA and the enhetschef get the escalation SMS at the SMS stub; landlines 040-628 04
+        00–99); addresses under .invalid, so the demo's fallback mail arrives at the e-mail stub
+        and nowhere else.
         """
         from incidents.models import Contact
+
+        # The numbers earlier versions gave SA and the enhetschef: landlines, which take no SMS.
+        EARLIER_DEMO_PHONES = {"040-628 04 01", "040-628 04 02"}
 
         for kind, name, phone, email in (
             (
                 Contact.Kind.SYSTEMANSVARIG,
                 "Sam Systemansvarig (demo)",
-                "040-628 04 01",
+                "070-174 06 05",
                 "sam.systemansvarig@demo.invalid",
             ),
-            (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "040-628 04 02", "elin.enhetschef@demo.invalid"),
+            (Contact.Kind.SA_MANAGER, "Elin Enhetschef (demo)", "070-174 06 06", "elin.enhetschef@demo.invalid"),
             (Contact.Kind.VENDOR, "Systemleverantören (demo)", "040-628 04 03", "support@leverantor.demo.invalid"),
         ):
             contact, created = Contact.objects.get_or_create(
@@ -79,7 +84,7 @@ class Command(BaseCommand):
             if (
                 not created
                 and contact.note == "Demodata"
-                and (not contact.email or contact.phone.startswith("040-000"))
+                and (not contact.email or contact.phone in EARLIER_DEMO_PHONES or contact.phone.startswith("040-000"))
             ):
                 # Demo contacts made by an earlier version: given demo numbers and addresses.
                 contact.name, contact.phone, contact.email = name, phone, email
