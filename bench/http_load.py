@@ -225,27 +225,18 @@ def start_production(started, tmp, history_size):
     beat = [
         a if not a.startswith("--schedule=") else f"--schedule={tmp / 'celerybeat-schedule'}" for a in commands["beat"]
     ]
-    started.start(
-        "stubs",
-        [
-            "gunicorn",
-            "runbook.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{stub_port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-        ],
-        env,
-    )
+    start_stubs(started, env, stub_port, threads=4)
     started.start("web", web, env)
     started.start("worker", commands["worker"], env)
     started.start("beat", beat, env)
     print("production shape:", " | ".join(shlex.join(c) for c in (web, commands["worker"], beat)))
     return f"http://127.0.0.1:{web_port}", passwords, {"web": ["web"], "all": ["web", "worker", "beat"]}
+
+
+def start_stubs(started, env, port, threads):
+    """A small gunicorn of the app serving the stub receivers, outside the figures."""
+    command = ["gunicorn", "runbook.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    started.start("stubs", command + ["--threads", str(threads), "--worker-class", "gthread"], env)
 
 
 def make_users(env):

@@ -57,6 +57,7 @@ def main():
     from django.test import Client
 
     from incidents import services, views
+    from runbook import scenarios as routine_scenarios
 
     call_command("migrate", verbosity=0)
     User = get_user_model()
@@ -64,7 +65,7 @@ def main():
     ks.groups.add(Group.objects.get(name="kundservice"))
     vs = User.objects.create_user("bench-vs")
     vs.groups.add(Group.objects.get(name="verksamhetsspecialist"))
-    scenarios = ["sesam_unreachable", "telephony_fault", "kundservice_link_loss", "full_it_outage"]
+    scenarios = list(routine_scenarios.SCENARIOS)
     for n in range(args.live):
         services.open_incident(ks, scenario=scenarios[n % 4], summary=f"Störning nummer {n} för mätning")
     client = Client()

@@ -235,6 +235,7 @@ def run(args, inbox):
 
     from incidents import services as incident_services
     from notifications.models import Notification, StubMessage, Subscription
+    from runbook import scenarios
     from runbook.celery import app
 
     User = get_user_model()
@@ -247,7 +248,9 @@ def run(args, inbox):
         commits = {}
         for i in range(n):
             with transaction.atomic():
-                incident = incident_services.open_incident(ks, scenario="telephony_fault", summary=f"bench {i}")
+                incident = incident_services.open_incident(
+                    ks, scenario=scenarios.TELEPHONY_FAULT.key, summary=f"bench {i}"
+                )
             committed = datetime.now(UTC)
             commits[incident.pk] = committed
             if after_commit:
@@ -324,7 +327,7 @@ def run(args, inbox):
 
     # Fan-out: one e-mail to N subscribers.
     Subscription.objects.bulk_create(Subscription(email=f"prenumerant{i}@example.org") for i in range(args.subscribers))
-    incident = incident_services.open_incident(ks, scenario="sesam_unreachable", summary="bench fan-out")
+    incident = incident_services.open_incident(ks, scenario=scenarios.SESAM_UNREACHABLE.key, summary="bench fan-out")
     incident_services.escalate(vs, incident.pk)
     time.sleep(3)
     before = inbox.count

@@ -72,6 +72,7 @@ def prepare(size, reuse):
 
     from incidents import services
     from incidents.models import Incident
+    from runbook.scenarios import KUNDSERVICE_LINK_LOSS, SESAM_UNREACHABLE, TELEPHONY_FAULT
 
     name = database_name(size)
     with admin_connection() as conn:
@@ -96,9 +97,9 @@ def prepare(size, reuse):
         vs = User.objects.create_user("bench-vs", first_name="Ville")
         vs.groups.add(Group.objects.get(name="verksamhetsspecialist"))
         # A few incidents live now, as on a bad day.
-        for scenario in ("sesam_unreachable", "telephony_fault", "kundservice_link_loss"):
+        for scenario in (SESAM_UNREACHABLE.key, TELEPHONY_FAULT.key, KUNDSERVICE_LINK_LOSS.key):
             incident = services.open_incident(ks, scenario=scenario, summary="Pågående störning för mätning")
-            if scenario == "sesam_unreachable":
+            if scenario == SESAM_UNREACHABLE.key:
                 services.escalate(vs, incident.pk)
         call_command("seed_history", incidents=size, seed=size, stdout=open(os.devnull, "w"))
         with connection.cursor() as cursor:
@@ -109,7 +110,7 @@ def prepare(size, reuse):
     client = Client()
     client.force_login(va)
     recent = Incident.objects.ended().order_by("-reported_at").values_list("pk", flat=True).first()
-    live = Incident.objects.live().filter(scenario="sesam_unreachable").values_list("pk", flat=True).first()
+    live = Incident.objects.live().filter(scenario=SESAM_UNREACHABLE.key).values_list("pk", flat=True).first()
     pages = {
         "/healthz": "/healthz",
         "tokens page": reverse("tokens"),
@@ -121,7 +122,7 @@ def prepare(size, reuse):
         "live incident, changed": reverse("incidents:detail", args=[live]) + "?" + CHANGED,
         "incident report": reverse("incidents:incident_report", args=[recent]),
         "Historik": reverse("incidents:history"),
-        "Historik, filter": reverse("incidents:history") + "?scenario=sesam_unreachable&reservrutin=ja",
+        "Historik, filter": reverse("incidents:history") + f"?scenario={SESAM_UNREACHABLE.key}&reservrutin=ja",
         "Historik, free text": reverse("incidents:history") + "?q=leverant%C3%B6ren",
         "figures (12 months)": reverse("incidents:figures"),
         # Twelve months that start and end mid-month: two part months counted from the incidents.

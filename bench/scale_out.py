@@ -39,6 +39,7 @@ from http_load import (  # noqa: E402 - the shape is started as the load benchma
     free_port,
     manage,
     memory,
+    start_stubs,
     wait_for,
 )
 
@@ -107,22 +108,7 @@ def start_shape(started, tmp, n):
         .splitlines()[-1]
     )
     commands = compose_commands()
-    started.start(
-        "stubs",
-        [
-            "gunicorn",
-            "runbook.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{stub_port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--worker-class",
-            "gthread",
-        ],
-        env,
-    )
+    start_stubs(started, env, stub_port, threads=8)
     for i, port in enumerate(web_ports):
         web = [a.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for a in commands["web"]]
         started.start(f"web{i}", web, env)

@@ -130,6 +130,7 @@ def main():
 
     from incidents import doorbell, services, timers
     from incidents.models import Incident, State, TimelineEvent, Timer
+    from runbook.scenarios import SESAM_UNREACHABLE
 
     if connection.vendor != "postgresql":
         sys.exit("bench/timers.py needs PostgreSQL (DATABASE_URL=postgres://...)")
@@ -157,7 +158,7 @@ def main():
     def minute_of_deadlines(broker_up):
         t = time.perf_counter()
         opened = [
-            services.open_incident(ks, scenario="sesam_unreachable", summary=f"Bench {n}")
+            services.open_incident(ks, scenario=SESAM_UNREACHABLE.key, summary=f"Bench {n}")
             for n in range(args.incidents)
         ]
         incidents.extend(opened)
@@ -282,7 +283,7 @@ def main():
         size = min(batch, args.history - start)
         created = Incident.objects.bulk_create(
             Incident(
-                scenario="sesam_unreachable",
+                scenario=SESAM_UNREACHABLE.key,
                 state=State.CLOSED,
                 summary="Historik",
                 began_at=ended_at - timedelta(hours=6),
