@@ -14,15 +14,50 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
-from runbook.scenarios import Scenario, Step
+from runbook.scenarios import Role, Scenario, Step
 
 # The format this module reads; a document says which it is written in.
 FORMAT = 1
 DURATIONS = ("reserve_routine_after", "ack_timeout")
+# When a step becomes due: a state the incident reaches, or a deadline firing.
+DUE_ON = (
+    "reported",
+    "escalated",
+    "acknowledged",
+    "awaiting_it",
+    "reserve_routine",
+    "resolved",
+    "timer:sa_fallback",
+    "timer:prognosis_passed",
+)
+# What does a step, and the due_on values at which it can still happen: a step due when its
+# action can no longer happen stays open, and an incident with an open task is never closed.
+DONE_BY = {
+    "escalate": ("reported",),
+    "await_it": ("reported",),
+    "record_prognosis": ("reported", "escalated", "acknowledged", "reserve_routine", "timer:prognosis_passed"),
+    "all_orders_entered": DUE_ON,
+}
+CHANNELS = ("email", "sms", "vardgivare_skane", "driftinfo", "telephony")
 
 
 class DocumentError(ValueError):
-    """The document cannot be read: what is wrong, and where."""
+    """The document cannot be read: what is wrong (``what``, in the reader's language), and
+    where (``where``, the field's path, e.g. ``scenarios[1].steps[2].role``)."""
+
+    def __init__(self, message="", *, where="", what=None):
+        super().__init__(message)
+        self.where = where
+        self.what = what
+
+    def __str__(self):
+        if self.what is not None:
+            return f"{self.where}: {self.what}"
+        return super().__str__()
+
+
+def _refused(where, what):
+    return DocumentError(where=where, what=what)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,13 +95,13 @@ class Loaded:
 
 def _text(value, where):
     if not isinstance(value, str) or not value.strip():
-        raise DocumentError(f"{where}: a text is needed")
+        raise _refused(where, gettext_lazy("en text behövs"))
     return gettext_lazy(value)
 
 
 def _texts(values, where):
     if not isinstance(values, list):
-        raise DocumentError(f"{where}: a list of texts is needed")
+        raise _refused(where, gettext_lazy("en lista med texter behövs"))
     return tuple(_text(v, f"{where}[{i}]") for i, v in enumerate(values))
 
 
@@ -74,11 +109,23 @@ def _seconds(value, where, *, optional=False):
     if value is None and optional:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise DocumentError(f"{where}: a whole number of seconds above zero is needed")
+        raise _refused(where, gettext_lazy("en tid över noll behövs"))
     return timedelta(seconds=value)
 
 
 def _step(data, where):
+    if data.get("role") not in Role.ALL:
+        raise _refused(f"{where}.role", gettext_lazy("en roll behövs"))
+    if data.get("due_on") not in DUE_ON:
+        raise _refused(f"{where}.due_on", gettext_lazy("när steget blir en uppgift behövs"))
+    done_by = data.get("done_by")
+    if done_by is not None and done_by not in DONE_BY:
+        raise _refused(f"{where}.done_by", gettext_lazy("okänd åtgärd"))
+    if done_by is not None and data["due_on"] not in DONE_BY[done_by]:
+        raise _refused(
+            f"{where}.done_by",
+            gettext_lazy("åtgärden kan inte ske när steget blir en uppgift: störningen skulle aldrig kunna avslutas"),
+        )
     delivered = data.get("delivered_by")
     if delivered is not None:
         delivered = (str(delivered["channel"]), tuple(str(a) for a in delivered["actions"]))
@@ -97,6 +144,8 @@ def _step(data, where):
 
 def _scenario(data, where):
     script = data.get("caller_script", {})
+    if not data["steps"]:
+        raise _refused(f"{where}.steps", gettext_lazy("ett scenario behöver minst ett steg"))
     return Scenario(
         key=str(data["key"]),
         title=_text(data["title"], f"{where}.title"),
@@ -106,6 +155,17 @@ def _scenario(data, where):
         caller_script_reserve=_texts(script.get("reserve", []), f"{where}.caller_script.reserve"),
         caller_script_restored=_texts(script.get("restored", []), f"{where}.caller_script.restored"),
     )
+
+
+def _notice(notice, where):
+    if notice["channel"] not in CHANNELS:
+        raise _refused(f"{where}.channel", gettext_lazy("en kanal behövs"))
+    if not isinstance(notice["action"], str) or not notice["action"].strip():
+        raise _refused(f"{where}.action", gettext_lazy("en åtgärd behövs"))
+    if notice["channel"] in ("email", "sms") and not notice["recipients"]:
+        raise _refused(f"{where}.recipients", gettext_lazy("e-post och SMS behöver mottagare"))
+    _text(notice.get("when"), f"{where}.when")
+    _text(notice.get("why"), f"{where}.why")
 
 
 def _frozen(value):
@@ -141,6 +201,7 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
             unknown = set(notice["scenarios"]) - set(scenarios)
             if unknown:
                 raise DocumentError(f"notices[{i}].scenarios: {', '.join(sorted(unknown))} is no scenario")
+            _notice(notice, f"notices[{i}]")
     except (KeyError, TypeError, AttributeError) as exc:
         raise DocumentError(f"missing or malformed: {exc}") from exc
     return Loaded(

@@ -13,6 +13,7 @@ from runbook.errors import ActionRefused
 from runbook.scenarios import Role
 
 from . import document as routine_document
+from . import words
 from .models import Routine, RoutineVersion
 
 REASON_MAX = 500
@@ -29,9 +30,16 @@ def may_publish(user):
 
 
 def _checked(document):
+    """Refuse a document ``document.load`` cannot read, naming the place in words."""
     try:
         routine_document.load(document)
     except routine_document.DocumentError as error:
+        if error.what is not None:
+            where, what = error.where, error.what
+            raise ActionRefused(
+                lambda: f"{words.place(document, where)}: {what}",
+                code="invalid",
+            ) from None
         problem = str(error)
         raise ActionRefused(
             lambda: _("Rutinen kan inte läsas: %(error)s") % {"error": problem}, code="invalid"

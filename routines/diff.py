@@ -1,0 +1,223 @@
+"""What changed between two versions of a routine, in words: one line per change, in the
+routine's order ("Steg 3 i Sesam LMN-server oåtkomlig …: tidsgräns 5 min → 10 min").
+
+``changes(old, new)`` reads two documents (``docs/routine-format.md``) and nothing else: no
+database, no clock. Scenarios, steps and notices are matched by their stable ``key``, so a
+moved step is one that moved, not one removed and one added. The lines are in the active
+language.
+"""
+
+from django.utils.translation import gettext
+
+from . import words
+
+SHORT = 80
+
+
+def _short(value):
+    value = " ".join(words.text(value).split())
+    return value if len(value) <= SHORT else value[: SHORT - 1] + "…"
+
+
+def _by_key(items):
+    return {item.get("key"): (i, item) for i, item in enumerate(items or []) if isinstance(item, dict)}
+
+
+def _durations(old, new):
+    lines = []
+    old_d, new_d = old.get("durations") or {}, new.get("durations") or {}
+    for name in words.DURATION_LABELS:
+        if old_d.get(name) != new_d.get(name):
+            before = words.duration(old_d.get(name))
+            after = words.duration(new_d.get(name))
+            lines.append(f"{words.label(words.DURATION_LABELS, name)}: {before} → {after}")
+    return lines
+
+
+def _step_changes(old, new):
+    """What changed in one step, as "field a → b" phrases."""
+    said = []
+    if old.get("instruction") != new.get("instruction"):
+        said.append(
+            gettext("text ändrad: ”%(old)s” → ”%(new)s”")
+            % {"old": _short(old.get("instruction")), "new": _short(new.get("instruction"))}
+        )
+    if old.get("role") != new.get("role"):
+        said.append(
+            gettext("roll %(old)s → %(new)s")
+            % {
+                "old": words.label(words.RECIPIENT_LABELS, old.get("role")),
+                "new": words.label(words.RECIPIENT_LABELS, new.get("role")),
+            }
+        )
+    if old.get("due_on") != new.get("due_on"):
+        said.append(
+            gettext("blir en uppgift: %(old)s → %(new)s")
+            % {
+                "old": words.label(words.DUE_ON_LABELS, old.get("due_on")).lower(),
+                "new": words.label(words.DUE_ON_LABELS, new.get("due_on")).lower(),
+            }
+        )
+    if old.get("within") != new.get("within"):
+        said.append(
+            gettext("tidsgräns %(old)s → %(new)s")
+            % {"old": words.duration(old.get("within")), "new": words.duration(new.get("within"))}
+        )
+    if old.get("done_by") != new.get("done_by"):
+        said.append(
+            gettext("görs av: %(old)s → %(new)s")
+            % {
+                "old": words.label(words.DONE_BY_LABELS, old.get("done_by")).lower(),
+                "new": words.label(words.DONE_BY_LABELS, new.get("done_by")).lower(),
+            }
+        )
+    return said
+
+
+def _steps(title, old_steps, new_steps):
+    lines = []
+    old_by, new_by = _by_key(old_steps), _by_key(new_steps)
+    for key, (i, step) in new_by.items():
+        where = {"n": i + 1, "scenario": title}
+        if key not in old_by:
+            lines.append(
+                gettext("Nytt steg %(n)d i %(scenario)s: %(role)s, ”%(text)s”")
+                % {
+                    **where,
+                    "role": words.label(words.RECIPIENT_LABELS, step.get("role")),
+                    "text": _short(step.get("instruction")),
+                }
+            )
+            continue
+        for phrase in _step_changes(old_by[key][1], step):
+            lines.append(gettext("Steg %(n)d i %(scenario)s: %(change)s") % {**where, "change": phrase})
+    for key, (i, step) in old_by.items():
+        if key not in new_by:
+            lines.append(
+                gettext("Steg borttaget i %(scenario)s (var steg %(n)d): ”%(text)s”")
+                % {"n": i + 1, "scenario": title, "text": _short(step.get("instruction"))}
+            )
+    kept_old = [key for key in old_by if key in new_by]
+    kept_new = [key for key in new_by if key in old_by]
+    if kept_old != kept_new:
+        lines.append(gettext("Stegen i %(scenario)s har ny ordning") % {"scenario": title})
+    return lines
+
+
+def _script(title, old, new):
+    lines = []
+    old_script, new_script = old.get("caller_script") or {}, new.get("caller_script") or {}
+    for part, part_label in words.SCRIPT_LABELS.items():
+        before, after = old_script.get(part) or [], new_script.get(part) or []
+        if before == after:
+            continue
+        where = {"part": str(part_label).lower(), "scenario": title}
+        for line in after:
+            if line not in before:
+                lines.append(
+                    gettext("Ny replik i %(scenario)s (%(part)s): ”%(text)s”") % {**where, "text": _short(line)}
+                )
+        for line in before:
+            if line not in after:
+                lines.append(
+                    gettext("Replik borttagen i %(scenario)s (%(part)s): ”%(text)s”") % {**where, "text": _short(line)}
+                )
+        if [x for x in before if x in after] != [x for x in after if x in before]:
+            lines.append(gettext("Replikerna i %(scenario)s (%(part)s) har ny ordning") % where)
+    return lines
+
+
+def _scenarios(old, new):
+    lines = []
+    old_by, new_by = _by_key(old.get("scenarios")), _by_key(new.get("scenarios"))
+    for key, (_i, scenario) in new_by.items():
+        title = words.text(scenario.get("title"))
+        if key not in old_by:
+            lines.append(gettext("Nytt scenario: %(title)s") % {"title": title})
+            continue
+        before = old_by[key][1]
+        if before.get("title") != scenario.get("title"):
+            lines.append(
+                gettext("Scenariots rubrik ändrad: ”%(old)s” → ”%(new)s”")
+                % {"old": _short(before.get("title")), "new": _short(scenario.get("title"))}
+            )
+        if before.get("routine_text") != scenario.get("routine_text"):
+            lines.append(gettext("Rutinens text i %(scenario)s ändrad") % {"scenario": title})
+        lines += _steps(title, before.get("steps"), scenario.get("steps"))
+        lines += _script(title, before, scenario)
+    for key, (_i, scenario) in old_by.items():
+        if key not in new_by:
+            lines.append(gettext("Scenario borttaget: %(title)s") % {"title": words.text(scenario.get("title"))})
+    return lines
+
+
+def _notice_name(notice):
+    return f"{_short(notice.get('when'))}, {words.label(words.CHANNEL_LABELS, notice.get('channel'))}"
+
+
+def _recipients(values):
+    return ", ".join(words.label(words.RECIPIENT_LABELS, v) for v in values or []) or gettext("inga")
+
+
+def _notices(old, new):
+    lines = []
+    old_by, new_by = _by_key(old.get("notices")), _by_key(new.get("notices"))
+    for key, (_i, notice) in new_by.items():
+        name = {"notice": _notice_name(notice)}
+        if key not in old_by:
+            lines.append(gettext("Ny meddelanderegel: %(notice)s") % name)
+            continue
+        before = old_by[key][1]
+        said = []
+        if before.get("channel") != notice.get("channel"):
+            said.append(
+                gettext("kanal %(old)s → %(new)s")
+                % {
+                    "old": words.label(words.CHANNEL_LABELS, before.get("channel")),
+                    "new": words.label(words.CHANNEL_LABELS, notice.get("channel")),
+                }
+            )
+        if before.get("action") != notice.get("action"):
+            said.append(
+                gettext("åtgärd %(old)s → %(new)s") % {"old": before.get("action"), "new": notice.get("action")}
+            )
+        if list(before.get("recipients") or []) != list(notice.get("recipients") or []):
+            said.append(
+                gettext("mottagare %(old)s → %(new)s")
+                % {"old": _recipients(before.get("recipients")), "new": _recipients(notice.get("recipients"))}
+            )
+        if before.get("when") != notice.get("when"):
+            said.append(
+                gettext("när ändrad: ”%(old)s” → ”%(new)s”")
+                % {"old": _short(before.get("when")), "new": _short(notice.get("when"))}
+            )
+        if before.get("why") != notice.get("why"):
+            said.append(
+                gettext("varför ändrad: ”%(old)s” → ”%(new)s”")
+                % {"old": _short(before.get("why")), "new": _short(notice.get("why"))}
+            )
+        if sorted(before.get("scenarios") or []) != sorted(notice.get("scenarios") or []):
+            said.append(gettext("gäller andra scenarier"))
+        for phrase in said:
+            lines.append(gettext("Meddelanderegel %(notice)s: %(change)s") % {**name, "change": phrase})
+    for key, (_i, notice) in old_by.items():
+        if key not in new_by:
+            lines.append(gettext("Meddelanderegel borttagen: %(notice)s") % {"notice": _notice_name(notice)})
+    return lines
+
+
+def changes(old, new):
+    """The differences from ``old`` to ``new`` (two documents), one line each, in words."""
+    old, new = old or {}, new or {}
+    lines = []
+    if old.get("label") != new.get("label"):
+        lines.append(
+            gettext("Versionens namn: %(old)s → %(new)s")
+            % {"old": old.get("label") or "–", "new": new.get("label") or "–"}
+        )
+    lines += _durations(old, new)
+    if old.get("triage") != new.get("triage"):
+        lines.append(gettext("Triageguiden ändrad"))
+    lines += _scenarios(old, new)
+    lines += _notices(old, new)
+    return lines

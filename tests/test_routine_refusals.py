@@ -1,0 +1,128 @@
+"""A bad draft is refused by the service with a message naming the place in words, and
+changes nothing; so is an edit on an old revision, publishing by anyone but
+Verksamhetsansvarig, and publishing without a reason."""
+
+import copy
+
+import pytest
+
+from routines import loader, services
+from routines.models import Routine, RoutineVersion
+from runbook.errors import ActionRefused
+
+pytestmark = pytest.mark.django_db
+
+SESAM = "Sesam LMN-server oåtkomlig för samtliga användare"
+
+
+@pytest.fixture
+def specialist(make_user):
+    return make_user("verksamhetsspecialist")
+
+
+@pytest.fixture
+def chief(make_user):
+    return make_user("verksamhetsansvarig")
+
+
+@pytest.fixture
+def draft(specialist):
+    return services.start_draft(specialist, Routine.objects.get(key=loader.DEFAULT_ROUTINE))
+
+
+def sesam_steps(document):
+    return next(s for s in document["scenarios"] if s["key"] == "sesam_unreachable")["steps"]
+
+
+def step_without_role(d):
+    sesam_steps(d)[2]["role"] = ""
+
+
+def step_with_empty_text(d):
+    sesam_steps(d)[2]["instruction"] = "   "
+
+
+def step_limit_of_zero(d):
+    sesam_steps(d)[2]["within"] = 0
+
+
+def routine_duration_of_zero(d):
+    d["durations"]["ack_timeout"] = 0
+
+
+def notice_with_empty_text(d):
+    d["notices"][0]["why"] = ""
+
+
+def scenario_without_steps(d):
+    next(s for s in d["scenarios"] if s["key"] == "telephony_fault")["steps"] = []
+
+
+def step_that_can_never_be_done(d):
+    # Escalating is done before service is restored: a step due then could never be
+    # ticked, and the incident could never be closed.
+    sesam_steps(d)[0]["due_on"] = "resolved"
+
+
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (step_without_role, f"{SESAM}, steg 3, roll: en roll behövs"),
+        (step_with_empty_text, f"{SESAM}, steg 3, text: en text behövs"),
+        (step_limit_of_zero, f"{SESAM}, steg 3, tidsgräns: en tid över noll behövs"),
+        (routine_duration_of_zero, "Tid att kvittera eskaleringen: en tid över noll behövs"),
+        (notice_with_empty_text, "Meddelanderegel 1, varför (text): en text behövs"),
+        (scenario_without_steps, "Störningar i telefonin, steg: ett scenario behöver minst ett steg"),
+        (
+            step_that_can_never_be_done,
+            f"{SESAM}, steg 1, görs av: åtgärden kan inte ske när steget blir en uppgift: "
+            "störningen skulle aldrig kunna avslutas",
+        ),
+    ],
+)
+def test_a_bad_draft_is_refused_naming_the_place_and_changes_nothing(specialist, draft, spoil, message):
+    bad = copy.deepcopy(draft.document)
+    spoil(bad)
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
+    assert refused.value.code == "invalid"
+    assert refused.value.message == message
+    kept = RoutineVersion.objects.get(pk=draft.pk)
+    assert kept.document == draft.document and kept.revision == draft.revision
+
+
+def test_an_edit_on_an_old_revision_is_refused_and_keeps_the_other_persons_change(specialist, chief, draft):
+    theirs = copy.deepcopy(draft.document)
+    sesam_steps(theirs)[0]["within"] = 600
+    services.save_draft(chief, draft.pk, theirs, revision=draft.revision)
+    mine = copy.deepcopy(draft.document)
+    sesam_steps(mine)[0]["within"] = 120
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, mine, revision=draft.revision)
+    assert refused.value.message == "Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."
+    assert sesam_steps(RoutineVersion.objects.get(pk=draft.pk).document)[0]["within"] == 600
+
+
+def test_only_verksamhetsansvarig_publishes_and_only_with_a_reason(specialist, chief, draft):
+    with pytest.raises(ActionRefused) as refused:
+        services.publish(specialist, draft.pk, "Ny tidsgräns", revision=draft.revision)
+    assert refused.value.code == "forbidden"
+    for reason in ("", "   ", "x" * (services.REASON_MAX + 1)):
+        with pytest.raises(ActionRefused) as refused:
+            services.publish(chief, draft.pk, reason, revision=draft.revision)
+        assert refused.value.code == "invalid"
+    assert RoutineVersion.objects.get(pk=draft.pk).status == RoutineVersion.Status.DRAFT
+    assert loader.in_force().number == 1
+    assert services.publish(chief, draft.pk, "Ny tidsgräns", revision=draft.revision).is_published
+    assert loader.in_force().number == 2
+
+
+def test_roles_that_do_not_keep_the_routine_may_not_start_or_save_a_draft(make_user, draft):
+    for role in ("kundservice", "systemansvarig", "telefoniansvarig"):
+        person = make_user(role)
+        with pytest.raises(ActionRefused) as refused:
+            services.start_draft(person, draft.routine)
+        assert refused.value.code == "forbidden"
+        with pytest.raises(ActionRefused) as refused:
+            services.save_draft(person, draft.pk, draft.document, revision=draft.revision)
+        assert refused.value.code == "forbidden"
