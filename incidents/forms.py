@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from runbook import scenarios
+from runbook.forms import LimitsSaidForm
 
 from . import times
 from .models import Incident, ReserveOrder
@@ -19,13 +20,11 @@ def _answer(value):
     return {"yes": True, "no": False}.get(value)
 
 
-class PageForm(forms.Form):
+class PageForm(LimitsSaidForm):
     """A form that shares its page with others and refuses what it cannot take.
 
     Its fields' ids start with ``id_prefix`` (the incident page draws several forms, two of
-    them with a field called ``note``). No length limit goes to the browser as ``maxlength``:
-    the browser would cut pasted text without a word; the form refuses it with a message
-    and gives the text back as typed.
+    them with a field called ``note``). Length limits are said, not cut (``LimitsSaidForm``).
     """
 
     id_prefix = ""
@@ -34,14 +33,6 @@ class PageForm(forms.Form):
         if self.id_prefix:
             kwargs.setdefault("auto_id", f"id_{self.id_prefix}-%s")
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.pop("maxlength", None)
-            if getattr(field, "max_length", None):
-                field.error_messages["max_length"] = TOO_LONG
-
-
-# A text longer than its field takes: the form says so and keeps the text as typed.
-TOO_LONG = _("Högst %(limit_value)d tecken (texten har %(show_value)d). Korta den och försök igen.")
 
 
 class ReportForm(PageForm):

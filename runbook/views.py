@@ -28,12 +28,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from runbook.errors import ActionRefused
 
 from . import health, language, monitoring, oidc, services
+from .forms import LimitsSaidForm
 from .models import ApiToken
 
 log = logging.getLogger(__name__)
 
 
-class TokenForm(forms.Form):
+class TokenForm(LimitsSaidForm):
     name = forms.CharField(
         label=gettext_lazy("Namn på nyckeln"),
         max_length=ApiToken._meta.get_field("name").max_length,

@@ -161,3 +161,14 @@ def test_signed_in_pages_link_the_accessibility_statement_too(ks, client_as):
     html = page(client_as(ks), "/")
     footer = html[html.index('<footer class="site-footer">') :]
     assert ">Tillgänglighetsredogörelse</a>" in footer
+
+
+def test_the_api_key_form_refuses_a_long_name_instead_of_cutting_it(vs, client_as):
+    client = client_as(vs)
+    parsed = Ids(page(client, reverse("tokens")))
+    assert parsed.limited == []
+    name = "Skript som hämtar pågående störningar till intranätets startsida " * 3
+    response = client.post(reverse("tokens"), {"name": name})
+    html = response.content.decode()
+    assert "Högst 100 tecken" in html and name.strip() in html
+    assert not vs.api_tokens.exists()
