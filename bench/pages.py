@@ -120,13 +120,13 @@ def prepare(size, reuse):
         # and as the first request after a change finds it (rendered: the cache emptied first).
         "live incident page": reverse("incidents:detail", args=[live]),
         "live incident, changed": reverse("incidents:detail", args=[live]) + "?" + CHANGED,
-        "incident report": reverse("incidents:incident_report", args=[recent]),
-        "Historik": reverse("incidents:history"),
-        "Historik, filter": reverse("incidents:history") + f"?scenario={SESAM_UNREACHABLE.key}&reservrutin=ja",
-        "Historik, free text": reverse("incidents:history") + "?q=leverant%C3%B6ren",
-        "figures (12 months)": reverse("incidents:figures"),
+        "incident report": reverse("review:incident_report", args=[recent]),
+        "Historik": reverse("review:history"),
+        "Historik, filter": reverse("review:history") + f"?scenario={SESAM_UNREACHABLE.key}&reservrutin=ja",
+        "Historik, free text": reverse("review:history") + "?q=leverant%C3%B6ren",
+        "figures (12 months)": reverse("review:figures"),
         # Twelve months that start and end mid-month: two part months counted from the incidents.
-        "figures, mid-month": reverse("incidents:figures") + f"?fran={mid_month(-380)}&till={mid_month(-15)}",
+        "figures, mid-month": reverse("review:figures") + f"?fran={mid_month(-380)}&till={mid_month(-15)}",
     }
     return client, pages
 

@@ -33,11 +33,4 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(keep_timeline_guard, sender=self)
-        from . import (
-            checks,  # noqa: F401 - registers the deploy checks
-            services,
-            signals,
-        )
-
-        # The review side: an ended incident's metrics row and its month's figures.
-        signals.incident_ended.connect(services.record_metrics, dispatch_uid="record_metrics")
+        from . import checks  # noqa: F401 - registers the deploy checks

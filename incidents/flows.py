@@ -5,8 +5,8 @@ made from the routine, which are done by it, which deadlines are set or cancelle
 here runs inside the transaction of the service that called it (the incident row is locked).
 Other apps react to the timeline events written here and by the services, through
 ``signals.timeline_event_logged`` (notifications: ``notifications/rules.py`` matches the
-kinds and data keys named in ``events.py``), and to ``signals.incident_ended`` (the review
-side: metrics row and month's figures), in the same transaction.
+kinds and data keys named in ``events.py``), and to ``signals.incident_ended`` (the ``review``
+app: metrics row and month's figures), in the same transaction.
 
 =========================  ==============================================================
 change                     what it sets off
@@ -32,6 +32,8 @@ resolve, cancel, close     every pending deadline is cancelled; duties and steps
                            longer be done are ended (``retire_tasks``); ended (close,
                            cancel): ``signals.incident_ended``; notices: take back what is
                            out (resolve, cancel)
+task made or done after    ``signals.incident_ended`` again (``on_ended_record_changed``),
+the incident ended         so the review side takes its figures again
 =========================  ==============================================================
 """
 
@@ -82,6 +84,13 @@ def on_transition(incident: Incident, name: str, previous: str, *, actor: User |
     if not incident.is_live:
         cancel_timers(incident, None, incident.state)
     retire_tasks(incident, name)
+    on_ended_record_changed(incident)
+
+
+def on_ended_record_changed(incident: Incident) -> None:
+    """The record of an ended incident was written: it ended (closed or cancelled), or a task
+    was made or done after it ended. The review side, listening to ``signals.incident_ended``,
+    takes its figures again in this transaction. Nothing for an incident still live."""
     if incident.is_ended:
         signals.incident_ended.send(sender=Incident, incident=incident)
 

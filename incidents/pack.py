@@ -20,10 +20,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from runbook import pdf, routine
+from runbook.formatting import format_duration
 from runbook.scenarios import Role
 
 from .models import Contact, EmergencyPack, ReserveOrder
-from .reports import format_duration
 
 # Editions kept besides the newest (older ones are dropped as new ones are made).
 KEEP_EDITIONS = 5

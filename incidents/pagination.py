@@ -1,7 +1,23 @@
 """Paging through long lists without counting every row."""
 
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.utils.functional import cached_property
+
+# Nobody pages this far; a larger page number is a 404, not a query for millions of rows.
+MAX_PAGE = 100_000
+
+
+def page_number(request):
+    """The page asked for (``sida``); a number out of range is a 404 with its page."""
+    number = request.GET.get("sida")
+    if number is None or number == "":
+        return None
+    if not (number.isdigit() and len(number) <= 6 and 1 <= int(number) <= MAX_PAGE):
+        if number.lstrip("-").isdigit():
+            raise Http404
+        return None  # not a number at all: the first page, as Django's paginator does
+    return number
 
 
 class BoundedPaginator(Paginator):

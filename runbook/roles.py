@@ -8,8 +8,9 @@ from runbook.scenarios import Role
 APP = "incidents"
 
 
-def has(user, codename):
-    return user.is_authenticated and user.is_active and user.has_perm(f"{APP}.{codename}")
+def has(user, codename, *, app=APP):
+    """Does the person hold this permission of the routine (``app``: the model's app)?"""
+    return user.is_authenticated and user.is_active and user.has_perm(f"{app}.{codename}")
 
 
 def user_roles(user):

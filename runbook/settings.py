@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "incidents",
     "notifications",
     "offline",
+    "review",
 ]
 
 MIDDLEWARE = [

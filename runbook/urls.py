@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("offline.urls")),
     path("", include("incidents.urls")),
+    path("", include("review.urls")),
 ]
 
 handler403 = "runbook.views.forbidden"

@@ -14,9 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import monthly, selectors, services
-from incidents.models import FiguresMonth, IncidentMetrics, Task
-from incidents.reports import percentile
+from incidents import services
+from incidents.models import Task
+from review import monthly, selectors
+from review import services as review_services
+from review.models import FiguresMonth, IncidentMetrics
+from review.reports import percentile
 
 pytestmark = pytest.mark.django_db
 
@@ -226,7 +229,7 @@ def test_closing_and_cancelling_show_on_the_figures_page_at_once(client, time_ma
     whole_june = {"fran": "2026-06-01", "till": "2026-06-30"}
 
     def figures(params=None):
-        return client.get(reverse("incidents:figures"), params or {}).context["figures"]
+        return client.get(reverse("review:figures"), params or {}).context["figures"]
 
     assert figures()["totals"]["incidents"] == 0
     _close(open_incident(scenario="telephony_fault").pk, va)
@@ -264,10 +267,10 @@ def test_a_rewritten_metrics_row_that_moves_month_and_scenario_leaves_its_old_mo
     earlier = row.reported_at - timedelta(days=40)
     IncidentMetrics.objects.filter(pk=incident.pk).update(scenario="kundservice_link_loss", reported_at=earlier)
     old_key = (earlier.astimezone(STOCKHOLM).date().replace(day=1), "kundservice_link_loss")
-    services.refresh_figures_months({old_key, (month, "telephony_fault")})
+    review_services.refresh_figures_months({old_key, (month, "telephony_fault")})
     assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [(*old_key, 1)]
 
-    services.record_metrics(incident)
+    review_services.record_metrics(incident)
 
     assert list(FiguresMonth.objects.values_list("month", "scenario", "incidents")) == [(month, "telephony_fault", 1)]
 
@@ -278,7 +281,7 @@ def test_rebuilding_the_metrics_moves_a_stale_row_to_its_month_and_scenario(open
     row = IncidentMetrics.objects.get(pk=incident.pk)
     month = row.reported_at.astimezone(STOCKHOLM).date().replace(day=1)
     IncidentMetrics.objects.filter(pk=incident.pk).update(scenario="sesam_unreachable")
-    services.refresh_figures_months({(month, "sesam_unreachable"), (month, "telephony_fault")})
+    review_services.refresh_figures_months({(month, "sesam_unreachable"), (month, "telephony_fault")})
     assert list(FiguresMonth.objects.values_list("scenario", flat=True)) == ["sesam_unreachable"]
 
     call_command("rebuild_incident_metrics", stdout=io.StringIO())

@@ -93,11 +93,11 @@ PAGE_FORMS = {
 }
 QUERIES = {
     "incidents:live": ["sida"],
-    "incidents:history": ["scenario", "fran", "till", "status", "reservrutin", "q", "sortering", "sida"],
-    "incidents:history_csv": ["scenario", "fran", "till", "status", "reservrutin", "q", "sortering"],
-    "incidents:figures": ["fran", "till"],
-    "incidents:figures_csv": ["fran", "till"],
-    "incidents:incident_report": ["ladda-ner"],
+    "review:history": ["scenario", "fran", "till", "status", "reservrutin", "q", "sortering", "sida"],
+    "review:history_csv": ["scenario", "fran", "till", "status", "reservrutin", "q", "sortering"],
+    "review:figures": ["fran", "till"],
+    "review:figures_csv": ["fran", "till"],
+    "review:incident_report": ["ladda-ner"],
     "incidents:detail": ["x"],
 }
 
@@ -162,7 +162,7 @@ def test_no_form_answers_with_a_5xx_whatever_is_typed(world, form):
 def test_no_page_answers_with_a_5xx_whatever_is_in_its_query(world, page):
     incident, client = world
     fields = QUERIES[page]
-    args = [incident.pk] if page in ("incidents:incident_report", "incidents:detail") else []
+    args = [incident.pk] if page in ("review:incident_report", "incidents:detail") else []
     url = reverse(page, args=args)
     for field in fields:
         for value in SWEEP:

@@ -1,10 +1,10 @@
-"""Durations and routine steps derived from hand-built timelines (incidents.reports)."""
+"""Durations and routine steps derived from hand-built timelines (review.reports)."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from incidents import reports
-from incidents.reports import StepStatus
+from review import reports
+from review.reports import StepStatus
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SA, VS, VA, KS = 2, 3, 4, 1

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents import services
-from incidents.models import IncidentMetrics, State, Task
+from incidents.models import State, Task
+from review.models import IncidentMetrics
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +102,7 @@ def test_close_form_on_the_page_carries_the_review(client, open_incident, va):
     assert client.post(url, {"what_happened": ""}).status_code == 400
     response = client.post(url, REVIEW)
     assert response.status_code == 302
-    report = client.get(reverse("incidents:incident_report", args=[incident.pk])).content.decode()
+    report = client.get(reverse("review:incident_report", args=[incident.pk])).content.decode()
     assert "Ny rutin för jour" in report
 
 
@@ -120,7 +121,7 @@ def test_rebuild_command_reproduces_the_rows(closed_incident):
 def test_history_filters_are_kept_in_the_url_and_in_pagination(client, va):
     call_command("seed_history", incidents=60, seed=5, stdout=io.StringIO())
     client.force_login(va)
-    response = client.get(reverse("incidents:history"), {"scenario": "sesam_unreachable", "sortering": "aldst"})
+    response = client.get(reverse("review:history"), {"scenario": "sesam_unreachable", "sortering": "aldst"})
     page = response.content.decode()
     expected = IncidentMetrics.objects.filter(scenario="sesam_unreachable").count()
     assert response.context["page"].paginator.count == expected
@@ -134,7 +135,7 @@ def test_history_filters_are_kept_in_the_url_and_in_pagination(client, va):
 def test_history_filters_on_reserve_state_and_period(client, va):
     call_command("seed_history", incidents=80, seed=6, stdout=io.StringIO())
     client.force_login(va)
-    url = reverse("incidents:history")
+    url = reverse("review:history")
     yes = client.get(url, {"reservrutin": "ja"}).context["page"].paginator.count
     no = client.get(url, {"reservrutin": "nej"}).context["page"].paginator.count
     assert yes == IncidentMetrics.objects.filter(had_reserve_routine=True).count()
@@ -153,7 +154,7 @@ def test_history_free_text_finds_summary_notes_and_review(client, va, closed_inc
     closed_incident(summary="Sesam LMN nere efter uppgradering", review={"what_happened": "Brandväggsregel ändrad"})
     other = closed_incident(summary="Helt annat")
     client.force_login(va)
-    url = reverse("incidents:history")
+    url = reverse("review:history")
     assert client.get(url, {"q": "uppgradering"}).context["page"].paginator.count == 1
     assert client.get(url, {"q": "brandväggsregel"}).context["page"].paginator.count == 1
     assert client.get(url, {"q": f"#{other.pk}"}).context["page"].paginator.count == 1
@@ -162,20 +163,20 @@ def test_history_free_text_finds_summary_notes_and_review(client, va, closed_inc
 def test_history_paginates(client, va):
     call_command("seed_history", incidents=30, seed=7, stdout=io.StringIO())
     client.force_login(va)
-    first = client.get(reverse("incidents:history"))
-    second = client.get(reverse("incidents:history"), {"sida": 2})
+    first = client.get(reverse("review:history"))
+    second = client.get(reverse("review:history"), {"sida": 2})
     assert len(first.context["page"].object_list) == 25
     assert len(second.context["page"].object_list) == 5
 
 
 def test_history_counts_a_long_list_only_so_far_and_still_pages_to_its_end(client, va, monkeypatch):
     """Counting every match grows with the history; past the limit the page says "more than"."""
-    from incidents import views
+    from review import views
 
     monkeypatch.setattr(views, "HISTORY_COUNT_LIMIT", 30)
     call_command("seed_history", incidents=80, seed=8, stdout=io.StringIO())
     client.force_login(va)
-    url = reverse("incidents:history")
+    url = reverse("review:history")
     first = client.get(url)
     assert not first.context["page"].paginator.exact
     text = first.content.decode()
@@ -197,7 +198,7 @@ def test_history_counts_a_long_list_only_so_far_and_still_pages_to_its_end(clien
 def test_history_csv_opens_in_excel_with_swedish_characters(client, va, closed_incident):
     closed_incident(summary='=HYPERLINK("x") Förskrivare i Hässleholm och Åhus')
     client.force_login(va)
-    response = client.get(reverse("incidents:history_csv"))
+    response = client.get(reverse("review:history_csv"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
     raw = b"".join(response.streaming_content)
@@ -213,7 +214,7 @@ def test_history_csv_opens_in_excel_with_swedish_characters(client, va, closed_i
 def test_figures_csv(client, va):
     call_command("seed_history", incidents=40, seed=8, stdout=io.StringIO())
     client.force_login(va)
-    response = client.get(reverse("incidents:figures_csv"))
+    response = client.get(reverse("review:figures_csv"))
     raw = response.content
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
@@ -227,13 +228,13 @@ def test_figures_csv(client, va):
 def test_report_page_and_download(client, ks, closed_incident):
     incident = closed_incident()
     client.force_login(ks)
-    page = client.get(reverse("incidents:incident_report", args=[incident.pk]))
+    page = client.get(reverse("review:incident_report", args=[incident.pk]))
     assert page.status_code == 200
     body = page.content.decode()
     assert "Anmäld → eskalerad till SA" in body and "Databasservern föll" in body
     assert "css/report." in body
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in body  # the chart
-    download = client.get(reverse("incidents:incident_report", args=[incident.pk]), {"ladda-ner": "1"})
+    download = client.get(reverse("review:incident_report", args=[incident.pk]), {"ladda-ner": "1"})
     assert "attachment" in download["Content-Disposition"]
     assert download["Content-Type"] == "application/pdf"  # its text: tests/test_report_pdf.py
 
@@ -241,7 +242,7 @@ def test_report_page_and_download(client, ks, closed_incident):
 def test_figures_page_has_tables_and_svg_with_text_alternatives(client, va):
     call_command("seed_history", incidents=50, seed=9, stdout=io.StringIO())
     client.force_login(va)
-    response = client.get(reverse("incidents:figures"))
+    response = client.get(reverse("review:figures"))
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2
@@ -249,7 +250,7 @@ def test_figures_page_has_tables_and_svg_with_text_alternatives(client, va):
     figures = response.context["figures"]
     closed = IncidentMetrics.objects.exclude(final_state="cancelled")
     assert figures["totals"]["incidents"] == closed.count()
-    from incidents.reports import percentile
+    from review.reports import percentile
 
     resolved = list(closed.values_list("secs_to_resolved", flat=True))
     row = next(d for d in figures["durations"] if d["key"] == "resolved")
@@ -263,11 +264,11 @@ def test_figures_page_has_tables_and_svg_with_text_alternatives(client, va):
 def test_kundservice_reads_history_but_may_not_close_or_export(client, ks, closed_incident, open_incident, va):
     incident = closed_incident()
     client.force_login(ks)
-    assert client.get(reverse("incidents:history")).status_code == 200
-    assert client.get(reverse("incidents:incident_report", args=[incident.pk])).status_code == 200
-    assert client.get(reverse("incidents:figures")).status_code == 403
-    assert client.get(reverse("incidents:figures_csv")).status_code == 403
-    assert client.get(reverse("incidents:history_csv")).status_code == 403
+    assert client.get(reverse("review:history")).status_code == 200
+    assert client.get(reverse("review:incident_report", args=[incident.pk])).status_code == 200
+    assert client.get(reverse("review:figures")).status_code == 403
+    assert client.get(reverse("review:figures_csv")).status_code == 403
+    assert client.get(reverse("review:history_csv")).status_code == 403
     other = open_incident(scenario="telephony_fault")
     services.resolve(va, other.pk)
     with pytest.raises(services.ActionRefused) as refused:
@@ -279,13 +280,13 @@ def test_kundservice_reads_history_but_may_not_close_or_export(client, ks, close
 def test_kundservice_may_export_when_granted(client, ks):
     ks.user_permissions.add(Permission.objects.get(codename="export_figures"))
     client.force_login(ks)
-    assert client.get(reverse("incidents:figures")).status_code == 200
-    assert client.get(reverse("incidents:history_csv")).status_code == 200
+    assert client.get(reverse("review:figures")).status_code == 200
+    assert client.get(reverse("review:history_csv")).status_code == 200
 
 
 def test_verksamhetsspecialist_sees_figures(client, vs):
     client.force_login(vs)
-    assert client.get(reverse("incidents:figures")).status_code == 200
+    assert client.get(reverse("review:figures")).status_code == 200
 
 
 # --- query counts that do not grow with history ---------------------------------------------
@@ -314,13 +315,13 @@ def _pages(open_incident, vs):
         ("live", reverse("incidents:live"), None),
         ("incident", reverse("incidents:detail", args=[ended.pk]), None),
         ("live incident", reverse("incidents:detail", args=[live.pk]), None),
-        ("report", reverse("incidents:incident_report", args=[ended.pk]), None),
+        ("report", reverse("review:incident_report", args=[ended.pk]), None),
         (
             "history",
-            reverse("incidents:history"),
+            reverse("review:history"),
             {"scenario": "sesam_unreachable", "reservrutin": "nej", "q": "Sesam"},
         ),
-        ("figures", reverse("incidents:figures"), {"fran": "2000-01-01"}),
+        ("figures", reverse("review:figures"), {"fran": "2000-01-01"}),
     ]
 
 
@@ -352,7 +353,7 @@ def test_the_report_names_notices_in_words_and_the_reserve_clock_as_configured(c
     assert auto is not None
     settings.RESERVE_ROUTINE_AFTER = timedelta(hours=3, minutes=30)
     client.force_login(va)
-    page = client.get(reverse("incidents:incident_report", args=[auto.incident_id])).content.decode()
+    page = client.get(reverse("review:incident_report", args=[auto.incident_id])).content.decode()
     assert "Reservrutinen aktiverades automatiskt efter 3 h 30 min utan prognos." in page
     assert "Vårdgivare Skåne: reservrutin gäller" in page
     assert "[vardgivare_skane]" not in page and "(sent)" not in page
@@ -362,7 +363,7 @@ def test_the_figures_form_shows_the_default_period_it_uses(client, va):
     from django.utils import timezone
 
     client.force_login(va)
-    page = client.get(reverse("incidents:figures")).content.decode()
+    page = client.get(reverse("review:figures")).content.decode()
     today = timezone.localdate()
     assert f'name="till" value="{today.isoformat()}"' in page
     assert 'name="fran" value="' in page

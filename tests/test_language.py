@@ -29,7 +29,7 @@ def test_switching_language_to_english_shows_english_headings(client, ks, open_i
     detail = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "What to tell prescribers who call" in detail
     assert "Timeline" in detail
-    history = client.get(reverse("incidents:history")).content.decode()
+    history = client.get(reverse("review:history")).content.decode()
     assert "<h1>History</h1>" in history
 
 

@@ -29,7 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
     ],
 )
 def test_far_dates_in_filters_are_a_400_with_a_message(va, client_as, url_name, query):
-    response = client_as(va).get(f"{reverse(f'incidents:{url_name}')}?{query}")
+    response = client_as(va).get(f"{reverse(f'review:{url_name}')}?{query}")
     assert response.status_code == 400
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert "Ange ett datum mellan 2000-01-01 och 2199-12-31." in body.decode("utf-8-sig")
@@ -37,7 +37,7 @@ def test_far_dates_in_filters_are_a_400_with_a_message(va, client_as, url_name, 
 
 @pytest.mark.parametrize("page", ["9" * 25, "100001", "-3"])
 def test_a_page_number_out_of_range_is_a_4xx(va, client_as, page):
-    response = client_as(va).get(f"{reverse('incidents:history')}?sida={page}")
+    response = client_as(va).get(f"{reverse('review:history')}?sida={page}")
     assert 400 <= response.status_code < 500
     assert "Sidan finns inte" in response.content.decode()
 

@@ -257,8 +257,8 @@ def test_a_notice_that_fails_after_the_incident_ended_leaves_a_task_that_can_be_
     assert task.role == "verksamhetsspecialist"
 
     def figures_agree_with_the_timeline():
-        from incidents import metrics
-        from incidents.models import IncidentMetrics
+        from review import metrics
+        from review.models import IncidentMetrics
 
         stored = IncidentMetrics.objects.get(pk=incident.pk)
         derived = metrics.row_for(incident, list(incident.events.order_by("at", "id")))

@@ -163,10 +163,10 @@ def test_pages_and_csvs_with_incident_data_are_not_stored(incident_in, va, clien
     for url in (
         reverse("incidents:live"),
         reverse("incidents:detail", args=[incident.pk]),
-        reverse("incidents:incident_report", args=[incident.pk]),
-        reverse("incidents:history"),
-        reverse("incidents:history_csv"),
-        reverse("incidents:figures_csv"),
+        reverse("review:incident_report", args=[incident.pk]),
+        reverse("review:history"),
+        reverse("review:history_csv"),
+        reverse("review:figures_csv"),
     ):
         response = client.get(url)
         assert response.status_code == 200, url

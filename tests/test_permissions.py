@@ -203,7 +203,7 @@ def _every_url(incident, task, order):
     urls = [
         reverse("incidents:live"),
         reverse("incidents:report"),
-        reverse("incidents:history"),
+        reverse("review:history"),
         reverse("incidents:detail", args=[pk]),
         reverse("incidents:prognosis", args=[pk]),
         reverse("incidents:note", args=[pk]),
@@ -294,15 +294,15 @@ def test_a_person_in_two_roles_holds_both(incident_in, make_user, client_as):
 def test_a_person_without_a_role_may_read_nothing(make_user, client_as):
     nobody = make_user()
     client = client_as(nobody)
-    assert client.get(reverse("incidents:history")).status_code == 403
-    assert client.get(reverse("incidents:figures")).status_code == 403
+    assert client.get(reverse("review:history")).status_code == 403
+    assert client.get(reverse("review:figures")).status_code == 403
 
 
 def test_a_superuser_may_do_everything(make_user, client_as, django_user_model):
     admin = django_user_model.objects.create_superuser("admin-test", password="ett-långt-testlösenord")
     client = client_as(admin)
-    assert client.get(reverse("incidents:figures")).status_code == 200
-    assert client.get(reverse("incidents:history_csv")).status_code == 200
+    assert client.get(reverse("review:figures")).status_code == 200
+    assert client.get(reverse("review:history_csv")).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_report_pdf_is_a4_with_timeline_review_and_chart(client, ks, vs, sa, va,
         },
     )
     client.force_login(ks)
-    response = client.get(reverse("incidents:incident_report", args=[incident.pk]), {"ladda-ner": "1"})
+    response = client.get(reverse("review:incident_report", args=[incident.pk]), {"ladda-ner": "1"})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert f'filename="storning-{incident.pk}-rapport.pdf"' in response["Content-Disposition"]

@@ -77,7 +77,7 @@ def pages(incident_in, everyone, client_as, ks):
     urls = [
         reverse("incidents:live"),
         reverse("incidents:report"),
-        reverse("incidents:history"),
+        reverse("review:history"),
         reverse("incidents:detail", args=[live.pk]),
         reverse("incidents:detail", args=[ended.pk]),
         reverse("incidents:detail", args=[resolved.pk]),

@@ -118,7 +118,7 @@ def test_reporting_to_sa_by_hand_is_refused_and_ends_as_not_done_when_it_no_long
     services.activate_reserve_routine(va, incident.pk)  # straight to the reserve routine
     report.refresh_from_db()
     assert report.is_done and report.done_by is None
-    from incidents import reports
+    from review import reports
 
     derived = reports.derive(list(incident.events.all()))
     status = {s.step_key: s.status for s in derived.steps}

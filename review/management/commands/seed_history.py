@@ -18,8 +18,9 @@ from django.db import connection, transaction
 from django.db.models import JSONField
 from django.utils import timezone
 
-from incidents import metrics, services
-from incidents.models import Incident, IncidentMetrics, Task, TimelineEvent
+from incidents.models import Incident, Task, TimelineEvent
+from review import metrics, services
+from review.models import IncidentMetrics
 from runbook import scenarios
 from runbook.scenarios import Role
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from incidents import services
+from review import services
 
 
 class Command(BaseCommand):
