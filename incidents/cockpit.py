@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from runbook import routine
+from runbook import formatting, routine
 from runbook.scenarios import Role
 
 from . import flows, permissions
@@ -130,7 +130,7 @@ def clocks(incident, now=None, timers=None):
         if timer.kind == Timer.Kind.RESERVE_ROUTINE:
             held_until = flows.reserve_routine_held_until(incident, now)
             if held_until is not None and timer.due_at <= held_until:
-                at = timezone.localtime(held_until).strftime("%H:%M")
+                at = formatting.clock_time(held_until, now)
                 result.append(
                     Clock(
                         timer.kind,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from runbook import scenarios
+from runbook import formatting, scenarios
 from runbook.scenarios import Role
 
 from .times import EARLIEST, LATEST
@@ -483,7 +483,7 @@ class Timer(models.Model):
 
     def clock_text(self):
         """What happens at the deadline, in words for the incident page and the live list."""
-        at = timezone.localtime(self.due_at).strftime("%H:%M")
+        at = formatting.clock_time(self.due_at)
         if self.kind == self.Kind.RESERVE_ROUTINE:
             return _("Reservrutin aktiveras %(at)s om prognos saknas") % {"at": at}
         if self.kind == self.Kind.ACK_TIMEOUT:

@@ -47,3 +47,13 @@ def duration_words(delta):
     if seconds % 60 == 0:
         return _("%(n)d minuter") % {"n": seconds // 60}
     return _("%(n)d sekunder") % {"n": seconds}
+
+
+def clock_time(value, now=None):
+    """A deadline's local time as a clock reads it: "15:00" today, "2026-12-04 15:00" on any
+    other day (a prognosis may hold the reserve routine for days; "15:00" alone would say
+    today). A text kept between renders stays true: a deadline of today fires before midnight."""
+    local = timezone.localtime(value)
+    if local.date() == timezone.localtime(now or timezone.now()).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%Y-%m-%d %H:%M")

@@ -218,3 +218,15 @@ def test_the_clocks_show_only_deadlines_that_can_still_fire(clock, client, ks, s
     services.resolve(sa, incident.pk)
     assert clock_texts(page_of(client, ks, incident)) == []
     assert timezone.now() == at(9)
+
+
+def test_a_prognosis_on_another_day_shows_its_date_on_the_held_clock(clock, client, ks, sa, vs, open_incident):
+    """Held to tomorrow 08:00, the clock must not read "till 08:00", which says this morning."""
+    incident = open_incident()
+    services.escalate(vs, incident.pk)
+    services.acknowledge(sa, incident.pk)
+    services.record_prognosis(sa, incident.pk, at(8) + timedelta(days=1))
+    held = "Reservrutinen hålls av prognos till 2026-11-25 08:00 och aktiveras då om ingen ny prognos ges"
+    assert held in clock_texts(page_of(client, ks, incident))
+    client.force_login(ks)
+    assert held in html.unescape(client.get(reverse("incidents:live")).content.decode())
