@@ -105,6 +105,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     # Raised by ``stamps.touch`` with every change a page shows (state, tasks, prognosis,
     # timeline, deadlines, notices), in the transaction of the change; never written by save().
     version = models.PositiveBigIntegerField(default=1, editable=False)
+    # Raised with ``version`` by the changes the live list's row shows; not by those it does
+    # not (a notice claimed, sent or to be retried: ``stamps.touch(..., listed=False)``).
+    list_version = models.PositiveBigIntegerField(default=1, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -122,9 +125,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             ),
             # The live list's stamp (stamps.live_stamp) read from the index alone.
             models.Index(
-                fields=["id", "version"],
+                fields=["id", "list_version"],
                 condition=~models.Q(state__in=ENDED_STATES),
-                name="incident_live_stamp",
+                name="incident_live_list_stamp",
             ),
         ]
         constraints = [
@@ -151,11 +154,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return f"#{self.pk} {self.get_scenario_display()}"
 
     def save(self, *args, **kwargs):
-        # The version belongs to stamps.touch alone: a copy read before a touch and saved
-        # after it must not put the old number back.
+        # The versions belong to stamps.touch alone: a copy read before a touch and saved
+        # after it must not put the old numbers back.
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
-                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "version"
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in ("version", "list_version")
             ]
         super().save(*args, **kwargs)
 

@@ -29,8 +29,8 @@ DUTY_TIME_ZONE = ZoneInfo("Europe/Stockholm")
 
 
 def live_versions():
-    """The live list's incidents as ``(id, version)``, in its order (``live_incidents``)."""
-    return Incident.objects.not_ended().order_by("-reported_at").values_list("id", "version")
+    """The live list's incidents as ``(id, list_version)``, in its order (``live_incidents``)."""
+    return Incident.objects.not_ended().order_by("-reported_at").values_list("id", "list_version")
 
 
 def live_incidents(pks=None):

@@ -3,11 +3,15 @@
 Every incident carries a ``version`` that ``touch`` raises in the transaction of each change a
 page shows (state, tasks, prognosis, timeline, deadlines, notices and their delivery). A page
 that polls reads the stamp in one indexed query and answers "unchanged" without rendering
-(``runbook.polling``).
+(``runbook.polling``). Its ``list_version`` is raised with it, except by the changes the live
+list's row does not show, which say so (``listed=False``: a notice claimed, sent or to be
+retried changes its attempts and status on the incident page, not the row; a notice that
+finally fails, and all the rest, do change the row).
 
-The live list's stamp is taken from the live incidents' ids and versions (the partial index
-``incident_live_stamp``): their count, the sum of their ids and the sum of their versions.
-Versions only grow, so a change to a live incident raises the sum of versions; an incident
+The live list's stamp is taken from the live incidents' ids and list versions (the partial
+index ``incident_live_list_stamp``): their count, the sum of their ids and the sum of their
+list versions.
+Versions only grow, so a listed change to a live incident raises the sum; an incident
 that leaves the list lowers the count, and one that joins it comes with a larger id than any
 before it, so the count or the sum of ids moves whenever the set changes. Nothing is written
 to one shared row, so changes to different incidents never wait for each other.
@@ -21,11 +25,15 @@ from django.db.models import F
 from .models import ENDED_STATES, Incident
 
 
-def touch(incident_id):
-    """Mark the incident as changed, in the current transaction (with the change itself)."""
+def touch(incident_id, *, listed=True):
+    """Mark the incident as changed, in the current transaction (with the change itself);
+    ``listed=False`` when the change is not shown in the live list's row."""
     if hasattr(incident_id, "pk"):
         incident_id = incident_id.pk
-    Incident.objects.filter(pk=incident_id).update(version=F("version") + 1)
+    versions = {"version": F("version") + 1}
+    if listed:
+        versions["list_version"] = F("list_version") + 1
+    Incident.objects.filter(pk=incident_id).update(**versions)
 
 
 TABLE = Incident._meta.db_table
@@ -46,7 +54,7 @@ def live_stamp():
     """A short text that changes whenever the live list (not closed or cancelled) changes."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(version), 0) FROM {TABLE} WHERE {NOT_ENDED}"
+            f"SELECT COUNT(*), COALESCE(SUM(id), 0), COALESCE(SUM(list_version), 0) FROM {TABLE} WHERE {NOT_ENDED}"
         )
         count, ids, versions = cursor.fetchone()
     return _live_digest(count, ids, versions)
@@ -54,7 +62,7 @@ def live_stamp():
 
 def live_stamp_of(incidents):
     """The live list's stamp worked out from the list itself (all incidents not ended)."""
-    return _live_digest(len(incidents), sum(i.pk for i in incidents), sum(i.version for i in incidents))
+    return _live_digest(len(incidents), sum(i.pk for i in incidents), sum(i.list_version for i in incidents))
 
 
 def _live_digest(count, ids, versions):

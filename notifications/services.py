@@ -450,7 +450,7 @@ def deliver(notification_id, *, mail_connection=None):
 
 
 def _attempt(notification, mail_connection):
-    stamps.touch(notification.incident_id)  # its attempts are shown
+    stamps.touch(notification.incident_id, listed=False)  # its attempts are shown, not in the list
     try:
         code = channels.get(notification.channel).send(notification, mail_connection=mail_connection)
     except channels.PermanentError as exc:
@@ -475,7 +475,9 @@ def _sent(notification, code):
     )
     if not done:
         return Status.SENT
-    stamps.touch(notification.incident_id)
+    # Sent is shown on the incident page; what it changes in the list (a task done, a failed
+    # notice superseded) comes with its own touch below.
+    stamps.touch(notification.incident_id, listed=False)
     contact = recipients.contact_for(notification.recipient) if notification.channel == Channel.EMAIL else None
     if notification.channel != Channel.EMAIL or contact is not None:
         # Role members' mail shows in Meddelanden; a contact outside the app, as the channels,
@@ -531,7 +533,7 @@ def _failed(notification, error, code, *, final):
             last_error=error[:500],
             last_status_code=code,
         )
-        stamps.touch(notification.incident_id)
+        stamps.touch(notification.incident_id, listed=False)  # still pending: the list counts failed ones
         delay = max((next_at - now).total_seconds(), 0)
         transaction.on_commit(lambda: _retry_later(notification.pk, delay))
         _ring_successors(notification)

@@ -315,3 +315,66 @@ def test_telefoniansvarig_may_resend_the_lavinmeddelande_that_became_their_task(
     assert client.post(reverse("notifications:resend", args=[lavin.pk])).status_code == 302
     lavin.refresh_from_db()
     assert lavin.status == "pending"
+
+
+def _poll_live(viewer, held=None):
+    """One poll of the live list as the page makes it, and the ETag header for the next."""
+    response = viewer.get(reverse("incidents:live"), headers={"HX-Request": "true", **(held or {})})
+    if response.status_code == 200:
+        held = {"If-None-Match": response["ETag"]}
+    return response, held
+
+
+def test_a_notice_being_retried_leaves_the_live_list_alone_and_its_final_failure_reaches_every_viewer(
+    stubs, settings, client, open_incident, va, sa
+):
+    from django.test import Client
+
+    from incidents import stamps
+
+    settings.NOTIFY_BACKOFF_BASE = timedelta(seconds=30)
+    StubMode.objects.create(channel="telephony", mode="fail")
+    incident = open_incident(scenario="kundservice_link_loss")
+    lavin = incident.notifications.get(channel="telephony")
+    client.force_login(va)
+    english = Client()
+    english.force_login(sa)
+    english.post(reverse("set_language"), {"language": "en", "next": "/"})
+    held = {}
+    for viewer in (client, english):
+        _response, held[viewer] = _poll_live(viewer)
+
+    page_before = stamps.incident_stamp(incident.pk)
+    services.deliver(lavin.pk)  # claimed, tried, to be retried: the incident page shows it
+    lavin.refresh_from_db()
+    assert (lavin.status, lavin.attempts) == ("pending", 1)
+    assert stamps.incident_stamp(incident.pk) != page_before
+    for viewer in (client, english):
+        response, _held = _poll_live(viewer, held[viewer])
+        assert response.status_code == 204
+
+    settings.NOTIFY_MAX_AGE = timedelta(seconds=0)
+    make_due(lavin)
+    services.deliver(lavin.pk)  # finally failed: the row's red mark
+    swedish, _held = _poll_live(client, held[client])
+    assert "1 meddelande kunde inte skickas" in swedish.content.decode()
+    in_english, _held = _poll_live(english, held[english])
+    assert "1 notification could not be sent" in in_english.content.decode()
+    assert "kunde inte skickas" not in in_english.content.decode()
+
+
+def test_a_notice_sent_that_changes_nothing_in_the_row_leaves_the_live_list_alone(stubs, client, open_incident, va):
+    from incidents import stamps
+
+    va.email = "va@example.org"
+    va.save()
+    incident = open_incident()
+    (notice,) = incident.notifications.filter(channel="email", recipient="va@example.org")
+    client.force_login(va)
+    _response, held = _poll_live(client)
+    page_before = stamps.incident_stamp(incident.pk)
+    assert services.deliver(notice.pk) == "sent"
+    # The incident page shows the mail as sent; the live list's row reads as before.
+    assert stamps.incident_stamp(incident.pk) != page_before
+    response, _held = _poll_live(client, held)
+    assert response.status_code == 204
