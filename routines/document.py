@@ -12,6 +12,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from runbook.scenarios import Role, Scenario, Step
@@ -52,7 +53,7 @@ class DocumentError(ValueError):
 
     def __str__(self):
         if self.what is not None:
-            return f"{self.where}: {self.what}"
+            return f"{self.where}: {self.what}" if self.where else str(self.what)
         return super().__str__()
 
 
@@ -180,30 +181,43 @@ def _frozen(value):
 def load(document, *, id=None, routine_key="", routine_name="", system="", number=0, revision=1):
     """Read a document; raises DocumentError when it cannot be read."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise DocumentError(f"format: {FORMAT} is needed")
+        raise _refused("format", format_lazy(gettext_lazy("format {format} behövs"), format=FORMAT))
     try:
         scenarios = {}
         for i, data in enumerate(document["scenarios"]):
             scenario = _scenario(data, f"scenarios[{i}]")
             if scenario.key in scenarios:
-                raise DocumentError(f"scenarios[{i}].key: {scenario.key} twice")
+                raise _refused(f"scenarios[{i}].key", format_lazy(gettext_lazy("{key} finns redan"), key=scenario.key))
             scenarios[scenario.key] = scenario
         triage = document["triage"]
         questions = tuple((str(q["key"]), _text(q["text"], "triage.questions")) for q in triage["questions"])
         proposals = tuple((str(p["question"]), p["answer"], str(p["scenario"])) for p in triage["proposals"])
         asked = {key for key, _text_ in questions}
-        for question, answer, scenario_key in proposals:
+        for i, (question, answer, scenario_key) in enumerate(proposals):
             if question not in asked or scenario_key not in scenarios or not isinstance(answer, bool):
-                raise DocumentError(f"triage.proposals: {question} → {scenario_key} names nothing")
+                raise _refused(
+                    f"triage.proposals[{i}]",
+                    format_lazy(
+                        gettext_lazy("{question} → {scenario} pekar inte på en fråga och ett scenario som finns"),
+                        question=question,
+                        scenario=scenario_key,
+                    ),
+                )
         durations = {name: _seconds(document["durations"].get(name), f"durations.{name}") for name in DURATIONS}
         notices = tuple(_frozen(n) for n in document["notices"])
         for i, notice in enumerate(notices):
             unknown = set(notice["scenarios"]) - set(scenarios)
             if unknown:
-                raise DocumentError(f"notices[{i}].scenarios: {', '.join(sorted(unknown))} is no scenario")
+                raise _refused(
+                    f"notices[{i}].scenarios",
+                    format_lazy(gettext_lazy("inget scenario heter {keys}"), keys=", ".join(sorted(unknown))),
+                )
             _notice(notice, f"notices[{i}]")
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise DocumentError(f"missing or malformed: {exc}") from exc
+    except KeyError as exc:
+        # A field ``load`` reads without checking it first: named, though not where.
+        raise _refused(str(exc.args[0]), gettext_lazy("saknas")) from exc
+    except (TypeError, AttributeError) as exc:
+        raise _refused("", gettext_lazy("ett fält har fel form (en text, en lista eller namn: värde)")) from exc
     return Loaded(
         id=id,
         routine_key=routine_key,

@@ -3,6 +3,7 @@ version in force, edited against the revision it was read at (an edit made on an
 revision is refused, so two people never overwrite each other), and published with a reason.
 A published version is never changed (and the database refuses it, migration 0002)."""
 
+from django.core.validators import slug_re
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -37,7 +38,7 @@ def _checked(document):
         if error.what is not None:
             where, what = error.where, error.what
             raise ActionRefused(
-                lambda: f"{words.place(document, where)}: {what}",
+                lambda: f"{words.place(document, where)}: {what}" if where else str(what),
                 code="invalid",
             ) from None
         problem = str(error)
@@ -62,6 +63,37 @@ def start_draft(user, routine: Routine) -> RoutineVersion:
             number=number,
             document=newest.document if newest else {},
         )
+
+
+KEY_MAX, NAME_MAX, SYSTEM_MAX = 60, 200, 100
+
+
+def create_routine(user, *, key: str, name: str, system: str, document) -> RoutineVersion:
+    """A new routine for another system, its first version a draft holding ``document``."""
+    if not may_edit(user):
+        raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    if not slug_re.fullmatch(key or "") or len(key) > KEY_MAX:
+        raise ActionRefused(
+            lambda: _("Rutinens nyckel får bara ha a–z, 0–9, - och _ (högst %(max)d tecken).") % {"max": KEY_MAX},
+            code="invalid",
+        )
+    for value, most, label in ((name, NAME_MAX, _("Rutinens namn")), (system, SYSTEM_MAX, _("System"))):
+        if not value.strip():
+            raise ActionRefused(lambda label=label: _("%(field)s behövs.") % {"field": label}, code="invalid")
+        if len(value) > most:
+            raise ActionRefused(
+                lambda label=label, most=most: (
+                    _("%(field)s får vara högst %(max)d tecken.") % {"field": label, "max": most}
+                ),
+                code="invalid",
+            )
+    _checked(document)
+    try:
+        with transaction.atomic():
+            routine = Routine.objects.create(key=key, name=name.strip(), system=system.strip())
+            return RoutineVersion.objects.create(routine=routine, number=1, document=document)
+    except IntegrityError:
+        raise ActionRefused(_("Det finns redan en rutin med den nyckeln."), code="conflict") from None
 
 
 def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVersion:

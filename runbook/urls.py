@@ -36,6 +36,7 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke/", views.revoke_token, name="revoke_token"),
     path("", include("notifications.urls")),
     path("", include("offline.urls")),
+    path("", include("routines.urls")),
     path("", include("incidents.urls")),
     path("", include("review.urls")),
 ]

@@ -145,6 +145,7 @@ def pages_for_everyone(made):
         ("/meddelanden/regler/", "Meddelanderegler"),
         ("/tokens/", "API-nycklar"),
         ("/pa-enheten/", "Rutinen på enheten"),
+        ("/rutin/", "Rutinen"),
         ("/tillganglighet/", "Tillgänglighetsredogörelse"),
         ("/finns-inte/", "404"),
         ("/stubs/sms/", "Stubbe SMS"),

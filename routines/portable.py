@@ -1,0 +1,159 @@
+"""A routine version as a readable YAML file, and back (``docs/routine-format.md``).
+
+The file is the version's document with two more blocks: ``routine`` (its key, name and
+system) and ``version`` (its number, status, when, by whom and why it was published). An
+import reads ``routine`` to find the routine (or make a new one) and stores the rest as its
+draft through ``routines.services``, the same door the pages use: it never writes a
+published version, and a file the services refuse changes nothing. ``version`` is what an
+export says about the version it came from; an import does not read it.
+"""
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from runbook.errors import ActionRefused
+
+from . import services
+from .models import Routine, RoutineVersion
+
+# The most an import reads: version 1 is about 40 kB.
+MAX_BYTES = 1_000_000
+ABOUT = ("routine", "version")
+HEADER = "# {name}, version {number}. Format: docs/routine-format.md\n"
+
+
+# The order fields are written in, as docs/routine-format.md lists them (the database keeps
+# a JSON object's keys in an order of its own); a field not named here follows, by name.
+ORDER = {
+    "": ("routine", "version", "format", "label", "durations", "triage", "scenarios", "notices"),
+    "durations": ("reserve_routine_after", "ack_timeout"),
+    "triage": ("questions", "proposals"),
+    "triage.questions": ("key", "text"),
+    "triage.proposals": ("question", "answer", "scenario"),
+    "scenarios": ("key", "title", "routine_text", "steps", "caller_script"),
+    "scenarios.steps": (
+        "key",
+        "role",
+        "instruction",
+        "due_on",
+        "within",
+        "done_by",
+        "only_after",
+        "delivered_by",
+        "ongoing",
+    ),
+    "scenarios.steps.delivered_by": ("channel", "actions"),
+    "scenarios.caller_script": ("during", "reserve", "restored"),
+    "notices": (
+        "key",
+        "event_kind",
+        "match",
+        "scenarios",
+        "channel",
+        "action",
+        "recipients",
+        "only_after",
+        "unless_out",
+        "ack_link",
+        "when",
+        "why",
+    ),
+    "notices.only_after": ("channel", "action"),
+}
+
+
+def _ordered(value, path=""):
+    if isinstance(value, list):
+        return [_ordered(v, path) for v in value]
+    if not isinstance(value, dict) or path not in ORDER:
+        return value
+    known = ORDER[path]
+    names = [n for n in known if n in value] + sorted(n for n in value if n not in known)
+    return {n: _ordered(value[n], f"{path}.{n}" if path else n) for n in names}
+
+
+def export_version(version: RoutineVersion) -> str:
+    """The version as YAML text, its fields in the order docs/routine-format.md gives."""
+    routine = version.routine
+    published_at = (
+        timezone.localtime(version.published_at).isoformat(timespec="seconds") if version.published_at else None
+    )
+    data = _ordered(
+        {
+            **version.document,
+            "routine": {"key": routine.key, "name": routine.name, "system": routine.system},
+            "version": {
+                "number": version.number,
+                "status": version.status,
+                "published_at": published_at,
+                "published_by": version.published_by.get_username() if version.published_by else None,
+                "reason": version.reason or None,
+            },
+        }
+    )
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+    return HEADER.format(name=routine.name, number=version.number) + text
+
+
+def file_name(version: RoutineVersion) -> str:
+    return f"{version.routine.key}-v{version.number}.yaml"
+
+
+def _refused(message):
+    return ActionRefused(message, code="invalid")
+
+
+def _parsed(text: str | bytes) -> dict:
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise _refused(_("Filen är för stor (högst 1 MB)."))
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _refused(_("Filen är inte text i UTF-8.")) from None
+    if len(text) > MAX_BYTES:
+        raise _refused(_("Filen är för stor (högst 1 MB)."))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        if mark is None:
+            raise _refused(_("Filen är inte läsbar YAML.")) from None
+        line, column = mark.line + 1, mark.column + 1
+        raise _refused(
+            lambda: _("Filen är inte läsbar YAML: rad %(line)d, kolumn %(column)d.") % {"line": line, "column": column}
+        ) from None
+    if not isinstance(data, dict):
+        raise _refused(_("Filen ska vara en rutin: namn och värden, som en exporterad version."))
+    return data
+
+
+def _about_routine(data: dict) -> tuple[str, str, str]:
+    about = data.get("routine")
+    if not isinstance(about, dict):
+        raise _refused(_("routine: saknas (rutinens key, name och system)."))
+    values = []
+    for name in ("key", "name", "system"):
+        value = about.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise _refused(lambda name=name: _("routine.%(name)s: en text behövs") % {"name": name})
+        values.append(value.strip())
+    return values[0], values[1], values[2]
+
+
+def import_file(user, text: str | bytes) -> RoutineVersion:
+    """Make the file the draft of its routine (a new routine if its key is new); returns the
+    draft. Refused, with what is wrong and where, without changing anything."""
+    if not services.may_edit(user):
+        raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    data = _parsed(text)
+    key, name, system = _about_routine(data)
+    document = {k: v for k, v in data.items() if k not in ABOUT}
+    with transaction.atomic():
+        routine = Routine.objects.filter(key=key).first()
+        if routine is None:
+            return services.create_routine(user, key=key, name=name, system=system, document=document)
+        draft = services.start_draft(user, routine)
+        return services.save_draft(user, draft.pk, document, revision=draft.revision)
