@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import times
 from runbook import scenarios
+from runbook.forms import LimitsSaidForm
 
 
 def _filter_date(value):
@@ -96,7 +97,7 @@ SORT_CHOICES = [
 ]
 
 
-class HistoryFilterForm(PeriodMixin, forms.Form):
+class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
     """Historik's filters; every field is a GET parameter so a view can be shared as a link."""
 
     scenario = forms.ChoiceField(

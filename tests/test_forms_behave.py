@@ -172,3 +172,13 @@ def test_the_api_key_form_refuses_a_long_name_instead_of_cutting_it(vs, client_a
     html = response.content.decode()
     assert "Högst 100 tecken" in html and name.strip() in html
     assert not vs.api_tokens.exists()
+
+
+def test_a_history_search_too_long_is_said_not_cut(va, client_as):
+    """A cut search would quietly look for something else than what was pasted."""
+    client = client_as(va)
+    assert Ids(page(client, "/historik/")).limited == []
+    q = "förskrivare på Hjälpmedelscentrum som inte kom åt Sesam LMN under morgonen " * 4
+    response = client.get("/historik/", {"q": q})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Högst 200 tecken" in html and q.strip() in html
