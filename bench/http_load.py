@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/http_load.py [--target production|embedded|both] [--seconds 60]
         [--pollers 200] [--poll-every 5] [--pages 10] [--reports 2] [--history 1] [--healthz 5]
-        [--phase-seconds 8] [--concurrency 4] [--history-size 2000]
+        [--phase-seconds 8] [--concurrency 4] [--history-size 2000] [--burst 20] [--memory-only]
 
 production: PostgreSQL (its own database, BENCH_DATABASE_URL, default runbook_bench_http), a
 redis-server of its own on a free port, and web, worker and beat started with the command lines
@@ -10,8 +10,9 @@ of docker-compose.yml (only the address and the beat schedule's path changed); a
 gunicorn serves the stub receivers the notices go to, outside the figures.
 embedded: `make run` in a fresh data directory (SQLite, the file-system broker).
 
-For each target it signs in over HTTP, then:
+For each target it signs in over HTTP, then (with --memory-only only 3, and no load):
 
+0. --burst reports at the same moment (POST /anmal/, default 20): all answered, 0 errors.
 1. Open-loop mix for --seconds: --pollers people polling the live list every --poll-every
    seconds as the page does (htmx, each with the ETag it holds), --pages incident pages a
    second (live incidents), --reports reports a second (POST /anmal/), --history Historik a
@@ -525,6 +526,11 @@ async def measure(target, base, passwords, started, groups, args):
     await asyncio.sleep(8)  # at rest: deliveries done, a sweep or two
     pids = process_groups(started, groups)
     at_rest = {pid: (cmdline(pid), *memory(pid)) for pid in pids["all"]}
+    if args.memory_only:
+        print_memory(target, at_rest)
+        return
+    if args.burst:
+        await burst(target, base, clients, args.burst)
 
     load_before = os.getloadavg()
     web_cpu_before = cpu_seconds(pids["web"])
@@ -594,13 +600,7 @@ async def measure(target, base, passwords, started, groups, args):
             f"{results[name][0] / base_rate:19.2f}x  {dict(sorted(s.codes.items(), key=str))}"
         )
 
-    print(f"\n{target}: memory at rest (MiB)")
-    rss_total = pss_total = 0
-    for pid, (cmd, rss, pss) in sorted(at_rest.items()):
-        rss_total += rss
-        pss_total += pss
-        print(f"  {pid:>7} RSS {rss:7.1f}  PSS {pss:7.1f}  {cmd[:110]}")
-    print(f"  total   RSS {rss_total:7.1f}  PSS {pss_total:7.1f}")
+    rss_total = print_memory(target, at_rest)
 
     poll = stats[poll_name(args)]
     unchanged_cpu = results["live poll, unchanged"][1] / results["/healthz (signed in)"][1]
@@ -617,6 +617,50 @@ async def measure(target, base, passwords, started, groups, args):
     print(f"  RSS at rest {rss_total:.0f} MiB (<= 600)")
     for client in clients.values():
         await client.aclose()
+
+
+def print_memory(target, at_rest):
+    print(f"\n{target}: memory at rest (MiB), load average {os.getloadavg()[0]:.1f}")
+    rss_total = pss_total = 0
+    for pid, (cmd, rss, pss) in sorted(at_rest.items()):
+        rss_total += rss
+        pss_total += pss
+        print(f"  {pid:>7} RSS {rss:7.1f}  PSS {pss:7.1f}  {cmd[:110]}")
+    print(f"  total   RSS {rss_total:7.1f}  PSS {pss_total:7.1f}   (goal: RSS <= 600)")
+    return rss_total
+
+
+async def burst(target, base, clients, count):
+    """count reports sent at the same moment (POST /anmal/), each by one of the four reporters:
+    every one must be answered with the incident it made (302), none with an error."""
+    reporters = [clients[u] for u in ("kundservice", "kundservice2", "kundservice3", "kundservice4")]
+    for client in reporters:
+        await client.get("/anmal/")
+    stats = Stats()
+
+    def send(n):
+        client = reporters[n % len(reporters)]
+        data = {
+            "kundservice_reaches_sesam": "no",
+            "prescribers_reach_sesam": "no",
+            "rest_of_it_up": "yes",
+            "phones_work": "yes",
+            "scenario": "sesam_unreachable",
+            "summary": f"Samtidigt {n}: Sesam LMN svarar inte",
+            "began_at": "",
+            "csrfmiddlewaretoken": csrf_of(client) or "",
+        }
+        return timed(stats, lambda: client.post("/anmal/", data=data, headers={"Referer": base + "/anmal/"}), (302,))
+
+    load = os.getloadavg()[0]
+    t = time.monotonic()
+    await asyncio.gather(*(send(n) for n in range(count)))
+    print(
+        f"\n=== {target}: {count} reports at once (load average {load:.1f}): {time.monotonic() - t:.1f} s for all, "
+        f"p50 {pct(stats.times, 50):.0f} ms, max {max(stats.times):.0f} ms, errors {stats.errors} (0), "
+        f"codes {dict(sorted(stats.codes.items(), key=str))}"
+    )
+    await asyncio.sleep(5)  # their notices delivered before the mix
 
 
 def main():
@@ -638,6 +682,10 @@ def main():
     parser.add_argument("--phase-seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--history-size", type=int, default=2000, help="ended incidents seeded (production)")
+    parser.add_argument(
+        "--burst", type=int, default=20, help="reports sent at the same moment before the mix (0: none)"
+    )
+    parser.add_argument("--memory-only", action="store_true", help="only the memory at rest: no load")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     for target in ("production", "embedded") if args.target == "both" else (args.target,):
