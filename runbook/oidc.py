@@ -15,7 +15,6 @@ in a full IT outage.
 
 import hashlib
 
-from authlib.integrations.django_client import OAuth
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -64,6 +63,10 @@ def client():
     """The Authlib client for the configured provider (one per configuration)."""
     key = (settings.OIDC_ISSUER, settings.OIDC_CLIENT_ID, settings.OIDC_CLIENT_SECRET, settings.OIDC_SCOPES)
     if key not in _clients:
+        # Loaded on the first sign-in through the provider: Authlib and the requests library
+        # it brings are about 13 MiB in every process that loads the URLs, which most never use.
+        from authlib.integrations.django_client import OAuth
+
         oauth = OAuth()
         _clients[key] = oauth.register(
             "region",

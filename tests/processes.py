@@ -141,11 +141,11 @@ class Celery:
         self.env = env
         self.started = []
 
-    def _start(self, name, args, **extra):
+    def _start(self, name, args, app="runbook", **extra):
         env = {**self.env, **{k: str(v) for k, v in extra.items()}}
         log = open(self.directory / f"{name}-{len(self.started)}.log", "w")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "runbook", *args],
+            [sys.executable, "-m", "celery", "-A", app, *args],
             cwd=BASE_DIR,
             env=env,
             stdout=log,
@@ -173,7 +173,8 @@ class Celery:
 
     def beat(self, **extra):
         schedule = self.directory / f"beat-{len(self.started)}"
-        return self._start("beat", ["beat", "--loglevel=INFO", f"--schedule={schedule}"], **extra)
+        # As docker-compose.yml and run_embedded start it: the app that loads no Django apps.
+        return self._start("beat", ["beat", "--loglevel=INFO", f"--schedule={schedule}"], app="runbook.beat", **extra)
 
     def stop_all(self):
         for proc in self.started:

@@ -188,7 +188,9 @@ def test_each_service_command_names_an_entry_point_that_exists(name):
             assert callable(application)
         elif program == "celery":
             assert command[1] == "-A"
-            celery_app = importlib.import_module(command[2]).celery_app
+            module = importlib.import_module(command[2])
+            # The package's app (worker), or runbook.beat's own (`app`, as Celery finds it).
+            celery_app = getattr(module, "celery_app", None) or module.app
             assert celery_app.main == "runbook"
             subcommand = command[3]
             assert subcommand in {"worker", "beat"}

@@ -132,7 +132,16 @@ class Command(BaseCommand):
                 "--pool=threads",
                 "--hostname=embedded@%h",
             ],
-            "beat": [python, "-m", "celery", "-A", "runbook", "beat", "--loglevel=INFO", f"--schedule={beat_schedule}"],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "runbook.beat",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={beat_schedule}",
+            ],
         }
         # A person reads these lines in a terminal: plain text unless LOG_FORMAT says otherwise.
         env = {**LOCAL_HTTP, "LOG_FORMAT": "text", **os.environ, "PORT": str(port)}
