@@ -8,6 +8,7 @@ service that is missing are skipped with the reason (see tests/conftest.py).
 import os
 import secrets
 import socket
+from pathlib import Path
 
 
 def _postgres_answers():
@@ -30,6 +31,13 @@ for _name, _value in _DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 if "DATABASE_URL" not in os.environ and _postgres_answers():
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/runbook"
+# Tests run side by side (``bin/test -n 2``, pytest-xdist) each have their own test database
+# (pytest-django names it per worker), Redis (tests/conftest.py) and files: the collected
+# static files and the filesystem broker live under a DATA_DIR of the worker's own.
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker:
+    _data = os.environ.get("DATA_DIR") or str(Path(__file__).resolve().parent.parent / ".data")
+    os.environ["DATA_DIR"] = str(Path(_data) / f"test-{_worker}")
 # Processes the tests start (workers, servers, manage.py) read the production settings,
 # with the environment above.
 os.environ["DJANGO_SETTINGS_MODULE"] = "runbook.settings"

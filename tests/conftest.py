@@ -62,7 +62,11 @@ def port_open(host, port):
 
 def pytest_sessionstart(session):
     """Pages name their static files by the manifest collectstatic writes (DEBUG is off);
-    collected again whenever a source file is newer than the manifest."""
+    collected again whenever a source file is newer than the manifest. Tests run side by side
+    (pytest-xdist) collect them in each worker, into the worker's own DATA_DIR; the process
+    that only hands out the tests needs none."""
+    if getattr(session.config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     from django.conf import settings
     from django.contrib.staticfiles import finders
     from django.core.management import call_command
@@ -174,10 +178,31 @@ def require_postgres(django_db_blocker):
         missing("needs PostgreSQL (set DATABASE_URL=postgres://...)")
 
 
+@pytest.fixture(scope="session")
+def _redis_of_this_worker(tmp_path_factory):
+    """Tests run side by side (pytest-xdist) would share TEST_REDIS_URL's database: each
+    worker gets a redis-server of its own instead, on a free loopback port."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield None
+        return
+    from tests.processes import REDIS_SERVER, RedisServer
+
+    if not REDIS_SERVER:
+        missing("needs redis-server (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def redis_url():
+def redis_url(_redis_of_this_worker):
     from urllib.parse import urlparse
 
+    if _redis_of_this_worker:
+        return _redis_of_this_worker
     parsed = urlparse(TEST_REDIS_URL)
     if not port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
         missing(f"needs Redis at {TEST_REDIS_URL}")
