@@ -146,6 +146,7 @@ def pages_for_everyone(made):
         ("/tokens/", "API-nycklar"),
         ("/pa-enheten/", "Rutinen på enheten"),
         ("/rutin/", "Rutinen"),
+        ("/rutin/versioner/", "Rutinens versioner"),
         ("/tillganglighet/", "Tillgänglighetsredogörelse"),
         ("/finns-inte/", "404"),
         ("/stubs/sms/", "Stubbe SMS"),

@@ -1,0 +1,450 @@
+"""Keeping the routine (/rutin/versioner/): the versions, the draft and its pages, publishing. Parse, call
+``routines.services``, render; every check of who may and what a routine may hold is there.
+
+Each form posts the draft's revision it was read at and, in ``base``, the part of the document
+it shows as it was then: an edit on an older revision is refused by the service, and the page
+then shows what the other person changed (``routines.diff`` of ``base`` and the draft now)."""
+
+import copy
+import json
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from runbook.errors import ActionRefused
+
+from . import diff, forms, loader, services, words
+from .models import Routine, RoutineVersion
+
+# The largest ``base`` a form may post back (version 1 whole is about 20 kB).
+BASE_MAX = 200_000
+
+
+def _forbidden(request):
+    return render(request, "403.html", status=403)
+
+
+def _draft_or_404(version_id):
+    version = get_object_or_404(RoutineVersion.objects.select_related("routine"), pk=version_id)
+    if version.is_published:
+        raise Http404
+    return version
+
+
+def _published(routine):
+    try:
+        return loader.in_force_version(routine)
+    except loader.NoVersionInForce:
+        return None
+
+
+def _changes(routine, document):
+    published = _published(routine)
+    return diff.changes(published.document if published else {}, document)
+
+
+def _scenario_index(document, key):
+    for i, scenario in enumerate(document.get("scenarios") or []):
+        if scenario.get("key") == key:
+            return i
+    raise Http404
+
+
+def _posted_revision(request):
+    value = request.POST.get("revision", "")
+    return int(value) if value.isdigit() else 0
+
+
+def _posted_base(request):
+    """The part of the document the form showed when it was read, or None."""
+    raw = request.POST.get("base", "")
+    if not raw or len(raw) > BASE_MAX:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _others_change(version, base, put):
+    """What the other person changed in the part this form edits: ``put(document, part)``
+    sets the part; the draft now against the draft with the part as this person read it."""
+    if base is None:
+        return []
+    before = copy.deepcopy(version.document)
+    try:
+        put(before, base)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return []
+    return diff.changes(before, version.document)
+
+
+def _save(request, version, document, *, base, put):
+    """Save through the service. Returns None when saved, else the refusal's context."""
+    try:
+        services.save_draft(request.user, version.pk, document, revision=_posted_revision(request))
+    except ActionRefused as refused:
+        if refused.code == "forbidden":
+            return {"forbidden": True}
+        if refused.code == "not_found":
+            raise Http404 from None
+        version.refresh_from_db()
+        if version.is_published:
+            raise Http404 from None
+        stale = refused.code == "conflict" and version.revision != _posted_revision(request)
+        return {
+            "refusal": refused.message,
+            "stale": stale,
+            "others_change": _others_change(version, base, put) if stale else [],
+            "my_change": diff.changes(version.document, document) if stale else [],
+        }
+    return None
+
+
+# --- the versions ---------------------------------------------------------------------------
+
+
+def versions(request):
+    """Every routine with its versions: number, status, published when, by whom and why."""
+    routines = Routine.objects.prefetch_related("versions__published_by").order_by("name")
+    return render(
+        request,
+        "routines/versions.html",
+        {"routines": routines, "may_edit": services.may_edit(request.user)},
+    )
+
+
+@require_POST
+def start_draft(request, routine_key):
+    routine = get_object_or_404(Routine, key=routine_key)
+    try:
+        draft = services.start_draft(request.user, routine)
+    except ActionRefused as refused:
+        if refused.code == "forbidden":
+            return _forbidden(request)
+        messages.error(request, refused.message)
+        return redirect("routines:versions")
+    return redirect("routines:draft", version_id=draft.pk)
+
+
+# --- the draft ------------------------------------------------------------------------------
+
+
+def _draft_page(request, version, *, durations_form=None, status=200, **extra):
+    document = version.document
+    if durations_form is None:
+        found = document.get("durations") or {}
+        durations_form = forms.DurationsForm(
+            initial={
+                "label": document.get("label") or "",
+                **{name: forms.minutes(found.get(name)) for name in ("reserve_routine_after", "ack_timeout")},
+            }
+        )
+    published = _published(version.routine)
+    return render(
+        request,
+        "routines/draft.html",
+        {
+            "version": version,
+            "published": published,
+            "changes": _changes(version.routine, document),
+            "scenarios": [
+                (s.get("key"), words.text(s.get("title")), len(s.get("steps") or []))
+                for s in document.get("scenarios") or []
+            ],
+            "durations_form": durations_form,
+            "durations_base": json.dumps({"durations": document.get("durations"), "label": document.get("label")}),
+            "may_publish": services.may_publish(request.user),
+            **extra,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def draft(request, version_id):
+    """The draft: what differs from the version in force, its durations, its scenarios."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    if request.method == "GET":
+        return _draft_page(request, version)
+    form = forms.DurationsForm(request.POST)
+    if not form.is_valid():
+        return _draft_page(request, version, durations_form=form, status=400)
+    document = copy.deepcopy(version.document)
+    typed = form.cleaned_data
+    document["durations"] = {name: forms.seconds(typed[name]) for name in ("reserve_routine_after", "ack_timeout")}
+    document.pop("label", None)
+    if typed["label"].strip():
+        document["label"] = typed["label"].strip()
+
+    def put(doc, part):
+        doc["durations"] = part["durations"]
+        doc.pop("label", None)
+        if part.get("label"):
+            doc["label"] = part["label"]
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Versionens namn och tider är sparade i utkastet."))
+        return redirect("routines:draft", version_id=version.pk)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _draft_page(request, version, status=409, **refused)
+    return _draft_page(request, version, durations_form=form, status=400, **refused)
+
+
+def _step_forms(steps, data=None):
+    return [
+        forms.StepForm(
+            data,
+            prefix=f"steg-{i}",
+            initial={
+                "key": step.get("key"),
+                "instruction": step.get("instruction"),
+                "role": step.get("role"),
+                "due_on": step.get("due_on"),
+                "within": forms.minutes(step.get("within")),
+                "done_by": step.get("done_by") or "",
+            },
+        )
+        for i, step in enumerate(steps)
+    ]
+
+
+def _scenario_page(request, version, index, *, scenario_form=None, step_forms=None, new_step=None, status=200, **extra):
+    scenario = version.document["scenarios"][index]
+    script = scenario.get("caller_script") or {}
+    if scenario_form is None:
+        scenario_form = forms.ScenarioForm(
+            initial={
+                "title": scenario.get("title"),
+                "routine_text": scenario.get("routine_text"),
+                **{part: "\n".join(script.get(part) or []) for part in ("during", "reserve", "restored")},
+            }
+        )
+    return render(
+        request,
+        "routines/scenario.html",
+        {
+            "version": version,
+            "scenario_key": scenario.get("key"),
+            "title": words.text(scenario.get("title")),
+            "scenario_form": scenario_form,
+            "step_forms": step_forms if step_forms is not None else _step_forms(scenario.get("steps") or []),
+            "new_step": new_step or forms.StepForm(prefix="nytt", initial={"due_on": "reported"}),
+            "base": json.dumps(scenario),
+            **extra,
+        },
+        status=status,
+    )
+
+
+def _edited_scenario(scenario, scenario_form, step_forms, new_step, action):
+    """The scenario as the forms say, with the step added, removed or moved that ``action`` asks."""
+    edited = copy.deepcopy(scenario)
+    data = scenario_form.cleaned_data
+    edited["title"] = data["title"]
+    edited["routine_text"] = data["routine_text"]
+    edited["caller_script"] = {part: forms.lines(data[part]) for part in ("during", "reserve", "restored")}
+    old_steps = {step.get("key"): step for step in scenario.get("steps") or []}
+    steps = []
+    for form in step_forms:
+        typed = form.cleaned_data
+        step = copy.deepcopy(old_steps.get(typed["key"], {}))
+        step.update(
+            key=typed["key"] or _new_key(old_steps),
+            instruction=typed["instruction"],
+            role=typed["role"],
+            due_on=typed["due_on"],
+            within=forms.seconds(typed["within"]),
+            done_by=typed["done_by"] or None,
+        )
+        steps.append(step)
+    kind, _sep, number = action.partition("-")
+    at = int(number) if number.isdigit() and int(number) < len(steps) else None
+    if kind == "remove" and at is not None:
+        del steps[at]
+    elif kind == "up" and at:
+        steps[at - 1], steps[at] = steps[at], steps[at - 1]
+    elif kind == "down" and at is not None and at + 1 < len(steps):
+        steps[at + 1], steps[at] = steps[at], steps[at + 1]
+    elif kind == "add":
+        typed = new_step.cleaned_data
+        steps.append(
+            {
+                "key": _new_key(old_steps),
+                "role": typed["role"],
+                "instruction": typed["instruction"],
+                "due_on": typed["due_on"],
+                "within": forms.seconds(typed["within"]),
+                "done_by": typed["done_by"] or None,
+                "only_after": None,
+                "delivered_by": None,
+                "ongoing": False,
+            }
+        )
+    for step in steps:
+        step.setdefault("only_after", None)
+        step.setdefault("delivered_by", None)
+        step.setdefault("ongoing", False)
+    edited["steps"] = steps
+    return edited
+
+
+def _new_key(taken):
+    n = len(taken) + 1
+    while f"steg_{n}" in taken:
+        n += 1
+    return f"steg_{n}"
+
+
+@require_http_methods(["GET", "POST"])
+def scenario(request, version_id, scenario_key):
+    """One scenario of the draft: its texts, steps and caller script."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    index = _scenario_index(version.document, scenario_key)
+    if request.method == "GET":
+        return _scenario_page(request, version, index)
+    current = version.document["scenarios"][index]
+    count = request.POST.get("steps", "")
+    count = int(count) if count.isdigit() and int(count) <= 200 else len(current.get("steps") or [])
+    scenario_form = forms.ScenarioForm(request.POST)
+    step_forms = [forms.StepForm(request.POST, prefix=f"steg-{i}") for i in range(count)]
+    action = request.POST.get("do", "save")
+    new_step = forms.StepForm(request.POST if action == "add" else None, prefix="nytt", initial={"due_on": "reported"})
+    parsed = [scenario_form.is_valid(), *(f.is_valid() for f in step_forms)]
+    if action == "add":
+        parsed.append(new_step.is_valid())
+    page = {"scenario_form": scenario_form, "step_forms": step_forms, "new_step": new_step}
+    if not all(parsed):
+        return _scenario_page(request, version, index, status=400, **page)
+    document = copy.deepcopy(version.document)
+    document["scenarios"][index] = _edited_scenario(current, scenario_form, step_forms, new_step, action)
+
+    def put(doc, part):
+        doc["scenarios"][_scenario_index(doc, scenario_key)] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Scenariot är sparat i utkastet."))
+        return redirect("routines:scenario", version_id=version.pk, scenario_key=scenario_key)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _scenario_page(request, version, _scenario_index(version.document, scenario_key), status=409, **refused)
+    return _scenario_page(request, version, index, status=400, **page, **refused)
+
+
+def _notice_forms(notices, data=None):
+    return [
+        forms.NoticeForm(
+            data,
+            prefix=f"regel-{i}",
+            initial={key: notice.get(key) for key in ("key", "channel", "action", "recipients", "when", "why")},
+        )
+        for i, notice in enumerate(notices)
+    ]
+
+
+def _notices_page(request, version, notice_forms=None, status=200, **extra):
+    notices = version.document.get("notices") or []
+    notice_forms = notice_forms or _notice_forms(notices)
+    return render(
+        request,
+        "routines/notices.html",
+        {
+            "version": version,
+            "notice_forms": notice_forms,
+            "base": json.dumps(notices),
+            **extra,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def notices(request, version_id):
+    """The draft's notice rules: which channel, what is asked, to whom, and the rule's words."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    if request.method == "GET":
+        return _notices_page(request, version)
+    current = version.document.get("notices") or []
+    notice_forms = _notice_forms(current, request.POST)
+    if not all([f.is_valid() for f in notice_forms]):
+        return _notices_page(request, version, notice_forms, status=400)
+    by_key = {notice.get("key"): notice for notice in current}
+    edited = []
+    for form in notice_forms:
+        notice = copy.deepcopy(by_key.get(form.cleaned_data["key"]))
+        if notice is None:
+            continue
+        notice.update({k: form.cleaned_data[k] for k in ("channel", "action", "when", "why")})
+        # Ticked boxes come back in the boxes' order: keep the rule's own order of those kept.
+        before = list(notice.get("recipients") or [])
+        ticked = form.cleaned_data["recipients"]
+        notice["recipients"] = [r for r in before if r in ticked] + [r for r in ticked if r not in before]
+        edited.append(notice)
+    document = copy.deepcopy(version.document)
+    document["notices"] = edited
+
+    def put(doc, part):
+        doc["notices"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Meddelandereglerna är sparade i utkastet."))
+        return redirect("routines:notices", version_id=version.pk)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _notices_page(request, version, status=409, **refused)
+    return _notices_page(request, version, notice_forms, status=400, **refused)
+
+
+@require_http_methods(["GET", "POST"])
+def publish(request, version_id):
+    """Publishing: the changes in words, a reason, and the button; for Verksamhetsansvarig."""
+    if not services.may_publish(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    form = forms.PublishForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            published = services.publish(
+                request.user, version.pk, form.cleaned_data["reason"], revision=_posted_revision(request)
+            )
+        except ActionRefused as refused:
+            if refused.code == "forbidden":
+                return _forbidden(request)
+            form.add_error("reason" if refused.code == "invalid" else None, refused.message)
+            version.refresh_from_db()
+            status = 409 if refused.code == "conflict" else 400
+        else:
+            messages.success(
+                request,
+                _("Version %(n)d är publicerad och är nu den version som gäller.") % {"n": published.number},
+            )
+            return redirect(reverse("routines:versions") + f"#version-{published.pk}")
+    return render(
+        request,
+        "routines/publish.html",
+        {
+            "version": version,
+            "published": _published(version.routine),
+            "changes": _changes(version.routine, version.document),
+            "form": form,
+        },
+        status=status,
+    )
