@@ -5,6 +5,7 @@ terms and nothing more; what a routine may hold is decided by ``document.load`` 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from runbook.forms import LimitsSaidForm
 from runbook.scenarios import Role
 
 from . import document, words
@@ -39,13 +40,12 @@ CHANNEL_CHOICES = [(c, words.CHANNEL_LABELS[c]) for c in document.CHANNELS]
 RECIPIENT_CHOICES = list(words.RECIPIENT_LABELS.items())
 
 
-class DurationsForm(forms.Form):
+class DurationsForm(LimitsSaidForm):
     label = forms.CharField(
         label=_("Versionens namn"),
         help_text=_("Som rutindokumentet skriver det, t.ex. 2025-1. Tomt: versionens nummer."),
         required=False,
         max_length=40,
-        error_messages={"max_length": _("Högst 40 tecken.")},
     )
     reserve_routine_after = _minutes(_("Reservrutin utan prognos efter (minuter)"), required=True)
     ack_timeout = _minutes(_("Tid att kvittera eskaleringen (minuter)"), required=True)
