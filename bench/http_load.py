@@ -271,7 +271,7 @@ def start_embedded(started, tmp):
     )
     started.start("make-run", ["make", "run", f"PORT={port}"], env)
     base = f"http://127.0.0.1:{port}"
-    wait_for(f"{base}/healthz", 180)
+    wait_for(f"{base}/healthz", 600)  # migrate, collectstatic and the demo data first
     passwords = {}
     for line in (tmp / "demo-passwords.txt").read_text().splitlines():
         user, password = line.split(":", 1)
