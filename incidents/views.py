@@ -78,7 +78,7 @@ def _live_context(number=None):
     """The live list (a page of it when long: every open browser re-fetches it every few
     seconds) and the first moment it would read differently with nothing changed.
 
-    Each row is kept per incident version (``polling.rows``): a change renders one row."""
+    Each row is kept per incident list version (``polling.rows``): a change renders one row."""
     now = timezone.now()
     page = Paginator(selectors.live_versions(), LIVE_PAGE_SIZE).get_page(number)
     rows, next_change_at = polling.rows(
