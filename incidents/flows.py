@@ -169,7 +169,7 @@ def on_action(incident: Incident, action: str, *, actor: User | None = None) -> 
 def on_reclassified(incident: Incident, previous_scenario: str, *, actor: User | None = None) -> None:
     """The new scenario's steps for every state reached so far are added; old tasks stay."""
     _make_tasks(incident, incident.scenario_def, reached_states(incident), actor=actor)
-    if incident.scenario == scenarios.SESAM_UNREACHABLE.key:
+    if incident.scenario_def.uses(scenarios.RESERVE_ROUTINE):
         ensure_reserve_timer(incident)
     else:
         cancel_timers(incident, [Timer.Kind.RESERVE_ROUTINE, Timer.Kind.ACK_TIMEOUT], "reclassified")
@@ -197,8 +197,9 @@ def cancel_timers(incident: Incident, kinds: list[str] | None, reason: str) -> i
 
 
 def reserve_routine_armed(incident: Incident) -> bool:
-    """May the reserve routine's deadline still start it (sesam_unreachable, not yet in it)?"""
-    return incident.scenario == scenarios.SESAM_UNREACHABLE.key and incident.state in RESERVE_ARMED_STATES
+    """May the reserve routine's deadline still start it (a scenario that uses the reserve
+    routine, not yet in it)?"""
+    return incident.scenario_def.uses(scenarios.RESERVE_ROUTINE) and incident.state in RESERVE_ARMED_STATES
 
 
 def reserve_routine_held_until(incident: Incident, now: datetime) -> datetime | None:

@@ -49,11 +49,13 @@ LIVE_STATES = (
 ENDED_STATES = (State.CLOSED, State.CANCELLED)
 
 
-def _is_scenario(*keys):
-    def condition(incident):
-        return incident.scenario in keys
+def _uses(transition):
+    """The incident's scenario uses this transition (its routine's data says which)."""
 
-    condition.__name__ = f"scenario_in_{'_'.join(keys)}"
+    def condition(incident):
+        return incident.scenario_def.uses(transition)
+
+    condition.__name__ = f"scenario_uses_{transition}"
     return condition
 
 
@@ -227,7 +229,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.REPORTED,
         target=State.ESCALATED,
-        conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)],
+        conditions=[_uses(scenarios.ESCALATE)],
     )
     def escalate(self):
         """Eskalera till systemansvarig."""
@@ -240,7 +242,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.REPORTED,
         target=State.AWAITING_IT,
-        conditions=[_is_scenario(scenarios.FULL_IT_OUTAGE.key)],
+        conditions=[_uses(scenarios.AWAIT_IT)],
     )
     def await_it(self):
         """Avvaktar IT."""
@@ -249,7 +251,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[State.REPORTED, State.ESCALATED, State.ACKNOWLEDGED],
         target=State.RESERVE_ROUTINE,
-        conditions=[_is_scenario(scenarios.SESAM_UNREACHABLE.key)],
+        conditions=[_uses(scenarios.RESERVE_ROUTINE)],
     )
     def activate_reserve_routine(self):
         """Aktivera reservrutin."""

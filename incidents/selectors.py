@@ -176,7 +176,7 @@ def reserve_orders_of(incident):
 
 def whose_move(incident):
     """Who the incident is waiting for, in words for the live list."""
-    if incident.state == State.REPORTED and incident.scenario == scenarios.SESAM_UNREACHABLE.key:
+    if incident.state == State.REPORTED and incident.scenario_def.uses(scenarios.ESCALATE):
         return Role.label(Role.VERKSAMHETSSPECIALIST)
     if incident.state == State.ESCALATED:
         return Role.label(Role.SYSTEMANSVARIG)

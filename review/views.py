@@ -175,7 +175,7 @@ def incident_report(request, pk):
             [(label, delta) for _key, label, _at, delta in derived.durations()],
             _("Tid från anmälan till varje skede"),
             marker=(_("Reservrutinens gräns"), settings.RESERVE_ROUTINE_AFTER)
-            if incident.scenario == scenarios.SESAM_UNREACHABLE.key or derived.reserve_at
+            if incident.scenario_def.uses(scenarios.RESERVE_ROUTINE) or derived.reserve_at
             else None,
         ),
         "download": request.GET.get("ladda-ner") == "1",

@@ -15,7 +15,7 @@ from typing import Any
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
-from runbook.scenarios import Role, Scenario, Step
+from runbook.scenarios import OPTIONAL_TRANSITIONS, Role, Scenario, Step
 
 # The format this module reads; a document says which it is written in.
 FORMAT = 1
@@ -143,6 +143,18 @@ def _step(data, where):
     )
 
 
+def _transitions(values, where):
+    if not isinstance(values, list):
+        raise _refused(where, gettext_lazy("en lista behövs"))
+    for i, name in enumerate(values):
+        if name not in OPTIONAL_TRANSITIONS or name in values[:i]:
+            raise _refused(
+                f"{where}[{i}]",
+                format_lazy(gettext_lazy("en av {names}, var och en en gång"), names=", ".join(OPTIONAL_TRANSITIONS)),
+            )
+    return tuple(values)
+
+
 def _scenario(data, where):
     script = data.get("caller_script", {})
     if not data["steps"]:
@@ -155,6 +167,7 @@ def _scenario(data, where):
         caller_script=_texts(script.get("during", []), f"{where}.caller_script.during"),
         caller_script_reserve=_texts(script.get("reserve", []), f"{where}.caller_script.reserve"),
         caller_script_restored=_texts(script.get("restored", []), f"{where}.caller_script.restored"),
+        transitions=_transitions(data.get("transitions", []), f"{where}.transitions"),
     )
 
 

@@ -32,7 +32,7 @@ ORDER = {
     "triage": ("questions", "proposals"),
     "triage.questions": ("key", "text"),
     "triage.proposals": ("question", "answer", "scenario"),
-    "scenarios": ("key", "title", "routine_text", "steps", "caller_script"),
+    "scenarios": ("key", "title", "routine_text", "transitions", "steps", "caller_script"),
     "scenarios.steps": (
         "key",
         "role",

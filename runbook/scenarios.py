@@ -49,6 +49,15 @@ ON_SA_FALLBACK = "timer:sa_fallback"  # SA off duty at escalation, or escalation
 ON_PROGNOSIS_PASSED = "timer:prognosis_passed"  # the prognosis time passed, incident still live
 
 
+# The transitions of the state machine a scenario may leave out; which it uses is the
+# scenario's data (``Scenario.transitions``). Reporting, resolving, closing, cancelling and
+# reclassifying are in every scenario.
+ESCALATE = "escalate"  # escalation to SA: escalate, acknowledge, SA's fallback clock
+RESERVE_ROUTINE = "reserve_routine"  # the reserve routine: its clock and activation by hand
+AWAIT_IT = "await_it"  # waiting for instructions from IT
+OPTIONAL_TRANSITIONS = (ESCALATE, RESERVE_ROUTINE, AWAIT_IT)
+
+
 # An action that is not a person's click: the last urgent order marked entered in Sesam LMN
 # (or none taken at all) does the step of entering them.
 ALL_ORDERS_ENTERED = "all_orders_entered"
@@ -88,6 +97,11 @@ class Scenario:
     caller_script_reserve: tuple[str, ...] = field(default=())
     # What Kundservice tells them once service is restored ("Driften återställd").
     caller_script_restored: tuple[str, ...] = field(default=())
+    # Which of OPTIONAL_TRANSITIONS the scenario uses.
+    transitions: tuple[str, ...] = field(default=())
+
+    def uses(self, transition):
+        return transition in self.transitions
 
     def step(self, key):
         return next(s for s in self.steps if s.key == key)
@@ -140,6 +154,7 @@ FULL_IT_OUTAGE = Scenario(
             ongoing=True,
         ),
     ),
+    transitions=(AWAIT_IT,),
     caller_script=(
         _("Region Skåne har ett fullskaligt IT-haveri. Sesam LMN kan inte nås av någon just nu."),
         _("Information och prognos publiceras av Region Skånes IT på driftinfo."),
@@ -262,6 +277,7 @@ SESAM_UNREACHABLE = Scenario(
             done_by=ALL_ORDERS_ENTERED,
         ),
     ),
+    transitions=(ESCALATE, RESERVE_ROUTINE),
     caller_script=(
         # "anmäls", not "är anmält": the script is read from the report on, before the escalation.
         _("Sesam LMN går just nu inte att nå för någon användare. Felet anmäls till Region Skånes IT."),
