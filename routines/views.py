@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,14 +28,6 @@ class ImportForm(forms.Form):
     )
 
 
-def _versions_url():
-    # The versions list and draft editor (routines/urls.py), where there is one.
-    try:
-        return reverse("routines:versions")
-    except NoReverseMatch:
-        return None
-
-
 def _page(request, *, form=None, status=200):
     return render(
         request,
@@ -45,7 +36,6 @@ def _page(request, *, form=None, status=200):
             "routines": selectors.routines(),
             "may_edit": services.may_edit(request.user),
             "form": form or ImportForm(),
-            "versions_url": _versions_url(),
         },
         status=status,
     )

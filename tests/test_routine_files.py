@@ -189,6 +189,7 @@ def test_the_routine_page_shows_the_version_in_force_and_who_published_it_and_wh
     page = client.get("/rutin/").content.decode()
     assert "Driftstörningsrutin Sesam LMN" in page
     assert "Version i kraft" in page and ">2<" in page.replace(" (2024-1)", "")
+    assert 'href="/rutin/versioner/#routine-' in page
     assert "Nytt nummer till Servicedesk" in page and va.get_full_name() in page
     assert "Ladda ner" not in page and "Läs in" not in page  # Kundservice neither downloads nor uploads
     assert client.get("/rutin/sesam-lmn/version-1.yaml").status_code == 403
