@@ -297,3 +297,25 @@ def test_in_english_the_draft_and_its_refusals_are_english(web):
     assert "Sesam LMN server unreachable for all users, step 3, role: a role is needed" in page
     assert "Save the scenario" in page
     assert "Draft of version 2 of" in specialist.get(reverse("routines:draft", args=[draft.pk])).content.decode()
+
+
+def test_publishing_what_changed_after_the_confirmation_was_read_is_refused(make_user):
+    from django.test import Client
+
+    specialist, chief = Client(), Client()
+    specialist.force_login(make_user("verksamhetsspecialist"))
+    chief.force_login(make_user("verksamhetsansvarig"))
+    draft = start(specialist)
+    publish_url = reverse("routines:publish", args=[draft.pk])
+    seen = form_of(chief.get(publish_url), publish_url)
+
+    url = reverse("routines:draft", args=[draft.pk])
+    fields = form_of(specialist.get(url), url)
+    assert specialist.post(url, {**fields, "ack_timeout": "30"}).status_code == 302
+
+    response = chief.post(publish_url, {**seen, "reason": "Inget ändrat"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert STALE in page
+    assert "Tid att kvittera eskaleringen: 15 min → 30 min" in page  # what would be published now
+    assert loader.in_force().number == 1
