@@ -15,7 +15,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from routines import document, loader, portable
+from routines import document, loader, portable, services
 from routines.models import Routine, RoutineVersion
 from runbook.errors import ActionRefused
 
@@ -181,8 +181,6 @@ def test_the_commands_export_and_import(va, tmp_path):
 
 def test_the_routine_page_shows_the_version_in_force_and_who_published_it_and_why(client, ks, va):
     routine = Routine.objects.get(key="sesam-lmn")
-    from routines import services
-
     draft = services.start_draft(va, routine)
     services.publish(va, draft.pk, "Nytt nummer till Servicedesk", revision=draft.revision)
     client.force_login(ks)
@@ -223,3 +221,16 @@ def test_verksamhetsansvarig_downloads_and_uploads_on_the_routine_page(client, v
     draft = RoutineVersion.objects.get(routine__key="sesam-lmn", status="draft")
     assert draft.document["durations"]["reserve_routine_after"] == 3 * 3600
     assert v1().document["durations"]["reserve_routine_after"] == 4 * 3600
+
+
+def test_a_second_routine_is_read_in_from_a_file_and_published_beside_sesam(va):
+    text = (ROOT / "tests" / "routines" / "journalia-v1.yaml").read_text(encoding="utf-8")
+    draft = portable.import_file(va, text)
+    assert (draft.routine.key, draft.routine.system, draft.number) == ("journalia", "Journalia", 1)
+    services.publish(va, draft.pk, "Journalia får en egen rutin", revision=draft.revision)
+    journalia = loader.in_force("journalia")
+    assert list(journalia.scenarios) == ["journalia_unreachable", "journalia_slow"]
+    assert journalia.scenario("journalia_unreachable").uses("escalate")
+    assert not journalia.scenario("journalia_slow").transitions
+    assert journalia.duration("ack_timeout").total_seconds() == 600
+    assert loader.in_force().routine_key == "sesam-lmn" and loader.in_force().number == 1
