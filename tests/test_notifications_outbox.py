@@ -184,7 +184,18 @@ def test_incidents_app_does_not_import_notifications():
 
 def test_outgoing_texts_stay_swedish_whatever_language_the_actor_reads(open_incident, vs, va, sa_with_mail):
     """Vårdgivare Skåne, driftinfo, the phone queue and the e-mails are written in Swedish,
-    even when the person whose action sets them off reads the app in English."""
+    even when the person whose action sets them off reads the app in English. On a weekday
+    morning, when SA is on duty (after hours the escalation takes SA's fallback instead)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))):
+        _outgoing_texts_stay_swedish(open_incident, vs, va)
+
+
+def _outgoing_texts_stay_swedish(open_incident, vs, va):
     from django.utils import translation
 
     vs.email = "vera.vs@example.org"
