@@ -41,11 +41,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import cast
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from routines import loader
 from runbook import scenarios
 from runbook.scenarios import Role
 
@@ -73,7 +73,7 @@ def on_transition(incident: Incident, name: str, previous: str, *, actor: User |
     now = timezone.now()
     if name == events.Transition.ESCALATE:
         if selectors.sa_on_duty(now):
-            arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + settings.ACK_TIMEOUT)
+            arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + loader.duration(incident.routine, "ack_timeout"))
         else:
             sa_fallback(incident, events.OFF_DUTY)
     elif name == events.Transition.ACKNOWLEDGE:
@@ -233,7 +233,7 @@ def ensure_reserve_timer(incident: Incident, now: datetime | None = None) -> Tim
     if Timer.objects.pending().filter(incident=incident, kind=Timer.Kind.RESERVE_ROUTINE).exists():
         return None
     now = now or timezone.now()
-    due_at = incident.began_at + settings.RESERVE_ROUTINE_AFTER
+    due_at = incident.began_at + loader.duration(incident.routine, "reserve_routine_after")
     if due_at <= now:
         due_at = incident.prognosis_at if incident.has_valid_prognosis(now) else now
     return arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, due_at)
@@ -251,7 +251,7 @@ def sa_fallback(incident: Incident, reason: str, *, at: datetime | None = None) 
         message = _(
             "Eskaleringen är inte kvitterad inom %(minutes)d min: enhetschef för SA kontaktas och "
             "incident skapas hos Servicedesk"
-        ) % {"minutes": round(settings.ACK_TIMEOUT.total_seconds() / 60)}
+        ) % {"minutes": round(loader.duration(incident.routine, "ack_timeout").total_seconds() / 60)}
     event = log_event(
         incident,
         events.Kind.TIMER,
@@ -403,7 +403,8 @@ def _complete_steps_done_by(incident: Incident, action: str, *, actor: User | No
 
 
 def _step_of(task: Task) -> scenarios.Step | None:
-    scenario = scenarios.SCENARIOS.get(task.scenario)
+    # The incident's own routine version: a task made under it names its steps.
+    scenario = task.incident.routine.scenarios.get(task.scenario)
     if scenario is None:
         return None
     key = _base_key(task.step_key)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from routines import loader
 from runbook import formatting, scenarios
 from runbook.scenarios import Role
 
@@ -87,6 +88,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     state = FSMField(_("status"), default=State.REPORTED, choices=State.choices, protected=True)
     summary = models.CharField(_("sammanfattning"), max_length=500)
     routine_version = models.CharField(max_length=20, default=scenarios.ROUTINE_VERSION)
+    # The routine version the incident was reported under: its tasks, deadlines, notices,
+    # caller script and report follow that version for ever (routines.loader.version_for).
+    pinned_version = models.ForeignKey(
+        "routines.RoutineVersion",
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        editable=False,
+        verbose_name=_("rutinversion"),
+    )
 
     began_at = models.DateTimeField(_("störningen började"))
     reported_at = models.DateTimeField(_("anmäld"), default=timezone.now)
@@ -167,8 +177,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def routine(self):
+        """The routine version the incident runs under (read once per process)."""
+        return loader.version_for(self)
+
+    @property
     def scenario_def(self):
-        return scenarios.get(self.scenario)
+        return self.routine.scenario(self.scenario)
 
     @property
     def is_live(self):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
+from routines import loader
 from runbook import formatting, scenarios
 from runbook.errors import ActionRefused, NeedsConfirmation
 from runbook.scenarios import Role
@@ -159,7 +160,8 @@ def open_incident(
     (``confirmed``), as for a summary that looks like it holds a personnummer.
     """
     _require(user, "report_incident")
-    if scenario not in scenarios.SCENARIOS:
+    version = loader.in_force()
+    if scenario not in version.scenarios:
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
@@ -168,7 +170,8 @@ def open_incident(
     began_at = _time(times.began_at, began_at, now) or now
     _check_open_rate(user, real_now)
     warnings = _personnummer_warning(summary, note)
-    if times.reserve_deadline_passed(scenario, began_at, real_now):
+    reserve_after = loader.duration(version, "reserve_routine_after")
+    if times.reserve_deadline_passed(scenario, began_at, reserve_after, real_now):
         warnings.append(
             (
                 CONFIRM_RESERVE_NOW,
@@ -178,13 +181,15 @@ def open_incident(
                         "och dess notis på Vårdgivare Skåne startar direkt när du anmäler. Bekräfta att "
                         "starttiden stämmer."
                     )
-                    % {"after": formatting.duration_words(settings.RESERVE_ROUTINE_AFTER)}
+                    % {"after": formatting.duration_words(reserve_after)}
                 ),
             )
         )
     _confirm(warnings, confirmed)
 
     incident = Incident.objects.create(
+        pinned_version_id=version.id,
+        routine_version=version.label,
         scenario=scenario,
         summary=summary,
         began_at=began_at,
@@ -465,10 +470,12 @@ def record_it_contact(user: User, incident_id: int, *, servicedesk_ref: str = ""
 def reclassify(user: User, incident_id: int, scenario: str, note: str = "") -> Incident:
     """Byt scenario while live: the new scenario's tasks are added, nothing done is lost."""
     _require(user, preconditions.ACTIONS["reclassify"].permission)
-    if scenario not in scenarios.SCENARIOS:
-        raise ActionRefused(_("Okänt scenario."), code="invalid")
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
     incident = _locked(incident_id)
+    # The scenarios of the incident's own routine version, not of the one in force now.
+    version = incident.routine
+    if scenario not in version.scenarios:
+        raise ActionRefused(_("Okänt scenario."), code="invalid")
     _allowed(incident, "reclassify")
     if incident.scenario == scenario:
         raise ActionRefused(_("Störningen har redan det scenariot."), code="invalid")
@@ -479,7 +486,7 @@ def reclassify(user: User, incident_id: int, scenario: str, note: str = "") -> I
         incident,
         TimelineEvent.Kind.RECLASSIFIED,
         _("Nytt scenario: %(new)s (tidigare %(old)s)")
-        % {"new": scenarios.get(scenario).title, "old": scenarios.get(previous).title},
+        % {"new": version.scenario(scenario).title, "old": version.scenario(previous).title},
         actor=user,
         note=note,
         data={"from": previous, "to": scenario},

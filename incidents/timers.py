@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from routines import loader
 from runbook import formatting, logs, scenarios
 from runbook.scenarios import Role
 
@@ -150,7 +151,7 @@ def _fire_reserve_routine(incident: Incident, timer: Timer, now: datetime) -> st
         incident,
         TimelineEvent.Kind.TIMER,
         _("%(hours)s utan prognos: reservrutin för akuta förskrivningar aktiveras")
-        % {"hours": formatting.duration_words(settings.RESERVE_ROUTINE_AFTER)},
+        % {"hours": formatting.duration_words(loader.duration(incident.routine, "reserve_routine_after"))},
         data={
             events.TIMER: events.RESERVE_ROUTINE,
             "due_at": timer.due_at.isoformat(),

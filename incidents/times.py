@@ -166,10 +166,11 @@ def filter_time(value):
     return _aware(value)
 
 
-def reserve_deadline_passed(scenario, began_at_value, now=None):
+def reserve_deadline_passed(scenario, began_at_value, reserve_after, now=None):
     """Whether a report starting at ``began_at_value`` puts the reserve routine's deadline
-    (start + RESERVE_ROUTINE_AFTER) in the past: it and its public notice start at once."""
+    (start + the routine version's ``reserve_after``) in the past: it and its public notice
+    start at once."""
     if scenario != scenarios.SESAM_UNREACHABLE.key or began_at_value is None:
         return False
     now = now or timezone.now()
-    return began_at_value + settings.RESERVE_ROUTINE_AFTER <= now
+    return began_at_value + reserve_after <= now

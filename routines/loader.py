@@ -7,6 +7,11 @@ a draft is kept by id and revision), never read again per task or per page.
 """
 
 import threading
+from datetime import timedelta
+
+from django.conf import settings
+
+from runbook.durations import FromRoutine
 
 from .document import Loaded, load
 from .models import Routine, RoutineVersion
@@ -81,6 +86,17 @@ def version_for(incident) -> Loaded:
     """The version ``incident`` was reported under (its pin); one that has none yet: in force."""
     version_id = getattr(incident, "pinned_version_id", None)
     return loaded(version_id) if version_id else in_force()
+
+
+# The settings that, when set, replace a duration of every version (runbook/durations.py).
+DURATION_SETTINGS = {"reserve_routine_after": "RESERVE_ROUTINE_AFTER", "ack_timeout": "ACK_TIMEOUT"}
+
+
+def duration(version: Loaded, name: str) -> timedelta:
+    """A clock of ``version`` (``reserve_routine_after``, ``ack_timeout``), unless the setting
+    replaces it."""
+    value = getattr(settings, DURATION_SETTINGS[name])
+    return version.duration(name) if isinstance(value, FromRoutine) else value
 
 
 def forget():

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
 
-from runbook import logs
+from runbook import durations, logs
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
@@ -287,9 +287,10 @@ else:
 DOORBELL_TIMEOUT_SECONDS = float(os.environ.get("DOORBELL_TIMEOUT_SECONDS", "0.1"))
 DOORBELL_QUIET_SECONDS = float(os.environ.get("DOORBELL_QUIET_SECONDS", "5"))
 
-# Timers (DESIGN section 4). Durations are settings so tests and demos can run in seconds.
-RESERVE_ROUTINE_AFTER = env_seconds("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
-ACK_TIMEOUT = env_seconds("ACK_TIMEOUT_SECONDS", 15 * 60)
+# Timers (DESIGN section 4). Each routine version has its own durations (its document); set,
+# these replace every version's, so that tests and demos can run in seconds (runbook/durations.py).
+RESERVE_ROUTINE_AFTER = durations.setting("RESERVE_ROUTINE_AFTER_SECONDS", 4 * 3600)
+ACK_TIMEOUT = durations.setting("ACK_TIMEOUT_SECONDS", 15 * 60)
 # A deadline whose firing raised this many sweeps running becomes a timeline event and a task.
 TIMER_ALERT_AFTER_ATTEMPTS = int(os.environ.get("TIMER_ALERT_AFTER_ATTEMPTS", "3"))
 # How often beat sweeps for due deadlines: a deadline fires at most about this late. The demo
