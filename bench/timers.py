@@ -130,6 +130,7 @@ def main():
 
     from incidents import doorbell, services, timers
     from incidents.models import Incident, State, TimelineEvent, Timer
+    from routines import loader
     from runbook.scenarios import SESAM_UNREACHABLE
 
     if connection.vendor != "postgresql":
@@ -287,10 +288,12 @@ def main():
     t = time.perf_counter()
     ended_at = timezone.now() - timedelta(days=30)
     batch = 10_000
+    pinned = loader.in_force().id
     for start in range(0, args.history, batch):
         size = min(batch, args.history - start)
         created = Incident.objects.bulk_create(
             Incident(
+                pinned_version_id=pinned,
                 scenario=SESAM_UNREACHABLE.key,
                 state=State.CLOSED,
                 summary="Historik",

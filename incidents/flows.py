@@ -235,7 +235,7 @@ def ensure_reserve_timer(incident: Incident, now: datetime | None = None) -> Tim
     now = now or timezone.now()
     due_at = incident.began_at + loader.duration(incident.routine, "reserve_routine_after")
     if due_at <= now:
-        due_at = incident.prognosis_at if incident.has_valid_prognosis(now) else now
+        due_at = cast(datetime, incident.prognosis_at) if incident.has_valid_prognosis(now) else now
     return arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, due_at)
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from runbook import scenarios
+from routines import loader
 from runbook.forms import LimitsSaidForm
 
 from . import times
@@ -63,7 +63,7 @@ class ReportForm(PageForm):
     )
     scenario = forms.ChoiceField(
         label=_("Scenario"),
-        choices=scenarios.SCENARIO_CHOICES,
+        choices=(),  # the scenarios of the routine in force (__init__)
         widget=forms.RadioSelect,
         error_messages={"required": _("Välj det scenario som stämmer.")},
     )
@@ -94,13 +94,22 @@ class ReportForm(PageForm):
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
     )
 
-    def triage(self):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # New incidents start under the routine in force: its scenarios and triage guide.
+        self.routine = loader.in_force()
+        self.fields["scenario"].choices = self.routine.scenario_choices
+
+    def proposal(self):
+        """The scenario the triage answers point to, or None."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         source = data or self.data
-        return scenarios.Triage(**{name: _answer(source.get(name)) for name, _label in scenarios.Triage.QUESTIONS})
+        return self.routine.proposal(
+            {name: _answer(source.get(name)) for name, _label in self.routine.triage_questions}
+        )
 
     def triage_answers(self):
-        return {name: self.cleaned_data.get(name) for name, _label in scenarios.Triage.QUESTIONS}
+        return {name: self.cleaned_data.get(name) for name, _label in self.routine.triage_questions}
 
     def clean_began_at(self):
         return _bounded(times.began_at, self.cleaned_data.get("began_at"))
@@ -209,8 +218,14 @@ class ItContactForm(PageForm):
 
 class ReclassifyForm(PageForm):
     id_prefix = "reclassify"
-    scenario = forms.ChoiceField(label=_("Nytt scenario"), choices=scenarios.SCENARIO_CHOICES)
+    scenario = forms.ChoiceField(label=_("Nytt scenario"), choices=())
     note = forms.CharField(label=_("Varför (valfritt)"), required=False, max_length=4000)
+
+    def __init__(self, *args, routine=None, **kwargs):
+        """``routine``: the incident's version, whose scenarios it may take (the service checks
+        that again); without one, the routine in force."""
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].choices = (routine or loader.in_force()).scenario_choices
 
 
 class ReserveOrderForm(PageForm):

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from routines import loader
 from runbook import pdf, routine
 from runbook.formatting import format_duration
 from runbook.scenarios import Role
@@ -129,8 +130,8 @@ def _scenario(scenario):
 
 def routine_pack():
     """The routine in force and its contacts, in the current language, as plain data."""
-    in_force = routine.in_force()
-    titles = {s.key: s.title for s in in_force.scenarios}
+    in_force = loader.in_force()
+    titles = {key: s.title for key, s in in_force.scenarios.items()}
     order = list(Contact.Kind.values)
     contacts = sorted(Contact.objects.filter(active=True), key=lambda c: (order.index(c.kind), c.name, c.pk))
     present = {c.kind for c in contacts}
@@ -153,12 +154,14 @@ def routine_pack():
             ),
         )
     return RoutinePack(
-        routine_version=in_force.version,
+        routine_version=in_force.label,
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        scenarios=tuple(_scenario(s) for s in in_force.scenarios),
+        scenarios=tuple(_scenario(s) for s in in_force.scenarios.values()),
         triage_questions=tuple(str(text) for _key, text in in_force.triage_questions),
         triage_rules=tuple(
-            (str(dict(in_force.triage_questions)[name]), str(titles[key])) for name, key in in_force.triage_rules
+            (str(dict(in_force.triage_questions)[name]), str(titles[key]))
+            for name, answer, key in in_force.triage_proposals
+            if answer is False
         ),
         contacts=tuple(printed),
         missing_contact_kinds=tuple(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from runbook import polling, scenarios
+from runbook import polling
 from runbook.scenarios import Role
 
 from . import (
@@ -111,7 +111,7 @@ def report(request):
     proposal = None
     if request.method == "POST":
         form = forms.ReportForm(request.POST)
-        proposal = form.triage().proposal()
+        proposal = form.proposal()
         if request.POST.get("action") == "propose" or request.htmx:
             # Only the triage was answered: show the proposal, save nothing.
             data = request.POST.copy()
@@ -119,7 +119,7 @@ def report(request):
                 data["scenario"] = proposal
             form = forms.ReportForm(initial=data.dict())
             template = "incidents/_triage_proposal.html" if request.htmx else "incidents/report.html"
-            return render(request, template, {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS})
+            return render(request, template, {"form": form, "proposal": proposal, "scenarios": form.routine.scenarios})
         if form.is_valid():
             try:
                 with in_record_language():
@@ -142,7 +142,7 @@ def report(request):
                         {
                             "form": form,
                             "proposal": proposal,
-                            "scenarios": scenarios.SCENARIOS,
+                            "scenarios": form.routine.scenarios,
                         },
                         status=429,
                     )
@@ -156,7 +156,7 @@ def report(request):
     return render(
         request,
         "incidents/report.html",
-        {"form": form, "proposal": proposal, "scenarios": scenarios.SCENARIOS},
+        {"form": form, "proposal": proposal, "scenarios": form.routine.scenarios},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -296,7 +296,10 @@ def _detail_context(request, incident, **forms_with_errors):
                 initial={"servicedesk_ref": incident.servicedesk_ref, "vendor_contact": incident.vendor_contact}
             ),
         ),
-        "reclassify_form": (can["reclassify"], lambda: forms.ReclassifyForm(initial={"scenario": incident.scenario})),
+        "reclassify_form": (
+            can["reclassify"],
+            lambda: forms.ReclassifyForm(initial={"scenario": incident.scenario}, routine=incident.routine),
+        ),
         "order_form": (can["reserve_order"], lambda: forms.ReserveOrderForm()),
     }
     for name, (allowed, make) in offered.items():

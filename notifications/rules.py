@@ -372,8 +372,9 @@ MANUAL_FALLBACK = {
 }
 
 
-def rules_for(event, scenario):
-    return [rule for rule in RULES if rule.matches(event, scenario)]
+def rules_for(event, scenario, version):
+    """The rules of the routine ``version`` (the incident's own) that ``event`` sets off."""
+    return [rule for rule in rules_of(version) if rule.matches(event, scenario)]
 
 
 _made: dict[tuple, tuple[Rule, ...]] = {}

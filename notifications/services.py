@@ -53,7 +53,9 @@ def _on_timeline_event(event):
     incident = event.incident
     # Every rule's condition is read before any message is written, so that one event's
     # messages do not decide each other (a "publish" written now is not "already out").
-    applicable = [rule for rule in rules.rules_for(event, incident.scenario) if _condition_holds(rule, incident)]
+    applicable = [
+        rule for rule in rules.rules_for(event, incident.scenario, incident.routine) if _condition_holds(rule, incident)
+    ]
     written = []
     for rule in applicable:
         try:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents.models import Incident, State, Timer
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language
-from runbook import scenarios
+from routines import loader
 
 from . import ack, rules, services, sms, stubs
 from .models import Channel, Notification, StubMessage, StubMode
@@ -131,9 +131,10 @@ def rules_page(request):
     """Vilken händelse skickar vad – the rules table for Verksamhetsansvarig."""
     if not services.may_view_rules(request.user):
         return render(request, "403.html", status=403)
+    in_force = loader.in_force()
     by_scenario = OrderedDict()
-    for scenario in scenarios.SCENARIOS.values():
-        by_scenario[scenario] = [r for r in rules.RULES if scenario.key in r.scenarios]
+    for scenario in in_force.scenarios.values():
+        by_scenario[scenario] = [r for r in rules.rules_of(in_force) if scenario.key in r.scenarios]
     return render(
         request,
         "notifications/rules.html",

@@ -11,7 +11,7 @@ import io
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from runbook import scenarios
+from routines import loader
 
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -82,12 +82,18 @@ def history_header():
     ]
 
 
+def _scenario_title(m):
+    """The scenario's title in the routine version the incident ran under."""
+    scenario = loader.loaded(m.incident.pinned_version_id).scenarios.get(m.scenario)
+    return scenario.title if scenario else m.scenario
+
+
 def history_rows(metrics_rows):
     states = {"closed": _("Avslutad"), "cancelled": _("Makulerad")}
     for m in metrics_rows:
         yield [
             m.incident_id,
-            scenarios.SCENARIOS[m.scenario].title if m.scenario in scenarios.SCENARIOS else m.scenario,
+            _scenario_title(m),
             states.get(m.final_state, m.final_state),
             m.incident.summary,
             m.began_at,

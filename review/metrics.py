@@ -12,7 +12,7 @@ def row_for(incident, events, model=None):
     """An unsaved metrics row for an ended incident (``model`` lets migrations pass theirs)."""
     if model is None:
         from .models import IncidentMetrics as model
-    d = reports.derive(events)
+    d = reports.derive(events, routine=incident.routine)
     search = [incident.summary, *d.notes]
     if d.review:
         search.extend(str(v) for v in d.review.values() if v)

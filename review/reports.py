@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from routines import loader
 from runbook import scenarios
 from runbook.formatting import format_duration  # noqa: F401 - read here by the review pages
 
@@ -170,23 +171,31 @@ def _as_datetime(value):
     return parse_datetime(value)
 
 
-def _step_def(scenario_key, step_key):
-    scenario = scenarios.SCENARIOS.get(scenario_key)
+def _step_def(definitions, scenario_key, step_key):
+    scenario = definitions.get(scenario_key)
     if scenario is None:
         return None
     step_key = step_key.split("~", 1)[0]  # a repeated step ("renew_prognosis~2") is its first
     return next((s for s in scenario.steps if s.key == step_key), None)
 
 
-def derive(events, *, reserve_after=None):
+def derive(events, *, reserve_after=None, routine=None):
     """Walk one incident's timeline, oldest first, and return its ``Derived`` milestones.
 
     The first of each kind of transition counts (an incident reclassified and escalated
     twice was reported to SA when it first was). A prognosis counts only when it names a
     time; "ingen prognos" is SA's answer but not a prognosis. The reserve routine started
     early when a person started it before the routine's 4 hours from the disruption began.
+
+    ``routine`` is the routine version the incident ran under (``Incident.routine``): its
+    steps and its 4 hours are the ones the report holds the incident to. A timeline with no
+    incident (built by hand) is held to version 1 as the code defines it.
     """
-    reserve_after = reserve_after if reserve_after is not None else settings.RESERVE_ROUTINE_AFTER
+    definitions = routine.scenarios if routine is not None else scenarios.SCENARIOS
+    if reserve_after is None:
+        reserve_after = (
+            loader.duration(routine, "reserve_routine_after") if routine is not None else settings.RESERVE_ROUTINE_AFTER
+        )
     d = Derived()
     tasks = {}  # task id (or step key for hand-built timelines) -> StepOutcome
     scenario = ""
@@ -225,7 +234,7 @@ def derive(events, *, reserve_after=None):
         elif kind == TASK_CREATED:
             step_key = data.get("step", "")
             task_scenario = data.get("scenario") or scenario
-            step = _step_def(task_scenario, step_key)
+            step = _step_def(definitions, task_scenario, step_key)
             due_at = _as_datetime(data.get("due_at"))
             if due_at is None and step is not None and step.within is not None:
                 due_at = event.at + step.within
@@ -278,7 +287,7 @@ def derive(events, *, reserve_after=None):
                 outcome.status = StepStatus.SKIPPED
     made = {(s.scenario, s.step_key) for s in steps}
     for key in dict.fromkeys([d.first_scenario] + [to for _at, _from, to in d.reclassifications]):
-        definition = scenarios.SCENARIOS.get(key)
+        definition = definitions.get(key)
         if definition is None:
             continue
         for step in definition.steps:

@@ -5,7 +5,6 @@ Parse the request, call a selector, render. No rules live here.
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET
 from incidents import selectors as incident_selectors
 from incidents.models import Incident
 from incidents.pagination import BoundedPaginator, page_number
+from routines import loader
 from runbook import pdf, scenarios
 from runbook.roles import has
 
@@ -152,7 +152,9 @@ def incident_report(request, pk):
     except Incident.DoesNotExist:
         raise Http404 from None
     events = list(incident.events.all())
-    derived = reports.derive(events)
+    routine = incident.routine
+    derived = reports.derive(events, routine=routine)
+    reserve_after = loader.duration(routine, "reserve_routine_after")
     context = {
         "incident": incident,
         "scenario": incident.scenario_def,
@@ -160,12 +162,12 @@ def incident_report(request, pk):
         "d": derived,
         "durations": [(label, at, reports.format_duration(delta)) for _key, label, at, delta in derived.durations()],
         "escalation_to_ack": reports.format_duration(derived.escalation_to_ack),
-        "reserve_after": reports.format_duration(settings.RESERVE_ROUTINE_AFTER),
+        "reserve_after": reports.format_duration(reserve_after),
         "reclassifications": [
             (
                 at,
-                scenarios.SCENARIOS[a].title if a in scenarios.SCENARIOS else a,
-                scenarios.SCENARIOS[b].title if b in scenarios.SCENARIOS else b,
+                routine.scenarios[a].title if a in routine.scenarios else a,
+                routine.scenarios[b].title if b in routine.scenarios else b,
             )
             for at, a, b in derived.reclassifications
         ],
@@ -174,7 +176,7 @@ def incident_report(request, pk):
         "milestones_chart": charts.milestones(
             [(label, delta) for _key, label, _at, delta in derived.durations()],
             _("Tid från anmälan till varje skede"),
-            marker=(_("Reservrutinens gräns"), settings.RESERVE_ROUTINE_AFTER)
+            marker=(_("Reservrutinens gräns"), reserve_after)
             if incident.scenario_def.uses(scenarios.RESERVE_ROUTINE) or derived.reserve_at
             else None,
         ),
@@ -203,7 +205,8 @@ def _figures_context(request):
     start = forms.stockholm_day_start(start_day)
     end = forms.stockholm_day_start(end_day + timedelta(days=1))
     figures = selectors.figures(start, end)
-    series = [(key, str(s.title)) for key, s in scenarios.SCENARIOS.items()]  # translated once, not per bar
+    # The scenarios history knows (the incident's field choices), translated once, not per bar.
+    series = [(key, str(title)) for key, title in Incident._meta.get_field("scenario").choices]
     by_month = {}
     for row in figures["monthly"]:
         label = _month_label(row["month"])

@@ -23,6 +23,7 @@ from ninja.utils import check_csrf
 
 from incidents.api import router as incidents_router
 from incidents.schemas import READ_ERRORS, ScenarioOut
+from routines import loader
 from runbook.errors import ActionRefused, NeedsConfirmation
 
 from . import scenarios
@@ -231,13 +232,15 @@ def http_error(request, exc):
     operation_id="listScenarios",
 )
 def list_scenarios(request):
-    """The routine's scenarios (section 3) with their steps, in the routine's words."""
+    """The routine's scenarios (section 3) with their steps, in the routine's words: the
+    version in force, which new incidents start under."""
+    in_force = loader.in_force()
     return [
         {
             "key": s.key,
             "title": str(s.title),
             "routine_text": str(s.routine_text),
-            "routine_version": scenarios.ROUTINE_VERSION,
+            "routine_version": in_force.label,
             "caller_script": [str(line) for line in s.caller_script],
             "steps": [
                 {
@@ -252,5 +255,5 @@ def list_scenarios(request):
                 for step in s.steps
             ],
         }
-        for s in scenarios.SCENARIOS.values()
+        for s in in_force.scenarios.values()
     ]

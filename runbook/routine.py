@@ -1,12 +1,8 @@
-"""The routine in force, read through one door.
+"""How the routine is told: the caller script of a scenario and when a step is due, in words.
 
-Today the routine is one version, written as data in ``scenarios.py``. Everything that shows
-or prints the routine as a whole (the emergency pack, the copy kept on a device) reads it
-through ``in_force()``, and the caller script through ``caller_script()``, so that when the
-routine becomes versioned data kept in the app only these functions change.
+The routine itself is versioned data (``routines``): ``routines.loader.in_force()`` is the
+version new incidents start under, ``version_for(incident)`` the one an incident runs under.
 """
-
-from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,27 +19,6 @@ DUE_ON_WORDS = {
     scenarios.ON_SA_FALLBACK: _("Om SA inte är i tjänst eller inte kvitterar i tid"),
     scenarios.ON_PROGNOSIS_PASSED: _("När prognosen har passerat"),
 }
-
-
-@dataclass(frozen=True)
-class Routine:
-    """One version of the routine: its scenarios (section 3) and the triage questions."""
-
-    version: str
-    scenarios: tuple[scenarios.Scenario, ...]
-    triage_questions: tuple[tuple[str, str], ...]
-    # (question name, scenario key): the first question answered "Nej" names the scenario.
-    triage_rules: tuple[tuple[str, str], ...] = ()
-
-
-def in_force():
-    """The version of the routine that new incidents start under now."""
-    return Routine(
-        version=scenarios.ROUTINE_VERSION,
-        scenarios=tuple(scenarios.SCENARIOS.values()),
-        triage_questions=tuple(scenarios.Triage.QUESTIONS),
-        triage_rules=tuple(scenarios.Triage.RULES),
-    )
 
 
 # The phases of an incident that a scenario's caller script has lines for.

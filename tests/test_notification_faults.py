@@ -119,7 +119,8 @@ def test_a_broken_rule_does_not_stop_the_action_and_becomes_a_task(open_incident
         channel=Channel.DRIFTINFO,
         action="no_such_action",
     )
-    monkeypatch.setattr(rules, "RULES", (*rules.RULES, broken))
+    rules_of = rules.rules_of
+    monkeypatch.setattr(rules, "rules_of", lambda version: (*rules_of(version), broken))
     incident = open_incident()
 
     services.escalate(vs, incident.pk)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from runbook.scenarios import Triage
+from routines import loader
 
 from ..views import THEME_COLOR
 
@@ -47,7 +47,9 @@ def offline_form(kind, incident=None):
     """
     attrs = format_html(' data-offline="{}"', kind)
     if kind == "incident":
-        attrs += format_html(' data-triage-rules="{}"', json.dumps(Triage.RULES))
+        # A "no" to the question proposes the scenario, as the routine in force says.
+        rules = [[question, key] for question, answer, key in loader.in_force().triage_proposals if answer is False]
+        attrs += format_html(' data-triage-rules="{}"', json.dumps(rules))
     if incident is not None:
         attrs += format_html(' data-incident="{}"', incident)
     return attrs

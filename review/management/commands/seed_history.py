@@ -10,7 +10,6 @@ import json
 import random
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -21,6 +20,7 @@ from django.utils import timezone
 from incidents.models import Incident, Task, TimelineEvent
 from review import metrics, services
 from review.models import IncidentMetrics
+from routines import loader
 from runbook import scenarios
 from runbook.scenarios import Role
 
@@ -66,6 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args, incidents, per_day, batch, seed, **options):
         rng = random.Random(seed)
         users = self._users()
+        routine = loader.in_force()  # the history is made under the routine in force
         oldest = IncidentMetrics.objects.order_by("reported_at").values_list("reported_at", flat=True).first()
         anchor = (oldest or timezone.now() - timedelta(days=1)) - timedelta(minutes=5)
         step = timedelta(days=1) / per_day
@@ -76,7 +77,7 @@ class Command(BaseCommand):
                 anchor - step * (made + i) - timedelta(seconds=rng.randint(0, int(step.total_seconds() * 0.8)))
                 for i in range(n)
             ]
-            self._batch(rng, users, times)
+            self._batch(rng, users, times, routine)
             made += n
             self.stdout.write(f"{made}/{incidents}")
         self.stdout.write(self.style.SUCCESS(f"{made} avslutade störningar skapade."))
@@ -95,8 +96,8 @@ class Command(BaseCommand):
         return users
 
     @transaction.atomic
-    def _batch(self, rng, users, times):
-        plans = [Plan(rng, users, at) for at in times]
+    def _batch(self, rng, users, times, routine):
+        plans = [Plan(rng, users, at, routine) for at in times]
         objs = Incident.objects.bulk_create([p.incident() for p in plans])
         for plan, incident in zip(plans, objs, strict=True):
             plan.incident_obj = incident
@@ -131,8 +132,8 @@ def bulk_insert(model, objs):
 class Plan:
     """One incident's life, simulated: what happened when, then written as rows."""
 
-    def __init__(self, rng, users, reported_at):
-        self.rng, self.users, self.t0 = rng, users, reported_at
+    def __init__(self, rng, users, reported_at, routine):
+        self.rng, self.users, self.t0, self.routine = rng, users, reported_at, routine
         self.scenario = rng.choices([s for s, _w in SCENARIO_WEIGHTS], [w for _s, w in SCENARIO_WEIGHTS])[0]
         self.began_at = reported_at - timedelta(minutes=rng.choice((0, 0, 0, 5, 15, 40)))
         self.summary = rng.choice(SUMMARIES)
@@ -164,12 +165,12 @@ class Plan:
         self.reached.add(to)
         self.make_tasks(at, to)
         for task in self.tasks:
-            step = scenarios.SCENARIOS[task["scenario"]].step(task["step"])
+            step = self.routine.scenarios[task["scenario"]].step(task["step"])
             if step.done_by == name and task["done_at"] is None:
                 self.done(task, at, actor, via=name)
 
     def make_tasks(self, at, state):
-        scenario = scenarios.SCENARIOS[self.scenario]
+        scenario = self.routine.scenarios[self.scenario]
         have = {(t["scenario"], t["step"]) for t in self.tasks}
         for step in scenario.steps:
             if step.due_on != state or (scenario.key, step.key) in have:
@@ -226,7 +227,7 @@ class Plan:
             t,
             "reported",
             u[Role.KUNDSERVICE],
-            f"Störning anmäld: {scenarios.SCENARIOS[self.scenario].title}",
+            f"Störning anmäld: {self.routine.scenarios[self.scenario].title}",
             scenario=self.scenario,
             began_at=self.began_at.isoformat(),
             triage={},
@@ -287,7 +288,7 @@ class Plan:
                 by_hand = rng.random() < 0.25
                 reserve_at = (
                     self.began_at
-                    + settings.RESERVE_ROUTINE_AFTER
+                    + loader.duration(self.routine, "reserve_routine_after")
                     - (self.minutes(30, 120) if by_hand else timedelta(0))
                 )
                 t = max(t + timedelta(minutes=1), reserve_at)
@@ -343,6 +344,8 @@ class Plan:
     def incident(self):
         ended = max(e[0] for e in self.events)
         return Incident(
+            pinned_version_id=self.routine.id,
+            routine_version=self.routine.label,
             scenario=self.scenario,
             state=self.state,
             summary=self.summary,
