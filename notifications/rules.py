@@ -8,6 +8,10 @@ Verksamhetsansvarig on /meddelanden/regler/.
 
 Nothing here is sent directly: ``services.on_timeline_event`` writes outbox rows from it in
 the transaction of the event.
+
+The rules an incident follows are those of its routine version (``rules_of(version)``, made
+from the version's ``notices``); ``RULES`` below is version 1 as the code defined it, which
+the migration's frozen copy is tested against.
 """
 
 from dataclasses import dataclass, field

@@ -2,8 +2,13 @@
 
 Each scenario quotes the routine; each step names the role that does it, the routine's own
 instruction, the incident state in which it becomes due and how soon it should be done.
-An incident's tasks are made from these steps. A change to the routine is a change here,
-with a new ``ROUTINE_VERSION``; incidents keep the version they started under.
+An incident's tasks are made from these steps.
+
+The routine the app runs on is versioned data (``routines``): a version's document is read
+into these ``Scenario``/``Step`` objects. The four scenarios below are version 1 as the code
+defined it, kept as the reference the data migration's frozen copy is tested against
+(tests/test_routine_versions.py); changing them changes no incident. A change to the routine
+is a new published version.
 """
 
 from dataclasses import dataclass, field
