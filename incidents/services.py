@@ -149,8 +149,12 @@ def open_incident(
     note: str = "",
     reported_at: datetime | None = None,
     confirmed: Iterable[str] = (),
+    routine: str | None = None,
 ) -> Incident:
     """Anmäl störning. Kundservice's report is itself the routine's internal escalation.
+
+    ``routine`` is the key of the routine (the IT system) the disruption is in: the app's own
+    when not named. The incident is pinned to that routine's version in force.
 
     ``reported_at`` is when the report was made, if not now: a report kept on a device while
     the network was down (``offline.services``, which checks that time's bounds).
@@ -160,7 +164,10 @@ def open_incident(
     (``confirmed``), as for a summary that looks like it holds a personnummer.
     """
     _require(user, "report_incident")
-    version = loader.in_force()
+    try:
+        version = loader.in_force(routine)
+    except loader.NoVersionInForce:
+        raise ActionRefused(_("Okänd rutin."), code="invalid") from None
     if scenario not in version.scenarios:
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
@@ -171,7 +178,7 @@ def open_incident(
     _check_open_rate(user, real_now)
     warnings = _personnummer_warning(summary, note)
     reserve_after = loader.duration(version, "reserve_routine_after")
-    if times.reserve_deadline_passed(scenario, began_at, reserve_after, real_now):
+    if times.reserve_deadline_passed(version.scenario(scenario), began_at, reserve_after, real_now):
         warnings.append(
             (
                 CONFIRM_RESERVE_NOW,

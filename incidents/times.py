@@ -167,10 +167,10 @@ def filter_time(value):
 
 
 def reserve_deadline_passed(scenario, began_at_value, reserve_after, now=None):
-    """Whether a report starting at ``began_at_value`` puts the reserve routine's deadline
-    (start + the routine version's ``reserve_after``) in the past: it and its public notice
-    start at once."""
-    if scenario != scenarios.SESAM_UNREACHABLE.key or began_at_value is None:
+    """Whether a report of ``scenario`` (a Scenario) starting at ``began_at_value`` puts the
+    reserve routine's deadline (start + the routine version's ``reserve_after``) in the past:
+    it and its public notice start at once."""
+    if not scenario.uses(scenarios.RESERVE_ROUTINE) or began_at_value is None:
         return False
     now = now or timezone.now()
     return began_at_value + reserve_after <= now

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from incidents import events
-from runbook.scenarios import FULL_IT_OUTAGE, KUNDSERVICE_LINK_LOSS, SESAM_UNREACHABLE, TELEPHONY_FAULT
+from routines.loader import DEFAULT_ROUTINE
+from runbook.scenarios import FULL_IT_OUTAGE, KUNDSERVICE_LINK_LOSS, RESERVE_ROUTINE, SESAM_UNREACHABLE, TELEPHONY_FAULT
 
 from .models import Channel
 
@@ -70,21 +71,36 @@ def render(rule, incident, *, recipient_name="", ack_url="", reason=""):
         return _render(rule, incident, recipient_name=recipient_name, ack_url=ack_url, reason=reason)
 
 
+def _own(incident):
+    return incident.routine.routine_key in ("", DEFAULT_ROUTINE)
+
+
+def _system_and_ref(incident):
+    """The system and the reference of the incident's own routine: Sesam LMN's texts keep
+    their reference (HJM-SESAM-12); another routine's say its system (HJM-JOURNALIA-12)."""
+    if _own(incident):
+        return SYSTEM, f"HJM-SESAM-{incident.pk}"
+    routine = incident.routine
+    return routine.system, f"HJM-{routine.routine_key.upper()}-{incident.pk}"
+
+
 def _render(rule, incident, *, recipient_name, ack_url, reason):
     now = timezone.now()
     scenario = str(incident.scenario_def.title)
-    ref = f"HJM-SESAM-{incident.pk}"
+    routine = incident.routine
+    own = _own(incident)
+    system, ref = _system_and_ref(incident)
     if rule.channel == Channel.VARDGIVARE_SKANE:
         if rule.action == "publish":
             text = RESERVE_NOTICE
             body = (
-                f"{SYSTEM} går inte att nå. {RESERVE_NOTICE}. Förskrivare som behöver göra en "
+                f"{system} går inte att nå. {RESERVE_NOTICE}. Förskrivare som behöver göra en "
                 f"akut förskrivning av {PRODUCT_AREAS} kontaktar Kundservice Hjälpmedel. "
                 "Mer information och prognos finns på regionala driftinfo."
             )
         else:
             text = "Reservrutinen för akuta förskrivningar gäller inte längre"
-            body = f"Driften av {SYSTEM} är återställd. Förskriv som vanligt i {SYSTEM}."
+            body = f"Driften av {system} är återställd. Förskriv som vanligt i {system}."
         payload = {"action": rule.action, "notice_id": ref, "title": text, "text": body, "at": now.isoformat()}
         return text, body, payload
 
@@ -92,7 +108,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
         status = "Åtgärdad" if rule.action == "end" else "Pågår"
         reserve = incident.state == "reserve_routine"
         lines = [
-            f"{SYSTEM}: {scenario}",
+            f"{system}: {scenario}",
             f"Start: {_local(incident.began_at)}",
             f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
             f"Prognos: {prognosis_text(incident) if rule.action != 'end' else 'Driften återställd'}",
@@ -102,7 +118,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
         payload = {
             "action": {"publish": "publish", "update": "update", "end": "update"}[rule.action],
             "reference": ref,
-            "system": SYSTEM,
+            "system": system,
             "status": status,
             "started_at": incident.began_at.isoformat(),
             "affected": AFFECTED.get(incident.scenario, scenario),
@@ -121,7 +137,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
             "update": "Uppdatering av driftinfo",
             "end": "Driftinfo: driften återställd",
         }[rule.action]
-        return f"{verb}: {SYSTEM} ({ref})", "\n".join(lines), payload
+        return f"{verb}: {system} ({ref})", "\n".join(lines), payload
 
     if rule.channel == Channel.TELEPHONY:
         on = rule.action == "on"
@@ -135,28 +151,32 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
     link = incident_url(incident)
     subjects = {
         "new_incident": f"Driftstörning anmäld: {scenario}",
-        "escalation": f"Eskalering till systemansvarig: {SYSTEM} går inte att nå",
-        "sa_fallback": f"{SYSTEM} går inte att nå – systemansvarig nås inte",
-        "prognosis_passed": f"Prognosen för {SYSTEM} har passerat",
-        "reserve_routine": f"Reservrutin aktiverad: {SYSTEM}",
-        "resolved": f"Driften återställd: {SYSTEM}",
+        "escalation": f"Eskalering till systemansvarig: {system} går inte att nå",
+        "sa_fallback": f"{system} går inte att nå – systemansvarig nås inte",
+        "prognosis_passed": f"Prognosen för {system} har passerat",
+        "reserve_routine": f"Reservrutin aktiverad: {system}",
+        "resolved": f"Driften återställd: {system}",
     }
     texts = {
         "new_incident": f"En driftstörning har anmälts till Kundservice: {scenario}. "
         f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
-        "escalation": f"Hjälpmedel anmäler att {SYSTEM} inte går att nå för någon användare, men "
-        "IT-miljön i Region Skåne i övrigt är opåverkad. Kvittera att du tagit emot "
-        "eskaleringen och ange prognos.",
-        "sa_fallback": f"{SYSTEM} går inte att nå för någon användare. Systemansvarig "
+        "escalation": f"Hjälpmedel anmäler att {system} inte går att nå för någon användare"
+        + (", men IT-miljön i Region Skåne i övrigt är opåverkad. " if own else ". ")
+        + "Kvittera att du tagit emot eskaleringen och ange prognos.",
+        "sa_fallback": f"{system} går inte att nå för någon användare. Systemansvarig "
         + ("är inte i tjänst." if reason == events.OFF_DUTY else "har inte kvitterat eskaleringen.")
         + " Enligt rutinen kontaktas enhetschef för SA samt en incident skapas hos Servicedesk "
         f"({settings.SERVICEDESK_PHONE} eller i Ritz).",
-        "prognosis_passed": f"Prognosen för {SYSTEM} har passerat och driften är inte återställd. "
+        "prognosis_passed": f"Prognosen för {system} har passerat och driften är inte återställd. "
         "Prognosen räknas som saknad; ange en ny prognos.",
         "reserve_routine": f"{RESERVE_NOTICE}. Efter 4 timmar utan prognos är reservrutin för "
         "akuta förskrivningar aktiverad. Information publiceras på Vårdgivare Skåne.",
-        "resolved": f"Driften av {SYSTEM} är återställd. Akuta förskrivningar som tagits under "
-        f"reservrutinen läggs in i {SYSTEM}.",
+        "resolved": f"Driften av {system} är återställd."
+        + (
+            f" Akuta förskrivningar som tagits under reservrutinen läggs in i {system}."
+            if incident.scenario_def.uses(RESERVE_ROUTINE)
+            else ""
+        ),
     }
     lines = [
         greeting,
@@ -170,7 +190,7 @@ def _render(rule, incident, *, recipient_name, ack_url, reason):
     ]
     if ack_url:
         lines += ["", "Kvittera eskaleringen (länken gäller en gång, bara för dig):", ack_url]
-    lines += ["", "Hjälpmedel Region Skåne – Driftstörningsrutin Sesam LMN"]
+    lines += ["", f"Hjälpmedel Region Skåne – {routine.routine_name or 'Driftstörningsrutin Sesam LMN'}"]
     body = "\n".join(lines)
     return subjects[rule.action], body, {"action": rule.action, "reference": ref}
 
@@ -196,14 +216,14 @@ def render_sms(rule, incident, *, code="", link="", reason=""):
     and the code. The longest wording that fits one SMS is used; the link is dropped before
     the code if the app's address is too long for both.
     """
-    ref = f"HJM-SESAM-{incident.pk}"
+    system, ref = _system_and_ref(incident)
     if rule.action == "sa_fallback":
         what = "SA är inte i tjänst" if reason == events.OFF_DUTY else "SA har inte kvitterat"
-        fact = f"{SYSTEM} går inte att nå ({ref}), {what}."
-        short_fact = f"{SYSTEM} nås inte ({ref}), {what}."
+        fact = f"{system} går inte att nå ({ref}), {what}."
+        short_fact = f"{system} nås inte ({ref}), {what}."
     else:
-        fact = f"{SYSTEM} går inte att nå för någon användare ({ref})."
-        short_fact = f"{SYSTEM} nås inte ({ref})."
+        fact = f"{system} går inte att nå för någon användare ({ref})."
+        short_fact = f"{system} nås inte ({ref})."
     candidates = []
     for head in (fact, short_fact):
         if code and link:
