@@ -10,14 +10,11 @@ load, which other work changes, hits every variant alike; the figures are ratios
 A variant puts back the plain way for as long as it is timed:
 
 - ``auth``: Django's own ``ModelBackend`` (its two permission queries) and the roles read with
-  a third query, instead of ``runbook/auth.py``'s one query;
-- ``heartbeat``: the scheduler's heartbeat read on every page, not once per
-  ``health.BEAT_CACHE_SECONDS`` per process;
-- ``orders``: an incident's urgent orders read on every page of it, not only when its timeline
-  shows one was logged (``selectors.reserve_orders_of``).
+  a third query, instead of ``runbook/auth.py``'s one query.
 
-(A fourth variant, the incident page's timeline drawn by a template tag instead of a template
-loop, was measured the same way and the tag removed: bench/README.md.)
+(Three more, measured the same way, did not pay and were removed: the incident page's timeline
+drawn by a template tag, the scheduler's heartbeat kept for 5 s per process, and an incident's
+urgent orders read only when its timeline showed one: bench/README.md.)
 
 The goal of ``bench/pages.py`` decides: an optimisation whose removal leaves every page within
 10x of ``/healthz`` and within 1.5x of its own time at the smallest size, at a cost the pages
@@ -69,30 +66,6 @@ def plain_auth():
 
 
 @contextmanager
-def plain_heartbeat():
-    from runbook import health
-
-    saved = health.BEAT_CACHE_SECONDS
-    health.BEAT_CACHE_SECONDS = 0
-    try:
-        yield
-    finally:
-        health.BEAT_CACHE_SECONDS = saved
-
-
-@contextmanager
-def plain_orders():
-    from incidents import selectors
-
-    saved = selectors.reserve_orders_of
-    selectors.reserve_orders_of = lambda incident: list(incident.reserve_orders.all())
-    try:
-        yield
-    finally:
-        selectors.reserve_orders_of = saved
-
-
-@contextmanager
 def as_is():
     yield
 
@@ -100,8 +73,6 @@ def as_is():
 VARIANTS = {
     "as is": as_is,
     "auth": plain_auth,
-    "heartbeat": plain_heartbeat,
-    "orders": plain_orders,
 }
 
 

@@ -164,13 +164,7 @@ def incident_for_page(incident_id):
 
 
 def reserve_orders_of(incident):
-    """Urgent orders taken under the reserve routine, oldest first.
-
-    Logging an order writes a timeline event in the same transaction, so an incident whose
-    timeline (prefetched by the selectors above) shows none has none, and is not asked.
-    """
-    if not any(event.kind == TimelineEvent.Kind.RESERVE_ORDER for event in incident.events.all()):
-        return []
+    """Urgent orders taken under the reserve routine, oldest first."""
     return list(incident.reserve_orders.all())
 
 

@@ -91,16 +91,6 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _heartbeat_read_afresh():
-    """Pages keep the last heartbeat read for a few seconds; each test starts without it."""
-    from runbook import health
-
-    health.forget_last_read()
-    yield
-    health.forget_last_read()
-
-
-@pytest.fixture(autouse=True)
 def _one_person_may_open_any_number(settings):
     """Tests open many incidents as one person; the per-person limit (OPEN_INCIDENT_LIMIT) is
     tested on its own (tests/test_abuse_bounded.py), where it is set again."""
