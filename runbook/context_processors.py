@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 
 from runbook.scenarios import Role
@@ -14,6 +16,8 @@ def app(request):
     return {
         "demo_mode": settings.DEMO_MODE,
         "user_role_labels": [Role.label(r) for r in sorted(held, key=Role.ALL.index)],
-        "scheduler_stale": health.scheduler_stale(),
+        # Read when a template asks (the base page's banner), once a request; a part rendered
+        # for a poll does not ask.
+        "scheduler_stale": functools.cache(health.scheduler_stale),
         "may_report": roles.has(user, "report_incident"),
     }
