@@ -20,12 +20,14 @@ def test_kundservice_sees_live_list_in_swedish(client, ks):
 
 
 def test_demo_users_have_addresses_so_that_role_mail_has_recipients(settings, tmp_path, db, role_permissions):
+    from conftest import ensure_role_groups
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     from incidents import services
     from notifications.models import Notification
 
+    ensure_role_groups(role_permissions)  # as the migrations made them (a flush empties them)
     settings.DEMO_MODE, settings.DATA_DIR = True, tmp_path
     call_command("seed_demo", stdout=io.StringIO())
     ks = get_user_model().objects.get(username="kundservice")
