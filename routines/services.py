@@ -109,6 +109,8 @@ def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVers
             raise ActionRefused(_("En publicerad version ändras aldrig: gör ett nytt utkast."))
         if version.revision != revision:
             raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
+        if document == version.document:
+            return version  # nothing changed: others' open forms stay current
         RoutineVersion.objects.filter(pk=version.pk).update(document=document, revision=F("revision") + 1)
         version.refresh_from_db()
         return version

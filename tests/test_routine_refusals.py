@@ -103,6 +103,16 @@ def test_an_edit_on_an_old_revision_is_refused_and_keeps_the_other_persons_chang
     assert sesam_steps(RoutineVersion.objects.get(pk=draft.pk).document)[0]["within"] == 600
 
 
+def test_saving_without_a_change_leaves_the_other_persons_open_form_current(specialist, chief, draft):
+    """Pressing "Spara" on an unchanged form must not make a colleague's open form stale."""
+    same = services.save_draft(chief, draft.pk, copy.deepcopy(draft.document), revision=draft.revision)
+    assert same.revision == draft.revision
+    mine = copy.deepcopy(draft.document)
+    sesam_steps(mine)[0]["within"] = 120
+    saved = services.save_draft(specialist, draft.pk, mine, revision=draft.revision)
+    assert saved.revision == draft.revision + 1 and sesam_steps(saved.document)[0]["within"] == 120
+
+
 def test_only_verksamhetsansvarig_publishes_and_only_with_a_reason(specialist, chief, draft):
     with pytest.raises(ActionRefused) as refused:
         services.publish(specialist, draft.pk, "Ny tidsgräns", revision=draft.revision)
