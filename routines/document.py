@@ -7,6 +7,7 @@ texts of version 1 are the Swedish msgids of ``locale/``, so they show in Englis
 a text the owner writes or edits has no translation and shows as written.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
@@ -106,12 +107,30 @@ def _texts(values, where):
     return tuple(_text(v, f"{where}[{i}]") for i, v in enumerate(values))
 
 
+# The longest time a routine may name: a deadline is the moment plus this, which must stay a
+# date every page can show (a year 30,000 would break each page that lists the incident).
+LONGEST_SECONDS = 30 * 24 * 3600
+# A key is kept in a column of this length: an incident's scenario, a task's step, a notice's rule.
+SCENARIO_KEY_MAX, STEP_KEY_MAX, NOTICE_KEY_MAX = 40, 60, 60
+_KEY = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 def _seconds(value, where, *, optional=False):
     if value is None and optional:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise _refused(where, gettext_lazy("en tid över noll behövs"))
+    if value > LONGEST_SECONDS:
+        raise _refused(where, gettext_lazy("högst 30 dygn"))
     return timedelta(seconds=value)
+
+
+def _key(value, where, longest):
+    if not isinstance(value, str) or not _KEY.fullmatch(value) or len(value) > longest:
+        raise _refused(
+            where, format_lazy(gettext_lazy("ett namn av högst {n} tecken (a–z, 0–9, _ och -) behövs"), n=longest)
+        )
+    return value
 
 
 def _step(data, where):
@@ -131,7 +150,7 @@ def _step(data, where):
     if delivered is not None:
         delivered = (str(delivered["channel"]), tuple(str(a) for a in delivered["actions"]))
     return Step(
-        key=str(data["key"]),
+        key=_key(data["key"], f"{where}.key", STEP_KEY_MAX),
         role=str(data["role"]),
         instruction=_text(data["instruction"], f"{where}.instruction"),
         due_on=str(data["due_on"]),
@@ -160,7 +179,7 @@ def _scenario(data, where):
     if not data["steps"]:
         raise _refused(f"{where}.steps", gettext_lazy("ett scenario behöver minst ett steg"))
     return Scenario(
-        key=str(data["key"]),
+        key=_key(data["key"], f"{where}.key", SCENARIO_KEY_MAX),
         title=_text(data["title"], f"{where}.title"),
         routine_text=_text(data["routine_text"], f"{where}.routine_text"),
         steps=tuple(_step(s, f"{where}.steps[{i}]") for i, s in enumerate(data["steps"])),
@@ -172,6 +191,7 @@ def _scenario(data, where):
 
 
 def _notice(notice, where):
+    _key(notice["key"], f"{where}.key", NOTICE_KEY_MAX)
     if notice["channel"] not in CHANNELS:
         raise _refused(f"{where}.channel", gettext_lazy("en kanal behövs"))
     if not isinstance(notice["action"], str) or not notice["action"].strip():

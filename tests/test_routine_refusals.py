@@ -136,3 +136,38 @@ def test_roles_that_do_not_keep_the_routine_may_not_start_or_save_a_draft(make_u
         with pytest.raises(ActionRefused) as refused:
             services.save_draft(person, draft.pk, draft.document, revision=draft.revision)
         assert refused.value.code == "forbidden"
+
+
+def step_limit_of_a_millennium(d):
+    # Due in a thousand years: a year no page could show once the task is made.
+    sesam_steps(d)[2]["within"] = 1000 * 365 * 24 * 3600
+
+
+def step_key_longer_than_a_task_keeps(d):
+    sesam_steps(d)[2]["key"] = "s" * 61
+
+
+def scenario_key_with_spaces(d):
+    next(s for s in d["scenarios"] if s["key"] == "telephony_fault")["key"] = "telefoni fel"
+
+
+@pytest.mark.parametrize(
+    "spoil, ending",
+    [
+        (step_limit_of_a_millennium, "högst 30 dygn"),
+        (step_key_longer_than_a_task_keeps, "ett namn av högst 60 tecken (a–z, 0–9, _ och -) behövs"),
+        (scenario_key_with_spaces, "ett namn av högst 40 tecken (a–z, 0–9, _ och -) behövs"),
+    ],
+)
+def test_a_draft_the_incidents_could_not_store_is_refused(specialist, draft, spoil, ending):
+    """Every incident started under a published version stores its keys and deadlines: a value
+    the database or a page cannot take would break reporting for everyone, so the draft is
+    refused first."""
+    bad = copy.deepcopy(draft.document)
+    spoil(bad)
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
+    assert refused.value.code == "invalid"
+    assert str(refused.value.message).endswith(ending), refused.value.message
+    kept = RoutineVersion.objects.get(pk=draft.pk)
+    assert kept.document == draft.document and kept.revision == draft.revision
