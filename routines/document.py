@@ -112,6 +112,8 @@ def _texts(values, where):
 LONGEST_SECONDS = 30 * 24 * 3600
 # A key is kept in a column of this length: an incident's scenario, a task's step, a notice's rule.
 SCENARIO_KEY_MAX, STEP_KEY_MAX, NOTICE_KEY_MAX = 40, 60, 60
+# An incident keeps its version's name (``Incident.routine_version``) in a column this long.
+LABEL_MAX = 20
 _KEY = re.compile(r"[-a-zA-Z0-9_]+")
 
 
@@ -246,6 +248,9 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
                     format_lazy(gettext_lazy("inget scenario heter {keys}"), keys=", ".join(sorted(unknown))),
                 )
             _notice(notice, f"notices[{i}]")
+        label = document.get("label") or str(number)
+        if not isinstance(label, str) or len(label) > LABEL_MAX:
+            raise _refused("label", format_lazy(gettext_lazy("högst {n} tecken"), n=LABEL_MAX))
     except KeyError as exc:
         # A field ``load`` reads without checking it first: named, though not where.
         raise _refused(str(exc.args[0]), gettext_lazy("saknas")) from exc
@@ -258,7 +263,7 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
         system=system,
         number=number,
         revision=revision,
-        label=str(document.get("label") or number),
+        label=label,
         scenarios=MappingProxyType(scenarios),
         triage_questions=questions,
         triage_proposals=proposals,

@@ -45,7 +45,7 @@ class DurationsForm(LimitsSaidForm):
         label=_("Versionens namn"),
         help_text=_("Som rutindokumentet skriver det, t.ex. 2025-1. Tomt: versionens nummer."),
         required=False,
-        max_length=40,
+        max_length=document.LABEL_MAX,
     )
     reserve_routine_after = _minutes(_("Reservrutin utan prognos efter (minuter)"), required=True)
     ack_timeout = _minutes(_("Tid att kvittera eskaleringen (minuter)"), required=True)

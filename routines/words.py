@@ -130,6 +130,8 @@ def place(document, where):
             words.append(label(NOTICE_FIELD_LABELS, name))
     elif head == "triage":
         words.append(gettext("Triageguiden"))
+    elif head == "label":
+        words.append(gettext("Versionens namn"))
     else:
         return where
     return ", ".join(words)

@@ -171,3 +171,13 @@ def test_a_draft_the_incidents_could_not_store_is_refused(specialist, draft, spo
     assert str(refused.value.message).endswith(ending), refused.value.message
     kept = RoutineVersion.objects.get(pk=draft.pk)
     assert kept.document == draft.document and kept.revision == draft.revision
+
+
+def test_a_version_name_longer_than_an_incident_keeps_is_refused(specialist, draft):
+    """Each incident stores its version's name: one too long would stop every report."""
+    bad = copy.deepcopy(draft.document)
+    bad["label"] = "Rutin 2025, revision 3"  # 22 characters
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
+    assert refused.value.message == "Versionens namn: högst 20 tecken"
+    assert RoutineVersion.objects.get(pk=draft.pk).revision == draft.revision
