@@ -40,7 +40,16 @@ DONE_BY = {
     "record_prognosis": ("reported", "escalated", "acknowledged", "reserve_routine", "timer:prognosis_passed"),
     "all_orders_entered": DUE_ON,
 }
-CHANNELS = ("email", "sms", "vardgivare_skane", "driftinfo", "telephony")
+# What a notice may ask of each channel's receiver: the messages notifications/messages.py
+# writes. Any other action would have no text, and the notice would fail when sent.
+NOTICE_ACTIONS = {
+    "email": ("new_incident", "escalation", "sa_fallback", "prognosis_passed", "reserve_routine", "resolved"),
+    "sms": ("escalation", "sa_fallback"),
+    "vardgivare_skane": ("publish", "withdraw"),
+    "driftinfo": ("publish", "update", "end"),
+    "telephony": ("on", "off"),
+}
+CHANNELS = tuple(NOTICE_ACTIONS)
 
 
 class DocumentError(ValueError):
@@ -198,6 +207,8 @@ def _notice(notice, where):
         raise _refused(f"{where}.channel", gettext_lazy("en kanal behövs"))
     if not isinstance(notice["action"], str) or not notice["action"].strip():
         raise _refused(f"{where}.action", gettext_lazy("en åtgärd behövs"))
+    if notice["action"] not in NOTICE_ACTIONS[notice["channel"]]:
+        raise _refused(f"{where}.action", gettext_lazy("okänd åtgärd"))
     if notice["channel"] in ("email", "sms") and not notice["recipients"]:
         raise _refused(f"{where}.recipients", gettext_lazy("e-post och SMS behöver mottagare"))
     _text(notice.get("when"), f"{where}.when")

@@ -181,3 +181,13 @@ def test_a_version_name_longer_than_an_incident_keeps_is_refused(specialist, dra
         services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
     assert refused.value.message == "Versionens namn: högst 20 tecken"
     assert RoutineVersion.objects.get(pk=draft.pk).revision == draft.revision
+
+
+def test_a_notice_asking_a_channel_for_something_it_has_no_message_for_is_refused(specialist, draft):
+    """A misspelt action would pass the editor and then fail every time the notice is sent."""
+    bad = copy.deepcopy(draft.document)
+    bad["notices"][0]["action"] = "publsh" if bad["notices"][0]["channel"] != "email" else "new_incidnet"
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
+    assert refused.value.code == "invalid" and str(refused.value.message).endswith("okänd åtgärd")
+    assert RoutineVersion.objects.get(pk=draft.pk).revision == draft.revision
