@@ -219,3 +219,23 @@ def _outgoing_texts_stay_swedish(open_incident, vs, va):
     assert portal.recipient == "Vårdgivare Skåne"
     queued = incident.events.filter(kind="notification").values_list("message", flat=True)
     assert queued and all(m.startswith(("Meddelande köat", "Inga mottagare")) for m in queued)
+
+
+def test_every_action_a_routine_may_name_has_a_message_on_its_channel(open_incident):
+    """The routine's format lets a notice ask each channel for these actions (the editor and
+    an import are refused anything else): each must have a Swedish message to send."""
+    from notifications import messages
+    from routines.document import NOTICE_ACTIONS
+
+    incident = open_incident(scenario="sesam_unreachable")
+    for channel, actions in NOTICE_ACTIONS.items():
+        for action in actions:
+            rule = rules.Rule(
+                key="t", event_kind="reported", match={}, scenarios=(incident.scenario,), channel=channel, action=action
+            )
+            if channel == "sms":
+                subject, text, payload = messages.render_sms(rule, incident, code="123456")
+                assert "Sesam LMN" in text, action
+            else:
+                subject, body, payload = messages.render(rule, incident, recipient_name="Sam")
+            assert subject.strip() and payload, (channel, action)
