@@ -73,7 +73,7 @@ def on_transition(incident: Incident, name: str, previous: str, *, actor: User |
     now = timezone.now()
     if name == events.Transition.ESCALATE:
         if selectors.sa_on_duty(now):
-            arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + loader.duration(incident.routine, "ack_timeout"))
+            arm_timer(incident, Timer.Kind.ACK_TIMEOUT, now + incident.clock("ack_timeout"))
         else:
             sa_fallback(incident, events.OFF_DUTY)
     elif name == events.Transition.ACKNOWLEDGE:
@@ -233,7 +233,7 @@ def ensure_reserve_timer(incident: Incident, now: datetime | None = None) -> Tim
     if Timer.objects.pending().filter(incident=incident, kind=Timer.Kind.RESERVE_ROUTINE).exists():
         return None
     now = now or timezone.now()
-    due_at = incident.began_at + loader.duration(incident.routine, "reserve_routine_after")
+    due_at = incident.began_at + incident.clock("reserve_routine_after")
     if due_at <= now:
         due_at = cast(datetime, incident.prognosis_at) if incident.has_valid_prognosis(now) else now
     return arm_timer(incident, Timer.Kind.RESERVE_ROUTINE, due_at)
@@ -377,7 +377,7 @@ def _create_task(
         role=step.role,
         text=str(step.instruction),
         created_at=now,
-        due_at=now + step.within if step.within is not None else None,
+        due_at=now + incident.scaled(step.within) if step.within is not None else None,
     )
     log_event(
         incident,

@@ -5,6 +5,8 @@ field): a state changes only through a transition, and only through the services
 check the person's permission and write the timeline in the same transaction.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -17,6 +19,9 @@ from runbook import formatting, scenarios
 from runbook.scenarios import Role
 
 from .times import EARLIEST, LATEST
+
+# The most a drill's clocks may be sped up: the 4 hours in 2 minutes, 15 minutes in 7.5 s.
+DRILL_MAX_TIME_SCALE = 120
 
 
 def times_in_bounds(name, *fields):
@@ -60,6 +65,10 @@ def _uses(transition):
     return condition
 
 
+def _is_drill(incident):
+    return incident.is_drill
+
+
 def _nothing_left_open(incident):
     open_tasks, open_orders = incident.close_blocker_facts()
     return not open_tasks and not open_orders
@@ -74,6 +83,13 @@ class IncidentQuerySet(models.QuerySet):
 
     def ended(self):
         return self.filter(state__in=ENDED_STATES)
+
+    def real(self):
+        """Real disruptions: no drill (övning)."""
+        return self.filter(is_drill=False)
+
+    def drills(self):
+        return self.filter(is_drill=True)
 
 
 class Incident(ConcurrentTransitionMixin, models.Model):
@@ -112,6 +128,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     vendor_contact = models.CharField(_("kontakt med systemleverantör"), max_length=200, blank=True)
     cancel_reason = models.CharField(_("skäl till makulering"), max_length=500, blank=True)
 
+    # An övning (drill) of the routine runs through the same machine, apart from real work
+    # (``incidents/drills.py``, ``Drill``); its clocks run ``time_scale`` times faster.
+    # A real incident is never a drill and always runs in real time (the constraint below).
+    is_drill = models.BooleanField(_("övning"), default=False, editable=False)
+    time_scale = models.PositiveIntegerField(_("tidsskala"), default=1, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Raised by ``stamps.touch`` with every change a page shows (state, tasks, prognosis,
@@ -144,6 +166,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ]
         constraints = [
             times_in_bounds("incident_times_in_bounds", "began_at", "reported_at", "prognosis_at", "ended_at"),
+            models.CheckConstraint(
+                condition=models.Q(time_scale__gte=1, time_scale__lte=DRILL_MAX_TIME_SCALE)
+                & (models.Q(is_drill=True) | models.Q(time_scale=1)),
+                name="incident_time_scale_only_for_drills",
+            ),
         ]
         permissions = [
             ("report_incident", "Anmäla störning och skriva anteckning"),
@@ -180,6 +207,19 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def routine(self):
         """The routine version the incident runs under (read once per process)."""
         return loader.version_for(self)
+
+    def clock(self, name: str) -> timedelta:
+        """One of the routine's clocks (``reserve_routine_after``, ``ack_timeout``) as it runs
+        for this incident: a drill's runs ``time_scale`` times faster."""
+        return self.scaled(loader.duration(self.routine, name))
+
+    def scaled(self, span: timedelta) -> timedelta:
+        """A span of the routine (a clock, a step's time limit) as this incident lives it."""
+        return span / self.time_scale if self.time_scale != 1 else span
+
+    def real_time(self, span: timedelta) -> timedelta:
+        """A span this incident lived, in the routine's real time (a drill's scorecard)."""
+        return span * self.time_scale
 
     @property
     def scenario_def(self):
@@ -284,6 +324,48 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def cancel(self):
         """Makulera."""
         self.ended_at = timezone.now()
+
+    @transition(field=state, source=[*LIVE_STATES, State.RESOLVED], target=State.CANCELLED, conditions=[_is_drill])
+    def break_off(self):
+        """Avbryt övningen (a drill only: ``drills.break_off``)."""
+        self.ended_at = timezone.now()
+
+
+class Drill(models.Model):
+    """Övning: a rehearsal of the routine, run as an incident (``is_drill``) by its leader
+    with the people taking part; started and broken off only through ``incidents/drills.py``."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, primary_key=True, related_name="drill", verbose_name=_("övning")
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_drills", verbose_name=_("övningsledare")
+    )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="drills", verbose_name=_("deltagare"), blank=True
+    )
+    started_at = models.DateTimeField(_("startad"), default=timezone.now)
+    # The leader's notes for the scorecard (what went well, what to practise).
+    notes = models.TextField(_("övningsledarens anteckningar"), blank=True)
+    broken_off_at = models.DateTimeField(_("avbruten"), null=True, blank=True)
+    broken_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    broken_off_reason = models.CharField(_("skäl till avbrott"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("övning")
+        verbose_name_plural = _("övningar")
+        constraints = [
+            times_in_bounds("drill_times_in_bounds", "started_at", "broken_off_at"),
+            models.CheckConstraint(
+                condition=models.Q(broken_off_at__isnull=True) | ~models.Q(broken_off_reason=""),
+                name="drill_broken_off_with_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Övning #{self.incident_id}"
 
 
 class Task(models.Model):

@@ -194,23 +194,54 @@ def open_incident(
         )
     _confirm(warnings, confirmed)
 
+    return create_incident(
+        user,
+        version,
+        scenario=scenario,
+        summary=summary,
+        began_at=began_at,
+        reported_at=now,
+        note=note,
+        triage=triage,
+    )
+
+
+def create_incident(
+    user: User,
+    version: loader.Loaded,
+    *,
+    scenario: str,
+    summary: str,
+    began_at: datetime,
+    reported_at: datetime,
+    note: str = "",
+    triage: dict | None = None,
+    is_drill: bool = False,
+    time_scale: int = 1,
+) -> Incident:
+    """Make the incident, pinned to ``version``, and start its routine: for the services
+    that have checked the person and the input (``open_incident``, ``drills.start_drill``)."""
     incident = Incident.objects.create(
         pinned_version_id=version.id,
         routine_version=version.label,
         scenario=scenario,
         summary=summary,
         began_at=began_at,
-        reported_at=now,
+        reported_at=reported_at,
         reported_by=user,
+        is_drill=is_drill,
+        time_scale=time_scale,
     )
+    text = _("Övning startad: %(scenario)s") if is_drill else _("Störning anmäld: %(scenario)s")
     log_event(
         incident,
         TimelineEvent.Kind.REPORTED,
-        _("Störning anmäld: %(scenario)s") % {"scenario": incident.scenario_def.title},
+        text % {"scenario": incident.scenario_def.title},
         actor=user,
         note=note,
-        data={"scenario": scenario, "began_at": began_at.isoformat(), "triage": triage or {}},
-        at=now,
+        data={"scenario": scenario, "began_at": began_at.isoformat(), "triage": triage or {}}
+        | ({"drill": True, "time_scale": time_scale} if is_drill else {}),
+        at=reported_at,
     )
     flows.on_state_reached(incident, State.REPORTED, actor=user)
     return incident
