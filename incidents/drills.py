@@ -94,9 +94,9 @@ def start_drill(
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     scale = _time_scale(time_scale)
     people = _participants(participants)
-    summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX, required=False) or _(
-        "Övning: %(scenario)s"
-    ) % {"scenario": version.scenario(scenario).title}
+    summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX, required=False) or _("Övning: %(scenario)s") % {
+        "scenario": version.scenario(scenario).title
+    }
     now = timezone.now()
     incident = create_incident(
         user,
