@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "notifications",
     "offline",
     "review",
+    "drills",
 ]
 
 MIDDLEWARE = [

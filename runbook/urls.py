@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("routines.urls")),
     path("", include("incidents.urls")),
     path("", include("review.urls")),
+    path("ovningar/", include("drills.urls")),
 ]
 
 handler403 = "runbook.views.forbidden"

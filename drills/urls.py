@@ -1,0 +1,5 @@
+"""The drill pages, under /ovningar/."""
+
+app_name = "drills"
+
+urlpatterns: list = []
