@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from runbook.scenarios import OPTIONAL_TRANSITIONS, Role, Scenario, Step
 
+from . import words
+
 # The format this module reads; a document says which it is written in.
 FORMAT = 1
 DURATIONS = ("reserve_routine_after", "ack_timeout")
@@ -39,6 +41,20 @@ DONE_BY = {
     "await_it": ("reported",),
     "record_prognosis": ("reported", "escalated", "acknowledged", "reserve_routine", "timer:prognosis_passed"),
     "all_orders_entered": DUE_ON,
+}
+# A state a step may wait for (``only_after``): the incident must have passed through it.
+ONLY_AFTER = ("escalated", "acknowledged", "awaiting_it", "reserve_routine")
+# The optional transition (``scenarios[].transitions``) without which a state or deadline
+# is never reached, and an action never possible: a step due then, made only after it, or
+# done by it would never be a task, or never be done.
+NEEDS_TRANSITION = {
+    "escalated": "escalate",
+    "acknowledged": "escalate",
+    "timer:sa_fallback": "escalate",
+    "escalate": "escalate",
+    "awaiting_it": "await_it",
+    "await_it": "await_it",
+    "reserve_routine": "reserve_routine",
 }
 # What a notice may ask of each channel's receiver: the messages notifications/messages.py
 # writes. Any other action would have no text, and the notice would fail when sent.
@@ -144,32 +160,73 @@ def _key(value, where, longest):
     return value
 
 
-def _step(data, where):
+def _needs(value, transitions, where):
+    """Refuse ``value`` (a state, deadline or action) when the scenario lacks its transition."""
+    needed = NEEDS_TRANSITION.get(value)
+    if needed is not None and needed not in transitions:
+        raise _refused(
+            where,
+            format_lazy(
+                gettext_lazy("scenariot använder inte {transition}: steget skulle aldrig bli gjort"),
+                transition=words.TRANSITION_NAMES[needed],
+            ),
+        )
+
+
+def _delivered_by(value, where):
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("channel") not in CHANNELS:
+        raise _refused(f"{where}.channel", gettext_lazy("en kanal behövs"))
+    actions = value.get("actions")
+    if not isinstance(actions, list) or not actions:
+        raise _refused(f"{where}.actions", gettext_lazy("minst en åtgärd behövs"))
+    for i, action in enumerate(actions):
+        if action not in NOTICE_ACTIONS[value["channel"]] or action in actions[:i]:
+            raise _refused(
+                f"{where}.actions[{i}]",
+                format_lazy(
+                    gettext_lazy("kanalen tar emot {actions}, var och en en gång"),
+                    actions=", ".join(NOTICE_ACTIONS[value["channel"]]),
+                ),
+            )
+    return (str(value["channel"]), tuple(str(a) for a in actions))
+
+
+def _step(data, where, transitions):
     if data.get("role") not in Role.ALL:
         raise _refused(f"{where}.role", gettext_lazy("en roll behövs"))
     if data.get("due_on") not in DUE_ON:
         raise _refused(f"{where}.due_on", gettext_lazy("när steget blir en uppgift behövs"))
+    _needs(data["due_on"], transitions, f"{where}.due_on")
     done_by = data.get("done_by")
     if done_by is not None and done_by not in DONE_BY:
         raise _refused(f"{where}.done_by", gettext_lazy("okänd åtgärd"))
+    if done_by is not None:
+        _needs(done_by, transitions, f"{where}.done_by")
     if done_by is not None and data["due_on"] not in DONE_BY[done_by]:
         raise _refused(
             f"{where}.done_by",
             gettext_lazy("åtgärden kan inte ske när steget blir en uppgift: störningen skulle aldrig kunna avslutas"),
         )
-    delivered = data.get("delivered_by")
-    if delivered is not None:
-        delivered = (str(delivered["channel"]), tuple(str(a) for a in delivered["actions"]))
+    only_after = data.get("only_after")
+    if only_after is not None and only_after not in ONLY_AFTER:
+        raise _refused(f"{where}.only_after", gettext_lazy("okänt läge"))
+    if only_after is not None:
+        _needs(only_after, transitions, f"{where}.only_after")
+    ongoing = data.get("ongoing", False)
+    if not isinstance(ongoing, bool):
+        raise _refused(f"{where}.ongoing", gettext_lazy("ja eller nej behövs"))
     return Step(
         key=_key(data["key"], f"{where}.key", STEP_KEY_MAX),
         role=str(data["role"]),
         instruction=_text(data["instruction"], f"{where}.instruction"),
         due_on=str(data["due_on"]),
         within=_seconds(data.get("within"), f"{where}.within", optional=True),
-        done_by=data.get("done_by"),
-        only_after=data.get("only_after"),
-        delivered_by=delivered,
-        ongoing=bool(data.get("ongoing", False)),
+        done_by=done_by,
+        only_after=only_after,
+        delivered_by=_delivered_by(data.get("delivered_by"), f"{where}.delivered_by"),
+        ongoing=ongoing,
     )
 
 
@@ -187,17 +244,27 @@ def _transitions(values, where):
 
 def _scenario(data, where):
     script = data.get("caller_script", {})
+    key = _key(data["key"], f"{where}.key", SCENARIO_KEY_MAX)
+    title = _text(data["title"], f"{where}.title")
+    routine_text = _text(data["routine_text"], f"{where}.routine_text")
+    transitions = _transitions(data.get("transitions", []), f"{where}.transitions")
     if not data["steps"]:
         raise _refused(f"{where}.steps", gettext_lazy("ett scenario behöver minst ett steg"))
+    steps = []
+    for i, step_data in enumerate(data["steps"]):
+        step = _step(step_data, f"{where}.steps[{i}]", transitions)
+        if any(s.key == step.key for s in steps):
+            raise _refused(f"{where}.steps[{i}].key", format_lazy(gettext_lazy("{key} finns redan"), key=step.key))
+        steps.append(step)
     return Scenario(
-        key=_key(data["key"], f"{where}.key", SCENARIO_KEY_MAX),
-        title=_text(data["title"], f"{where}.title"),
-        routine_text=_text(data["routine_text"], f"{where}.routine_text"),
-        steps=tuple(_step(s, f"{where}.steps[{i}]") for i, s in enumerate(data["steps"])),
+        key=key,
+        title=title,
+        routine_text=routine_text,
+        steps=tuple(steps),
         caller_script=_texts(script.get("during", []), f"{where}.caller_script.during"),
         caller_script_reserve=_texts(script.get("reserve", []), f"{where}.caller_script.reserve"),
         caller_script_restored=_texts(script.get("restored", []), f"{where}.caller_script.restored"),
-        transitions=_transitions(data.get("transitions", []), f"{where}.transitions"),
+        transitions=transitions,
     )
 
 
@@ -215,6 +282,39 @@ def _notice(notice, where):
     _text(notice.get("why"), f"{where}.why")
 
 
+QUESTION_KEY_MAX = 60
+
+
+def _triage(triage, scenarios):
+    """The questions (key, text) and the proposals (question, answer, scenario), each
+    naming a question and a scenario that exist; keys unique."""
+    questions = []
+    for i, question in enumerate(triage["questions"]):
+        key = _key(question["key"], f"triage.questions[{i}].key", QUESTION_KEY_MAX)
+        if any(key == k for k, _t in questions):
+            raise _refused(f"triage.questions[{i}].key", format_lazy(gettext_lazy("{key} finns redan"), key=key))
+        questions.append((key, _text(question["text"], f"triage.questions[{i}].text")))
+    asked = {key for key, _t in questions}
+    proposals = []
+    for i, proposal in enumerate(triage["proposals"]):
+        where = f"triage.proposals[{i}]"
+        question, answer, scenario_key = proposal["question"], proposal["answer"], proposal["scenario"]
+        if question not in asked:
+            raise _refused(
+                f"{where}.question",
+                format_lazy(gettext_lazy("ingen fråga heter {key}"), key=question),
+            )
+        if not isinstance(answer, bool):
+            raise _refused(f"{where}.answer", gettext_lazy("svaret ja eller nej behövs"))
+        if scenario_key not in scenarios:
+            raise _refused(
+                f"{where}.scenario",
+                format_lazy(gettext_lazy("inget scenario heter {keys}"), keys=scenario_key),
+            )
+        proposals.append((str(question), answer, str(scenario_key)))
+    return tuple(questions), tuple(proposals)
+
+
 def _frozen(value):
     """JSON lists become tuples (a rule's "any of"), objects read-only mappings."""
     if isinstance(value, list):
@@ -224,31 +324,21 @@ def _frozen(value):
     return value
 
 
-def load(document, *, id=None, routine_key="", routine_name="", system="", number=0, revision=1):
-    """Read a document; raises DocumentError when it cannot be read."""
+def load(document, *, id=None, routine_key="", routine_name="", system="", number=0, revision=1, draft=False):
+    """Read a document; raises DocumentError when it cannot be read. A ``draft`` (a new
+    routine's, on its way) may have no scenario yet; a routine in force needs one."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise _refused("format", format_lazy(gettext_lazy("format {format} behövs"), format=FORMAT))
     try:
+        if not draft and not document["scenarios"]:
+            raise _refused("scenarios", gettext_lazy("rutinen behöver minst ett scenario"))
         scenarios = {}
         for i, data in enumerate(document["scenarios"]):
             scenario = _scenario(data, f"scenarios[{i}]")
             if scenario.key in scenarios:
                 raise _refused(f"scenarios[{i}].key", format_lazy(gettext_lazy("{key} finns redan"), key=scenario.key))
             scenarios[scenario.key] = scenario
-        triage = document["triage"]
-        questions = tuple((str(q["key"]), _text(q["text"], "triage.questions")) for q in triage["questions"])
-        proposals = tuple((str(p["question"]), p["answer"], str(p["scenario"])) for p in triage["proposals"])
-        asked = {key for key, _text_ in questions}
-        for i, (question, answer, scenario_key) in enumerate(proposals):
-            if question not in asked or scenario_key not in scenarios or not isinstance(answer, bool):
-                raise _refused(
-                    f"triage.proposals[{i}]",
-                    format_lazy(
-                        gettext_lazy("{question} → {scenario} pekar inte på en fråga och ett scenario som finns"),
-                        question=question,
-                        scenario=scenario_key,
-                    ),
-                )
+        questions, proposals = _triage(document["triage"], scenarios)
         durations = {name: _seconds(document["durations"].get(name), f"durations.{name}") for name in DURATIONS}
         notices = tuple(_frozen(n) for n in document["notices"])
         for i, notice in enumerate(notices):

@@ -41,6 +41,7 @@ def _read(version: RoutineVersion) -> Loaded:
             system=routine.system,
             number=version.number,
             revision=version.revision,
+            draft=not version.is_published,
         )
         with _lock:
             _loaded[key] = found

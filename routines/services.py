@@ -30,10 +30,11 @@ def may_publish(user):
     return bool(roles.user_roles(user) & PUBLISHERS)
 
 
-def _checked(document):
-    """Refuse a document ``document.load`` cannot read, naming the place in words."""
+def _checked(document, *, draft=True):
+    """Refuse a document ``document.load`` cannot read, naming the place in words (a draft may
+    still lack a scenario; a version to publish may not)."""
     try:
-        routine_document.load(document)
+        routine_document.load(document, draft=draft)
     except routine_document.DocumentError as error:
         if error.what is not None:
             where, what = error.where, error.what
@@ -68,10 +69,33 @@ def start_draft(user, routine: Routine) -> RoutineVersion:
 KEY_MAX, NAME_MAX, SYSTEM_MAX = 60, 200, 100
 
 
+def empty_document(label="") -> dict:
+    """A new routine's first draft: the app's clocks, no scenario, question or notice yet."""
+    document = {
+        "format": routine_document.FORMAT,
+        "durations": {"reserve_routine_after": 4 * 3600, "ack_timeout": 15 * 60},
+        "triage": {"questions": [], "proposals": []},
+        "scenarios": [],
+        "notices": [],
+    }
+    if label:
+        document["label"] = label
+    return document
+
+
+def new_routine(user, *, key: str, name: str, system: str) -> RoutineVersion:
+    """Ny rutin: a routine for another system, made on the pages by the one who publishes,
+    its first version an empty draft to fill in."""
+    if not may_publish(user):
+        raise ActionRefused(_("Bara Verksamhetsansvarig får lägga till en rutin."), code="forbidden")
+    return create_routine(user, key=key, name=name, system=system, document=empty_document())
+
+
 def create_routine(user, *, key: str, name: str, system: str, document) -> RoutineVersion:
     """A new routine for another system, its first version a draft holding ``document``."""
     if not may_edit(user):
         raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    key, name, system = (key or "").strip(), name or "", system or ""
     if not slug_re.fullmatch(key or "") or len(key) > KEY_MAX:
         raise ActionRefused(
             lambda: _("Rutinens nyckel får bara ha a–z, 0–9, - och _ (högst %(max)d tecken).") % {"max": KEY_MAX},
@@ -100,7 +124,6 @@ def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVers
     """Replace a draft's document; ``revision`` is the one the editor read."""
     if not may_edit(user):
         raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
-    _checked(document)
     with transaction.atomic():
         version = RoutineVersion.objects.select_for_update().filter(pk=version_id).first()
         if version is None:
@@ -108,7 +131,9 @@ def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVers
         if version.is_published:
             raise ActionRefused(_("En publicerad version ändras aldrig: gör ett nytt utkast."))
         if version.revision != revision:
+            # Said first: the form was read from a draft that is no longer there.
             raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
+        _checked(document)
         if document == version.document:
             return version  # nothing changed: others' open forms stay current
         RoutineVersion.objects.filter(pk=version.pk).update(document=document, revision=F("revision") + 1)
@@ -133,7 +158,7 @@ def publish(user, version_id: int, reason: str, *, revision: int) -> RoutineVers
             raise ActionRefused(_("Versionen är redan publicerad."))
         if version.revision != revision:
             raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
-        _checked(version.document)
+        _checked(version.document, draft=False)
         newer = RoutineVersion.objects.filter(
             routine_id=version.routine_id, status=RoutineVersion.Status.PUBLISHED, number__gt=version.number
         ).exists()

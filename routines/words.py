@@ -63,7 +63,56 @@ NOTICE_FIELD_LABELS = {
     "why": _("varför (text)"),
     "scenarios": _("scenarier"),
 }
-SCENARIO_FIELD_LABELS = {"title": _("rubrik"), "routine_text": _("rutinens text"), "steps": _("steg")}
+SCENARIO_FIELD_LABELS = {
+    "key": _("nyckel"),
+    "title": _("rubrik"),
+    "routine_text": _("rutinens text"),
+    "steps": _("steg"),
+    "transitions": _("använder"),
+}
+# The state machine's optional transitions a scenario uses (``scenarios[].transitions``).
+TRANSITION_LABELS = {
+    "escalate": _("Eskalering till SA (eskalera, SA kvitterar, SA:s reservväg)"),
+    "reserve_routine": _("Reservrutinen (klockan och start för hand)"),
+    "await_it": _("Avvakta instruktioner från IT"),
+}
+# The same, short, inside a sentence ("använder nu eskalering till SA").
+TRANSITION_NAMES = {
+    "escalate": _("eskalering till SA"),
+    "reserve_routine": _("reservrutinen"),
+    "await_it": _("att avvakta IT"),
+}
+ONLY_AFTER_LABELS = {
+    None: _("Alltid"),
+    "escalated": _("Bara om den eskalerats till SA"),
+    "acknowledged": _("Bara om SA kvitterat"),
+    "awaiting_it": _("Bara om Hjälpmedel avvaktat IT"),
+    "reserve_routine": _("Bara om reservrutinen gällt"),
+}
+# What a step's ``delivered_by`` may wait for the app to deliver on a channel.
+DELIVERY_ACTION_LABELS = {
+    "publish": _("publicera"),
+    "update": _("uppdatera"),
+    "end": _("avsluta"),
+    "withdraw": _("ta bort"),
+    "on": _("lägg på"),
+    "off": _("ta av"),
+}
+STEP_MORE_LABELS = {
+    "key": _("nyckel"),
+    "only_after": _("bara efter"),
+    "delivered_by": _("klar när appen levererat"),
+    "channel": _("kanal"),
+    "actions": _("åtgärd"),
+    "ongoing": _("pågår så länge störningen pågår"),
+}
+TRIAGE_FIELD_LABELS = {
+    "key": _("nyckel"),
+    "text": _("text"),
+    "question": _("fråga"),
+    "answer": _("svar"),
+    "scenario": _("scenario"),
+}
 
 
 def duration(seconds):
@@ -109,13 +158,19 @@ def place(document, where):
     head, index = parts[0]
     rest = parts[1:]
     words = []
-    if head == "scenarios" and index is not None:
+    if head == "scenarios" and index is None:
+        words.append(gettext("Scenarier"))
+    elif head == "scenarios":
         words.append(scenario_title(document, index))
+        in_step = False
         for name, i in rest:
             if name == "steps" and i is not None:
+                in_step = True
                 words.append(gettext("steg %(n)d") % {"n": i + 1})
             elif name in STEP_FIELD_LABELS:
                 words.append(str(STEP_FIELD_LABELS[name]))
+            elif in_step and name in STEP_MORE_LABELS:
+                words.append(str(STEP_MORE_LABELS[name]))
             elif name in SCENARIO_FIELD_LABELS:
                 words.append(str(SCENARIO_FIELD_LABELS[name]))
             elif name in SCRIPT_LABELS:
@@ -130,6 +185,13 @@ def place(document, where):
             words.append(label(NOTICE_FIELD_LABELS, name))
     elif head == "triage":
         words.append(gettext("Triageguiden"))
+        for name, i in rest:
+            if name == "questions" and i is not None:
+                words.append(gettext("fråga %(n)d") % {"n": i + 1})
+            elif name == "proposals" and i is not None:
+                words.append(gettext("förslag %(n)d") % {"n": i + 1})
+            elif name in TRIAGE_FIELD_LABELS:
+                words.append(str(TRIAGE_FIELD_LABELS[name]))
     elif head == "label":
         words.append(gettext("Versionens namn"))
     else:

@@ -84,7 +84,7 @@ BAD = {
     "a duration of zero": (lambda d: d["durations"].update(ack_timeout=0), "durations.ack_timeout"),
     "a notice on an unknown channel": (lambda d: d["notices"][2].update(channel="fax"), "notices[2].channel"),
     "another format": (lambda d: d.update(format=2), "format"),
-    "no scenarios": (lambda d: d.update(scenarios=[]), "triage.proposals[0]"),
+    "no scenarios": (lambda d: d.update(scenarios=[]), "scenarios: "),
     "a caller line that is no text": (
         lambda d: d["scenarios"][0]["caller_script"]["during"].append(12),
         "caller_script.during[3]",
