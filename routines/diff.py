@@ -71,7 +71,34 @@ def _step_changes(old, new):
                 "new": words.label(words.DONE_BY_LABELS, new.get("done_by")).lower(),
             }
         )
+    if old.get("only_after") != new.get("only_after"):
+        said.append(
+            gettext("görs: %(old)s → %(new)s")
+            % {
+                "old": words.label(words.ONLY_AFTER_LABELS, old.get("only_after")).lower(),
+                "new": words.label(words.ONLY_AFTER_LABELS, new.get("only_after")).lower(),
+            }
+        )
+    if old.get("delivered_by") != new.get("delivered_by"):
+        said.append(
+            gettext("klar när appen levererat: %(old)s → %(new)s")
+            % {"old": _delivery(old.get("delivered_by")), "new": _delivery(new.get("delivered_by"))}
+        )
+    if bool(old.get("ongoing")) != bool(new.get("ongoing")):
+        said.append(
+            gettext("pågår nu så länge störningen pågår")
+            if new.get("ongoing")
+            else gettext("pågår inte längre så länge störningen pågår")
+        )
     return said
+
+
+def _delivery(value):
+    """A step's ``delivered_by`` in words: "Telefonslingan (lavinmeddelande): lägg på"."""
+    if not isinstance(value, dict):
+        return gettext("inget")
+    actions = ", ".join(words.label(words.DELIVERY_ACTION_LABELS, a) for a in value.get("actions") or [])
+    return f"{words.label(words.CHANNEL_LABELS, value.get('channel'))}: {actions}"
 
 
 def _steps(title, old_steps, new_steps):
@@ -127,13 +154,31 @@ def _script(title, old, new):
     return lines
 
 
+def _transitions(title, old, new):
+    lines = []
+    before, after = old.get("transitions") or [], new.get("transitions") or []
+    for name in after:
+        if name not in before:
+            lines.append(
+                gettext("Scenario ”%(scenario)s”: använder nu %(what)s")
+                % {"scenario": title, "what": words.label(words.TRANSITION_NAMES, name)}
+            )
+    for name in before:
+        if name not in after:
+            lines.append(
+                gettext("Scenario ”%(scenario)s”: använder inte längre %(what)s")
+                % {"scenario": title, "what": words.label(words.TRANSITION_NAMES, name)}
+            )
+    return lines
+
+
 def _scenarios(old, new):
     lines = []
     old_by, new_by = _by_key(old.get("scenarios")), _by_key(new.get("scenarios"))
     for key, (_i, scenario) in new_by.items():
         title = words.text(scenario.get("title"))
         if key not in old_by:
-            lines.append(gettext("Nytt scenario: %(title)s") % {"title": title})
+            lines.append(gettext("Nytt scenario ”%(title)s”") % {"title": title})
             continue
         before = old_by[key][1]
         if before.get("title") != scenario.get("title"):
@@ -143,11 +188,69 @@ def _scenarios(old, new):
             )
         if before.get("routine_text") != scenario.get("routine_text"):
             lines.append(gettext("Rutinens text i %(scenario)s ändrad") % {"scenario": title})
+        lines += _transitions(title, before, scenario)
         lines += _steps(title, before.get("steps"), scenario.get("steps"))
         lines += _script(title, before, scenario)
     for key, (_i, scenario) in old_by.items():
         if key not in new_by:
-            lines.append(gettext("Scenario borttaget: %(title)s") % {"title": words.text(scenario.get("title"))})
+            lines.append(gettext("Scenario ”%(title)s” borttaget") % {"title": words.text(scenario.get("title"))})
+    if [k for k in old_by if k in new_by] != [k for k in new_by if k in old_by]:
+        lines.append(gettext("Scenarierna har ny ordning"))
+    return lines
+
+
+def _answer(value):
+    return gettext("ja") if value is True else gettext("nej") if value is False else str(value)
+
+
+def _triage(old, new):
+    """The triage guide's questions (matched by key) and proposals (matched as a whole)."""
+    lines = []
+    old_t, new_t = old.get("triage") or {}, new.get("triage") or {}
+    old_q, new_q = _by_key(old_t.get("questions")), _by_key(new_t.get("questions"))
+    for key, (_i, question) in new_q.items():
+        if key not in old_q:
+            lines.append(gettext("Triage: fråga ”%(text)s” tillagd") % {"text": _short(question.get("text"))})
+        elif old_q[key][1].get("text") != question.get("text"):
+            lines.append(
+                gettext("Triage: fråga ”%(old)s” → ”%(new)s”")
+                % {"old": _short(old_q[key][1].get("text")), "new": _short(question.get("text"))}
+            )
+    for key, (_i, question) in old_q.items():
+        if key not in new_q:
+            lines.append(gettext("Triage: fråga ”%(text)s” borttagen") % {"text": _short(question.get("text"))})
+    if [k for k in old_q if k in new_q] != [k for k in new_q if k in old_q]:
+        lines.append(gettext("Triage: frågorna har ny ordning"))
+
+    def said(document, questions, proposal):
+        scenario = _by_key(document.get("scenarios")).get(proposal.get("scenario"))
+        question = questions.get(proposal.get("question"))
+        return {
+            "answer": _answer(proposal.get("answer")),
+            "question": _short(question[1].get("text")) if question else proposal.get("question"),
+            "scenario": _short(scenario[1].get("title")) if scenario else proposal.get("scenario"),
+        }
+
+    def ident(proposal):
+        return (proposal.get("question"), proposal.get("answer"), proposal.get("scenario"))
+
+    old_p = [p for p in old_t.get("proposals") or [] if isinstance(p, dict)]
+    new_p = [p for p in new_t.get("proposals") or [] if isinstance(p, dict)]
+    old_ids, new_ids = [ident(p) for p in old_p], [ident(p) for p in new_p]
+    for proposal in new_p:
+        if ident(proposal) not in old_ids:
+            lines.append(
+                gettext("Triage: svaret %(answer)s på ”%(question)s” föreslår ”%(scenario)s”")
+                % said(new, new_q, proposal)
+            )
+    for proposal in old_p:
+        if ident(proposal) not in new_ids:
+            lines.append(
+                gettext("Triage: svaret %(answer)s på ”%(question)s” föreslår inte längre ”%(scenario)s”")
+                % said(old, old_q, proposal)
+            )
+    if [i for i in old_ids if i in new_ids] != [i for i in new_ids if i in old_ids]:
+        lines.append(gettext("Triage: förslagen har ny ordning (det första som stämmer gäller)"))
     return lines
 
 
@@ -216,8 +319,7 @@ def changes(old, new):
             % {"old": old.get("label") or "–", "new": new.get("label") or "–"}
         )
     lines += _durations(old, new)
-    if old.get("triage") != new.get("triage"):
-        lines.append(gettext("Triageguiden ändrad"))
+    lines += _triage(old, new)
     lines += _scenarios(old, new)
     lines += _notices(old, new)
     return lines

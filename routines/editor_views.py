@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from runbook.errors import ActionRefused
 
 from . import diff, forms, loader, services, words
+from . import document as routine_document
 from .models import Routine, RoutineVersion
 
 # The largest ``base`` a form may post back (version 1 whole is about 20 kB).
@@ -114,8 +115,39 @@ def versions(request):
     return render(
         request,
         "routines/versions.html",
-        {"routines": routines, "may_edit": services.may_edit(request.user)},
+        {
+            "routines": routines,
+            "may_edit": services.may_edit(request.user),
+            "may_add_routine": services.may_publish(request.user),
+        },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def new_routine(request):
+    """Ny rutin: a routine for another system (key, name, system), its first version an empty
+    draft; for Verksamhetsansvarig."""
+    if not services.may_publish(request.user):
+        return _forbidden(request)
+    form = forms.NewRoutineForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        typed = form.cleaned_data
+        try:
+            draft = services.new_routine(request.user, key=typed["key"], name=typed["name"], system=typed["system"])
+        except ActionRefused as refused:
+            if refused.code == "forbidden":
+                return _forbidden(request)
+            form.add_error(None, refused.message)
+            status = 409 if refused.code == "conflict" else 400
+        else:
+            messages.success(
+                request,
+                _("Rutinen %(name)s är tillagd. Fyll i utkastet: scenarier, triage och meddelanden.")
+                % {"name": draft.routine.name},
+            )
+            return redirect("routines:draft", version_id=draft.pk)
+    return render(request, "routines/new_routine.html", {"form": form}, status=status)
 
 
 @require_POST
@@ -134,7 +166,7 @@ def start_draft(request, routine_key):
 # --- the draft ------------------------------------------------------------------------------
 
 
-def _draft_page(request, version, *, durations_form=None, status=200, **extra):
+def _draft_page(request, version, *, durations_form=None, new_scenario=None, status=200, **extra):
     document = version.document
     if durations_form is None:
         found = document.get("durations") or {}
@@ -158,6 +190,12 @@ def _draft_page(request, version, *, durations_form=None, status=200, **extra):
             ],
             "durations_form": durations_form,
             "durations_base": json.dumps({"durations": document.get("durations"), "label": document.get("label")}),
+            "new_scenario": new_scenario or forms.NewScenarioForm(),
+            "scenarios_base": json.dumps(document.get("scenarios") or []),
+            "triage_counts": (
+                len((document.get("triage") or {}).get("questions") or []),
+                len((document.get("triage") or {}).get("proposals") or []),
+            ),
             "may_publish": services.may_publish(request.user),
             **extra,
         },
@@ -201,21 +239,7 @@ def draft(request, version_id):
 
 
 def _step_forms(steps, data=None):
-    return [
-        forms.StepForm(
-            data,
-            prefix=f"steg-{i}",
-            initial={
-                "key": step.get("key"),
-                "instruction": step.get("instruction"),
-                "role": step.get("role"),
-                "due_on": step.get("due_on"),
-                "within": forms.minutes(step.get("within")),
-                "done_by": step.get("done_by") or "",
-            },
-        )
-        for i, step in enumerate(steps)
-    ]
+    return [forms.StepForm(data, prefix=f"steg-{i}", initial=forms.step_initial(step)) for i, step in enumerate(steps)]
 
 
 def _scenario_page(request, version, index, *, scenario_form=None, step_forms=None, new_step=None, status=200, **extra):
@@ -227,6 +251,7 @@ def _scenario_page(request, version, index, *, scenario_form=None, step_forms=No
                 "title": scenario.get("title"),
                 "routine_text": scenario.get("routine_text"),
                 **{part: "\n".join(script.get(part) or []) for part in ("during", "reserve", "restored")},
+                "transitions": list(scenario.get("transitions") or []),
             }
         )
     return render(
@@ -240,6 +265,7 @@ def _scenario_page(request, version, index, *, scenario_form=None, step_forms=No
             "step_forms": step_forms if step_forms is not None else _step_forms(scenario.get("steps") or []),
             "new_step": new_step or forms.StepForm(prefix="nytt", initial={"due_on": "reported"}),
             "base": json.dumps(scenario),
+            "scenarios_base": json.dumps(version.document.get("scenarios") or []),
             **extra,
         },
         status=status,
@@ -253,6 +279,8 @@ def _edited_scenario(scenario, scenario_form, step_forms, new_step, action):
     edited["title"] = data["title"]
     edited["routine_text"] = data["routine_text"]
     edited["caller_script"] = {part: forms.lines(data[part]) for part in ("during", "reserve", "restored")}
+    # Kept in the order the state machine names them, whatever order the boxes came back in.
+    edited["transitions"] = [name for name in words.TRANSITION_LABELS if name in data["transitions"]]
     old_steps = {step.get("key"): step for step in scenario.get("steps") or []}
     steps = []
     for form in step_forms:
@@ -265,6 +293,9 @@ def _edited_scenario(scenario, scenario_form, step_forms, new_step, action):
             due_on=typed["due_on"],
             within=forms.seconds(typed["within"]),
             done_by=typed["done_by"] or None,
+            only_after=typed["only_after"] or None,
+            delivered_by=form.delivered_by(),
+            ongoing=typed["ongoing"],
         )
         steps.append(step)
     kind, _sep, number = action.partition("-")
@@ -285,9 +316,9 @@ def _edited_scenario(scenario, scenario_form, step_forms, new_step, action):
                 "due_on": typed["due_on"],
                 "within": forms.seconds(typed["within"]),
                 "done_by": typed["done_by"] or None,
-                "only_after": None,
-                "delivered_by": None,
-                "ongoing": False,
+                "only_after": typed["only_after"] or None,
+                "delivered_by": new_step.delivered_by(),
+                "ongoing": typed["ongoing"],
             }
         )
     for step in steps:
@@ -303,6 +334,247 @@ def _new_key(taken):
     while f"steg_{n}" in taken:
         n += 1
     return f"steg_{n}"
+
+
+@require_POST
+def new_scenario(request, version_id):
+    """Nytt scenario: its heading, text and first step, added last to the draft."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    form = forms.NewScenarioForm(request.POST)
+    if not form.is_valid():
+        return _draft_page(request, version, new_scenario=form, status=400)
+    typed = form.cleaned_data
+    document = copy.deepcopy(version.document)
+    scenarios = document.setdefault("scenarios", [])
+    key = forms.new_key(
+        typed["key"],
+        typed["title"],
+        {s.get("key") for s in scenarios},
+        longest=routine_document.SCENARIO_KEY_MAX,
+        prefix="scenario",
+    )
+    scenarios.append(
+        {
+            "key": key,
+            "title": typed["title"].strip(),
+            "routine_text": typed["routine_text"].strip(),
+            "transitions": [],
+            "steps": [
+                {
+                    "key": "steg_1",
+                    "role": typed["role"],
+                    "instruction": typed["instruction"].strip(),
+                    "due_on": "reported",
+                    "within": None,
+                    "done_by": None,
+                    "only_after": None,
+                    "delivered_by": None,
+                    "ongoing": False,
+                }
+            ],
+            "caller_script": {"during": [], "reserve": [], "restored": []},
+        }
+    )
+
+    def put(doc, part):
+        doc["scenarios"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Scenariot är tillagt i utkastet. Fyll i dess steg och manus."))
+        return redirect("routines:scenario", version_id=version.pk, scenario_key=key)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _draft_page(request, version, status=409, **refused)
+    return _draft_page(request, version, new_scenario=form, status=400, **refused)
+
+
+@require_POST
+def remove_scenario(request, version_id, scenario_key):
+    """A scenario taken out of the draft. Incidents keep the version they were reported under,
+    and with it the scenario; a notice or triage proposal still naming it is refused."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    index = _scenario_index(version.document, scenario_key)
+    title = words.text(version.document["scenarios"][index].get("title"))
+    document = copy.deepcopy(version.document)
+    del document["scenarios"][index]
+
+    def put(doc, part):
+        doc["scenarios"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Scenariot ”%(title)s” är borttaget ur utkastet.") % {"title": title})
+        return redirect("routines:draft", version_id=version.pk)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _draft_page(request, version, status=409, **refused)
+    refused["refusal"] = _("Scenariot ”%(title)s” kan inte tas bort: %(why)s") % {
+        "title": title,
+        "why": refused["refusal"],
+    }
+    return _scenario_page(request, version, index, status=400, **refused)
+
+
+# --- the triage guide -----------------------------------------------------------------------
+
+
+def _choices(document):
+    triage = document.get("triage") or {}
+    questions = [(q.get("key"), words.text(q.get("text"))) for q in triage.get("questions") or []]
+    scenarios = [(s.get("key"), words.text(s.get("title"))) for s in document.get("scenarios") or []]
+    return questions, scenarios
+
+
+def _triage_page(
+    request,
+    version,
+    *,
+    question_forms=None,
+    proposal_forms=None,
+    new_question=None,
+    new_proposal=None,
+    status=200,
+    **extra,
+):
+    triage = version.document.get("triage") or {}
+    questions, scenarios = _choices(version.document)
+    if question_forms is None:
+        question_forms = [
+            forms.QuestionForm(prefix=f"fraga-{i}", initial={"key": q.get("key"), "text": q.get("text")})
+            for i, q in enumerate(triage.get("questions") or [])
+        ]
+    if proposal_forms is None:
+        proposal_forms = [
+            forms.ProposalForm(
+                prefix=f"forslag-{i}",
+                questions=questions,
+                scenarios=scenarios,
+                initial={
+                    "question": p.get("question"),
+                    "answer": "ja" if p.get("answer") is True else "nej",
+                    "scenario": p.get("scenario"),
+                },
+            )
+            for i, p in enumerate(triage.get("proposals") or [])
+        ]
+    return render(
+        request,
+        "routines/triage.html",
+        {
+            "version": version,
+            "question_forms": question_forms,
+            "proposal_forms": proposal_forms,
+            "new_question": new_question or forms.NewQuestionForm(prefix="ny-fraga"),
+            "new_proposal": new_proposal
+            or forms.ProposalForm(prefix="nytt-forslag", questions=questions, scenarios=scenarios),
+            "base": json.dumps(triage),
+            **extra,
+        },
+        status=status,
+    )
+
+
+def _count(request, name, most=200):
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() and int(value) <= most else 0
+
+
+def _moved(items, kind, number):
+    """``items`` with the one at ``number`` removed, moved up or down (a list, changed in place)."""
+    at = int(number) if number.isdigit() and int(number) < len(items) else None
+    if at is None:
+        return items
+    if kind == "remove":
+        del items[at]
+    elif kind == "up" and at:
+        items[at - 1], items[at] = items[at], items[at - 1]
+    elif kind == "down" and at + 1 < len(items):
+        items[at + 1], items[at] = items[at], items[at + 1]
+    return items
+
+
+@require_http_methods(["GET", "POST"])
+def triage(request, version_id):
+    """The draft's triage guide: the questions Kundservice answers, and which answer to which
+    question proposes which scenario (the first that applies wins)."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    if request.method == "GET":
+        return _triage_page(request, version)
+    questions, scenarios = _choices(version.document)
+    action = request.POST.get("do", "save")
+    question_forms = [
+        forms.QuestionForm(request.POST, prefix=f"fraga-{i}") for i in range(_count(request, "questions"))
+    ]
+    proposal_forms = [
+        forms.ProposalForm(request.POST, prefix=f"forslag-{i}", questions=questions, scenarios=scenarios)
+        for i in range(_count(request, "proposals"))
+    ]
+    new_question = forms.NewQuestionForm(request.POST if action == "q-add" else None, prefix="ny-fraga")
+    new_proposal = forms.ProposalForm(
+        request.POST if action == "p-add" else None, prefix="nytt-forslag", questions=questions, scenarios=scenarios
+    )
+    parsed = [f.is_valid() for f in (*question_forms, *proposal_forms)]
+    if action == "q-add":
+        parsed.append(new_question.is_valid())
+    if action == "p-add":
+        parsed.append(new_proposal.is_valid())
+    page = {
+        "question_forms": question_forms,
+        "proposal_forms": proposal_forms,
+        "new_question": new_question,
+        "new_proposal": new_proposal,
+    }
+    if not all(parsed):
+        return _triage_page(request, version, status=400, **page)
+    old = {q.get("key"): q for q in (version.document.get("triage") or {}).get("questions") or []}
+    edited_questions = []
+    for form in question_forms:
+        question = copy.deepcopy(old.get(form.cleaned_data["key"]) or {"key": form.cleaned_data["key"]})
+        question["text"] = form.cleaned_data["text"].strip()
+        edited_questions.append(question)
+    edited_proposals = [form.proposal() for form in proposal_forms]
+    group, _sep, rest = action.partition("-")
+    kind, _sep, number = rest.partition("-")
+    if group == "q" and kind == "add":
+        typed = new_question.cleaned_data
+        key = forms.new_key(
+            typed["key"],
+            typed["text"],
+            {q.get("key") for q in edited_questions},
+            longest=routine_document.QUESTION_KEY_MAX,
+            prefix="fraga",
+        )
+        edited_questions.append({"key": key, "text": typed["text"].strip()})
+    elif group == "q":
+        _moved(edited_questions, kind, number)
+    elif group == "p" and kind == "add":
+        edited_proposals.append(new_proposal.proposal())
+    elif group == "p":
+        _moved(edited_proposals, kind, number)
+    document = copy.deepcopy(version.document)
+    document["triage"] = {"questions": edited_questions, "proposals": edited_proposals}
+
+    def put(doc, part):
+        doc["triage"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Triageguiden är sparad i utkastet."))
+        return redirect("routines:triage", version_id=version.pk)
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _triage_page(request, version, status=409, **refused)
+    return _triage_page(request, version, status=400, **page, **refused)
 
 
 @require_http_methods(["GET", "POST"])

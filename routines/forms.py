@@ -3,6 +3,7 @@ terms and nothing more; what a routine may hold is decided by ``document.load`` 
 ``routines.services``."""
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from runbook.forms import LimitsSaidForm
@@ -38,6 +39,14 @@ DUE_ON_CHOICES = list(words.DUE_ON_LABELS.items())
 DONE_BY_CHOICES = [("" if k is None else k, v) for k, v in words.DONE_BY_LABELS.items()]
 CHANNEL_CHOICES = [(c, words.CHANNEL_LABELS[c]) for c in document.CHANNELS]
 RECIPIENT_CHOICES = list(words.RECIPIENT_LABELS.items())
+TRANSITION_CHOICES = list(words.TRANSITION_LABELS.items())
+ONLY_AFTER_CHOICES = [("" if k is None else k, v) for k, v in words.ONLY_AFTER_LABELS.items()]
+# A step is done by a message to a receiver outside the app; e-mail and SMS go to people.
+DELIVERY_CHANNEL_CHOICES = [("", _("Nej, en person bockar av"))] + [
+    (c, words.CHANNEL_LABELS[c]) for c in ("vardgivare_skane", "driftinfo", "telephony")
+]
+DELIVERY_ACTION_CHOICES = list(words.DELIVERY_ACTION_LABELS.items())
+ANSWER_CHOICES = [("nej", _("Nej")), ("ja", _("Ja"))]
 
 
 class DurationsForm(LimitsSaidForm):
@@ -58,6 +67,43 @@ class StepForm(forms.Form):
     due_on = forms.ChoiceField(label=_("Blir en uppgift"), choices=DUE_ON_CHOICES)
     within = _minutes(_("Ska vara gjort inom (minuter, tomt: ingen gräns)"), required=False)
     done_by = forms.ChoiceField(label=_("Görs av"), choices=DONE_BY_CHOICES, required=False)
+    only_after = forms.ChoiceField(label=_("Görs"), choices=ONLY_AFTER_CHOICES, required=False)
+    delivered_channel = forms.ChoiceField(
+        label=_("Klar när appen levererat ett meddelande"), choices=DELIVERY_CHANNEL_CHOICES, required=False
+    )
+    delivered_actions = forms.MultipleChoiceField(
+        label=_("Meddelandet som gör steget"),
+        choices=DELIVERY_ACTION_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    ongoing = forms.BooleanField(label=_("Pågår så länge störningen pågår (avslutas av appen)"), required=False)
+
+    # Fields shown under "Mer om steget" (a <details>), the rest always.
+    MORE = ("only_after", "delivered_channel", "delivered_actions", "ongoing")
+
+    def delivered_by(self):
+        """The step's ``delivered_by`` as typed: a channel and its actions, or None."""
+        channel = self.cleaned_data["delivered_channel"]
+        if not channel:
+            return None
+        return {"channel": channel, "actions": list(self.cleaned_data["delivered_actions"])}
+
+
+def step_initial(step):
+    delivered = step.get("delivered_by") if isinstance(step.get("delivered_by"), dict) else {}
+    return {
+        "key": step.get("key"),
+        "instruction": step.get("instruction"),
+        "role": step.get("role"),
+        "due_on": step.get("due_on"),
+        "within": minutes(step.get("within")),
+        "done_by": step.get("done_by") or "",
+        "only_after": step.get("only_after") or "",
+        "delivered_channel": delivered.get("channel") or "",
+        "delivered_actions": list(delivered.get("actions") or []),
+        "ongoing": bool(step.get("ongoing")),
+    }
 
 
 class ScenarioForm(forms.Form):
@@ -80,6 +126,76 @@ class ScenarioForm(forms.Form):
         help_text=_("En replik per rad. Tomt: inga."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    transitions = forms.MultipleChoiceField(
+        label=_("Scenariot använder"),
+        help_text=_("Anmäla, åtgärda, avsluta, makulera och byta scenario finns i alla scenarier."),
+        choices=TRANSITION_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class NewScenarioForm(LimitsSaidForm):
+    """Nytt scenario: its heading and text, and its first step (a scenario needs one)."""
+
+    title = forms.CharField(label=_("Rubrik"), required=False, max_length=500)
+    key = forms.CharField(
+        label=_("Nyckel (valfri)"),
+        help_text=_("Stabilt namn i filer och rapporter, a–z, 0–9, _ och -. Tomt: görs av rubriken."),
+        required=False,
+        max_length=200,
+    )
+    routine_text = forms.CharField(label=_("Rutinens text"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    role = forms.ChoiceField(label=_("Första stegets roll"), choices=ROLE_CHOICES, required=False)
+    instruction = forms.CharField(
+        label=_("Första stegets text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class QuestionForm(forms.Form):
+    key = forms.CharField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("Fråga"), required=False)
+
+
+class NewQuestionForm(LimitsSaidForm):
+    text = forms.CharField(label=_("Fråga"), required=False, max_length=500)
+    key = forms.CharField(
+        label=_("Nyckel (valfri)"),
+        help_text=_("a–z, 0–9, _ och -. Tomt: görs av frågan."),
+        required=False,
+        max_length=200,
+    )
+
+
+class ProposalForm(forms.Form):
+    """One proposal: this answer to this question proposes this scenario."""
+
+    question = forms.ChoiceField(label=_("Fråga"), required=False)
+    answer = forms.ChoiceField(label=_("Svar"), choices=ANSWER_CHOICES)
+    scenario = forms.ChoiceField(label=_("Föreslår scenariot"), required=False)
+
+    def __init__(self, *args, questions=(), scenarios=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choices are what the draft holds; that a proposal names both is the validator's.
+        self.fields["question"].choices = [("", _("Välj fråga"))] + list(questions)
+        self.fields["scenario"].choices = [("", _("Välj scenario"))] + list(scenarios)
+
+    def proposal(self):
+        data = self.cleaned_data
+        return {"question": data["question"], "answer": data["answer"] == "ja", "scenario": data["scenario"]}
+
+
+class NewRoutineForm(forms.Form):
+    # Lengths and what a key may hold are the service's to refuse (routines.services).
+    name = forms.CharField(
+        label=_("Rutinens namn"), help_text=_("T.ex. Driftstörningsrutin Journalia."), required=False
+    )
+    system = forms.CharField(label=_("IT-system"), help_text=_("T.ex. Journalia."), required=False)
+    key = forms.CharField(
+        label=_("Nyckel"),
+        help_text=_("Kort och stabilt namn i filer och adresser, a–z, 0–9, - och _ (t.ex. journalia)."),
+        required=False,
     )
 
 
@@ -104,6 +220,18 @@ class PublishForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+def new_key(typed, made_from, taken, *, longest, prefix):
+    """A key for a new scenario or question: the one typed (the validator judges it), or one
+    made from its text ("Journalia går inte att nå" -> ``journalia_gar_inte_att_na``), not taken."""
+    if typed.strip():
+        return typed.strip()
+    base = slugify(made_from or "").replace("-", "_")[: longest - 4] or prefix
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}_{n}", n + 1
+    return key
 
 
 def lines(text):
