@@ -1,5 +1,11 @@
 """The drill pages, under /ovningar/."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "drills"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.index, name="index"),
+]

@@ -35,6 +35,11 @@ def may_lead(user: User) -> bool:
     return bool(roles.user_roles(user) & LEADERS)
 
 
+def may_break_off(user: User, incident: Incident) -> bool:
+    """The drill's page offers "Avbryt övningen" exactly when ``break_off`` will accept it."""
+    return incident.is_drill and not incident.is_ended and may_lead(user)
+
+
 def _require_leader(user: User) -> None:
     if not may_lead(user):
         raise ActionRefused(

@@ -145,6 +145,17 @@ class CancelForm(PageForm):
     )
 
 
+class BreakOffForm(PageForm):
+    """Avbryt övningen: one click, with the reason kept on the drill's timeline."""
+
+    id_prefix = "breakoff"
+    reason = forms.CharField(
+        label=_("Skäl till avbrott"),
+        max_length=500,
+        error_messages={"required": _("Ange varför övningen avbryts.")},
+    )
+
+
 class PrognosisForm(PageForm):
     id_prefix = "prognosis"
     kind = forms.ChoiceField(

@@ -143,7 +143,7 @@ def notifications_of(incident):
 
 def incident_head(incident_id):
     """The incident alone: what its page needs to know whether its kept rendering is current."""
-    return Incident.objects.select_related("reported_by").get(pk=incident_id)
+    return Incident.objects.select_related("reported_by", "drill__leader").get(pk=incident_id)
 
 
 def with_page_data(incident):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("storning/<int:pk>/", views.detail, name="detail"),
     path("storning/<int:pk>/del/<slug:name>/", views.part, name="part"),
     path("storning/<int:pk>/atgard/<slug:name>/", views.transition, name="transition"),
+    path("storning/<int:pk>/avbryt-ovning/", views.break_off, name="break_off"),
     path("storning/<int:pk>/prognos/", views.prognosis, name="prognosis"),
     path("storning/<int:pk>/anteckning/", views.note, name="note"),
     path("storning/<int:pk>/samtal/", views.caller_report, name="caller_report"),

@@ -17,6 +17,7 @@ from runbook.scenarios import Role
 
 from . import (
     cockpit,
+    drills,
     flows,
     forms,
     offers,
@@ -301,6 +302,7 @@ def _detail_context(request, incident, **forms_with_errors):
             lambda: forms.ReclassifyForm(initial={"scenario": incident.scenario}, routine=incident.routine),
         ),
         "order_form": (can["reserve_order"], lambda: forms.ReserveOrderForm()),
+        "break_off_form": (drills.may_break_off(user, incident), lambda: forms.BreakOffForm()),
     }
     for name, (allowed, make) in offered.items():
         context[name] = make() if allowed else None
@@ -385,6 +387,19 @@ def transition(request, pk, name):
         "note_form",
         lambda d: services.fire(request.user, pk, name, note=d.get("note", "")),
         _("%(action)s: klart.") % {"action": offers.transition_label(name)},
+    )
+
+
+@require_POST
+def break_off(request, pk):
+    """Avbryt övningen (a drill only), with the reason."""
+    return _act(
+        request,
+        pk,
+        forms.BreakOffForm,
+        "break_off_form",
+        lambda d: drills.break_off(request.user, pk, d["reason"]),
+        _("Övningen är avbruten."),
     )
 
 

@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "runbook.context_processors.app",
+                "drills.context_processors.drill_menu",
             ],
         },
     },

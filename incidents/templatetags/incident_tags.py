@@ -1,5 +1,6 @@
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from runbook import formatting
 from runbook.scenarios import Role
@@ -30,3 +31,15 @@ def duration_text(value):
 
 
 time_left = register.filter("time_left", formatting.time_left)
+
+
+@register.filter
+def time_scale_text(scale):
+    """How a drill's clocks run, in words: "realtid" or "tiden går 30 gånger fortare"."""
+    try:
+        scale = int(scale)
+    except (TypeError, ValueError):
+        return ""
+    if scale == 1:
+        return _("tiden går i realtid")
+    return _("tiden går %(n)d gånger fortare") % {"n": scale}
