@@ -464,3 +464,20 @@ def test_the_specialist_keeps_drafts_but_does_not_add_routines(web):
     assert specialist.get(reverse("routines:new_routine")).status_code == 403
     with pytest.raises(ActionRefused):
         services.new_routine(specialist_user(None), key="x", name="X", system="X")
+
+
+def test_in_english_the_new_parts_and_their_refusals_are_english(web):
+    specialist = web("verksamhetsspecialist")
+    specialist.post(reverse("set_language"), {"language": "en", "next": "/"})
+    draft = start(specialist)
+    url = scenario_url(draft, "telephony_fault")
+    fields = form_of(specialist.get(url), url)
+    response = specialist.post(url, {**fields, "steg-0-done_by": "escalate", "do": "save"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "step 1, done by: the scenario does not use escalation to SA: the step would never be done" in page
+    assert "More about the step" in page and "The scenario uses" in page
+    assert specialist.post(url, {**fields, "transitions": ["escalate"], "do": "save"}).status_code == 302
+    assert ": now uses escalation to SA" in draft_page(specialist, draft)
+    triage = specialist.get(triage_url(draft)).content.decode()
+    assert "Save the triage guide" in triage and "New question" in triage
