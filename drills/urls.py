@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from . import views
+from . import scorecard_views, views
 
 app_name = "drills"
 
 urlpatterns: list = [
     path("", views.index, name="index"),
+    path("<int:pk>/resultat/", scorecard_views.scorecard_page, name="scorecard"),
+    path("<int:pk>/resultat/anteckningar/", scorecard_views.scorecard_notes, name="scorecard_notes"),
+    path("jamfor/", scorecard_views.compare, name="compare"),
 ]

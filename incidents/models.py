@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -22,6 +24,8 @@ from .times import EARLIEST, LATEST
 
 # The most a drill's clocks may be sped up: the 4 hours in 2 minutes, 15 minutes in 7.5 s.
 DRILL_MAX_TIME_SCALE = 120
+# The most a drill leader's notes may hold (the scorecard's form and the database both say so).
+DRILL_NOTES_MAX = 4000
 
 
 def times_in_bounds(name, *fields):
@@ -345,7 +349,8 @@ class Drill(models.Model):
         settings.AUTH_USER_MODEL, related_name="drills", verbose_name=_("deltagare"), blank=True
     )
     started_at = models.DateTimeField(_("startad"), default=timezone.now)
-    # The leader's notes for the scorecard (what went well, what to practise).
+    # The leader's notes for the scorecard (what went well, what to practise), bounded.
+    NOTES_MAX = DRILL_NOTES_MAX
     notes = models.TextField(_("övningsledarens anteckningar"), blank=True)
     broken_off_at = models.DateTimeField(_("avbruten"), null=True, blank=True)
     broken_off_by = models.ForeignKey(
@@ -361,6 +366,10 @@ class Drill(models.Model):
             models.CheckConstraint(
                 condition=models.Q(broken_off_at__isnull=True) | ~models.Q(broken_off_reason=""),
                 name="drill_broken_off_with_reason",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("notes"), DRILL_NOTES_MAX),
+                name="drill_notes_bounded",
             ),
         ]
 
