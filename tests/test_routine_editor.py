@@ -481,3 +481,29 @@ def test_in_english_the_new_parts_and_their_refusals_are_english(web):
     assert ": now uses escalation to SA" in draft_page(specialist, draft)
     triage = specialist.get(triage_url(draft)).content.decode()
     assert "Save the triage guide" in triage and "New question" in triage
+
+
+def test_the_schema_takes_what_the_editor_now_writes_and_load_agrees(web):
+    import json
+    from pathlib import Path
+
+    import jsonschema_rs
+
+    from routines import document as routine_document
+
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    url = scenario_url(draft, "sesam_unreachable")
+    fields = form_of(specialist.get(url), url)
+    fields.update({"steg-3-only_after": "acknowledged", "steg-7-delivered_actions": ["publish", "withdraw"]})
+    assert specialist.post(url, {**fields, "do": "save"}).status_code == 302
+    written = stored(draft).document
+    as_file = {"routine": {"key": "sesam-lmn", "name": "Driftstörningsrutin Sesam LMN", "system": "Sesam LMN"}}
+    schema = json.loads((Path(routine_document.__file__).parent / "schema/routine-1.schema.json").read_text())
+    validator = jsonschema_rs.validator_for(schema)
+    assert validator.is_valid({**as_file, **written})
+    routine_document.load(written)
+    scenario_of(written, "sesam_unreachable")["steps"][7]["delivered_by"]["actions"] = []
+    assert not validator.is_valid({**as_file, **written})
+    with pytest.raises(routine_document.DocumentError):
+        routine_document.load(written)
