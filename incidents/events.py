@@ -36,3 +36,21 @@ FAILING = "failing"  # a deadline that keeps failing to fire
 REASON = "reason"
 OFF_DUTY = "off_duty"
 NOT_ACKNOWLEDGED = "ack_timeout"
+
+
+# A drill's injection (Kind.INJECTED, ``drills.inject``): data[INJECTION] says which, and
+# data[CAUSED] the timeline events it set off (ids), data[CAUSED_TASKS] the tasks it made.
+INJECTION = "injection"
+CAUSED = "caused"
+CAUSED_TASKS = "tasks"
+
+
+class Injection:
+    """What a drill's leader can make go wrong (``Inspel``)."""
+
+    SA_NO_ANSWER = "sa_no_answer"  # SA svarar inte: SA's fallback now, as at the ack deadline
+    PROGNOSIS_PASSES = "prognosis_passes"  # prognosen passerar: now, as at its time
+    TELEPHONY_DOWN = "telephony_down"  # telefonin går ner: reclassified to the telephony scenario
+    CALLER = "caller"  # ett samtal från en förskrivare: a caller report
+
+    ALL = (SA_NO_ANSWER, PROGNOSIS_PASSES, TELEPHONY_DOWN, CALLER)

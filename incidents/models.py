@@ -435,6 +435,8 @@ class TimelineEvent(models.Model):
         RESERVE_ORDER = "reserve_order", _("Akut förskrivning")
         TIMER = "timer", _("Timer")
         NOTIFICATION = "notification", _("Meddelande")
+        # What a drill's leader made go wrong (``incidents/drills.py``: ``inject``).
+        INJECTED = "injected", _("Inspel")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now, db_index=True)
