@@ -9,7 +9,7 @@ import hashlib
 from runbook.auth import load_access
 from runbook.roles import has, user_roles  # noqa: F401 - asked here by incidents' callers
 
-from .models import State
+from .models import Drill, State
 
 # transition name -> the permission it needs
 TRANSITION_PERMISSIONS = {
@@ -51,8 +51,10 @@ def may_complete_task(user, task):
 
 def viewer_variant(user, incident):
     """What tells apart people who see an incident's page differently: their roles and
-    permissions, and whether they reported it (they may cancel their own report)."""
+    permissions, whether they reported it (they may cancel their own report), and on a drill
+    whether they lead it (only the leader sees the inject panel)."""
     load_access(user)
     perms = "*" if user.is_superuser else ",".join(sorted(user.get_all_permissions()))
-    key = f"{','.join(sorted(user_roles(user)))}|{perms}|{incident.reported_by_id == user.pk}"
+    leads = incident.is_drill and Drill.objects.filter(pk=incident.pk, leader_id=user.pk).exists()
+    key = f"{','.join(sorted(user_roles(user)))}|{perms}|{incident.reported_by_id == user.pk}|{leads}"
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
