@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import scorecard_views, views
+from . import inject_views, scorecard_views, views
 
 app_name = "drills"
 
@@ -11,4 +11,5 @@ urlpatterns: list = [
     path("<int:pk>/resultat/", scorecard_views.scorecard_page, name="scorecard"),
     path("<int:pk>/resultat/anteckningar/", scorecard_views.scorecard_notes, name="scorecard_notes"),
     path("jamfor/", scorecard_views.compare, name="compare"),
+    path("<int:pk>/inspel/<slug:kind>/", inject_views.inject, name="inject"),
 ]
