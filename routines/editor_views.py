@@ -481,9 +481,11 @@ def _triage_page(
     )
 
 
-def _count(request, name, most=200):
+def _count(request, name, current, most=200):
+    """How many rows the form posted; when it does not say, as many as the draft holds (so
+    a post without the count cannot empty the list)."""
     value = request.POST.get(name, "")
-    return int(value) if value.isdigit() and int(value) <= most else 0
+    return int(value) if value.isdigit() and int(value) <= most else current
 
 
 def _moved(items, kind, number):
@@ -510,13 +512,14 @@ def triage(request, version_id):
     if request.method == "GET":
         return _triage_page(request, version)
     questions, scenarios = _choices(version.document)
+    triage = version.document.get("triage") or {}
     action = request.POST.get("do", "save")
-    question_forms = [
-        forms.QuestionForm(request.POST, prefix=f"fraga-{i}") for i in range(_count(request, "questions"))
-    ]
+    question_count = _count(request, "questions", len(triage.get("questions") or []))
+    proposal_count = _count(request, "proposals", len(triage.get("proposals") or []))
+    question_forms = [forms.QuestionForm(request.POST, prefix=f"fraga-{i}") for i in range(question_count)]
     proposal_forms = [
         forms.ProposalForm(request.POST, prefix=f"forslag-{i}", questions=questions, scenarios=scenarios)
-        for i in range(_count(request, "proposals"))
+        for i in range(proposal_count)
     ]
     new_question = forms.NewQuestionForm(request.POST if action == "q-add" else None, prefix="ny-fraga")
     new_proposal = forms.ProposalForm(

@@ -507,3 +507,54 @@ def test_the_schema_takes_what_the_editor_now_writes_and_load_agrees(web):
     assert not validator.is_valid({**as_file, **written})
     with pytest.raises(routine_document.DocumentError):
         routine_document.load(written)
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [
+        {},
+        {"questions": "99999", "proposals": "-1", "do": "q-up-x"},
+        {"questions": "3", "proposals": "2", "do": "p-remove-999"},
+        {"questions": "1", "fraga-0-key": "x" * 5000, "fraga-0-text": "y" * 5000, "do": "save"},
+        {"proposals": "1", "forslag-0-question": "finns_inte", "forslag-0-answer": "kanske", "do": "p-add"},
+        {"revision": "abc", "base": "{not json", "do": "q-add", "ny-fraga-key": "a" * 300},
+    ],
+)
+def test_odd_posts_to_the_triage_page_are_refused_without_a_change_or_a_crash(web, posted):
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    response = specialist.post(triage_url(draft), {"revision": str(draft.revision), **posted})
+    assert response.status_code in (400, 409)
+    assert_unchanged(draft)
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [
+        {},
+        {"title": "x" * 600, "role": "kundservice", "instruction": "Ring"},
+        {"title": "Ok", "key": "k" * 41, "role": "kundservice", "instruction": "Ring"},
+        {"title": "Ok", "role": "ingen", "instruction": "Ring"},
+        {"title": "Ok", "role": "kundservice", "instruction": "Ring", "revision": "0"},
+    ],
+)
+def test_odd_new_scenarios_are_refused_without_a_change_or_a_crash(web, posted):
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    response = specialist.post(
+        reverse("routines:new_scenario", args=[draft.pk]), {"revision": str(draft.revision), **posted}
+    )
+    assert response.status_code in (400, 409)
+    assert_unchanged(draft)
+
+
+def test_a_removal_sent_from_an_old_page_is_refused_as_stale(web):
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    add_scenario(specialist, draft, title="Tillfälligt", routine_text="T.", role="kundservice", instruction="Ring.")
+    stale = {"revision": str(draft.revision)}
+    key = stored(draft).document["scenarios"][-1]["key"]
+    response = specialist.post(reverse("routines:remove_scenario", args=[draft.pk, key]), stale)
+    assert response.status_code == 409
+    assert "Utkastet har ändrats av någon annan sedan du öppnade det" in response.content.decode()
+    assert stored(draft).document["scenarios"][-1]["key"] == key
