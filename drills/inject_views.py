@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,7 +23,7 @@ def inject(request, pk, kind):
         return render(request, "403.html", status=403)
     try:
         with in_record_language():
-            event = drills.inject(request.user, pk, kind, note=request.POST.get("note", ""))
+            drills.inject(request.user, pk, kind, note=request.POST.get("note", ""))
     except ActionRefused as refused:
         if refused.code == "not_found":
             raise Http404 from None
@@ -30,5 +31,6 @@ def inject(request, pk, kind):
             return render(request, "403.html", {"refusal": refused.message}, status=403)
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("Inspelet är gjort: %(what)s") % {"what": event.message})
+        what = capfirst(str(drills.INJECTION_LABELS[kind]))
+        messages.success(request, _("Inspelet är gjort: %(what)s") % {"what": what})
     return redirect(reverse("incidents:detail", args=[pk]) + f"#{CONFIRMATION_ANCHOR}")
