@@ -68,6 +68,8 @@ def _summary(incident, now):
         "reported_by": _person(incident.reported_by),
         "ended_at": incident.ended_at,
         "prognosis": _prognosis(incident, now),
+        "is_drill": incident.is_drill,
+        "time_scale": incident.time_scale,
     }
 
 
@@ -142,6 +144,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
         phase=filters.phase,
         opened_after=filters.opened_after,
         opened_before=filters.opened_before,
+        drills=filters.drill,
     )
     now = timezone.now()
     page = incidents[filters.offset : filters.offset + filters.limit]

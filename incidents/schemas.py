@@ -141,6 +141,9 @@ class IncidentFilters(Schema):
     )
     opened_after: ApiDateTime | None = Field(None, description="Reported at or after this time.")
     opened_before: ApiDateTime | None = Field(None, description="Reported before this time.")
+    drill: bool = Field(
+        False, description="`false` (the default): real incidents only; `true`: drills (övningar) only."
+    )
     limit: int = Field(25, ge=1, le=100)
     offset: int = Field(0, ge=0, le=1_000_000)
 
@@ -214,6 +217,8 @@ class IncidentSummaryOut(Schema):
     reported_by: str
     ended_at: datetime | None
     prognosis: PrognosisOut
+    is_drill: bool = Field(description="An övning (drill), not a real disruption.")
+    time_scale: int = Field(description="How many times faster a drill's clocks run; 1 for a real incident.")
 
 
 class IncidentOut(IncidentSummaryOut):

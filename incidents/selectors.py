@@ -28,9 +28,20 @@ from .models import (
 DUTY_TIME_ZONE = ZoneInfo("Europe/Stockholm")
 
 
+# The live list shows at most this many running drills (all of them on the Övningar page).
+LIVE_DRILLS_SHOWN = 20
+
+
 def live_versions():
-    """The live list's incidents as ``(id, list_version)``, in its order (``live_incidents``)."""
-    return Incident.objects.not_ended().order_by("-reported_at").values_list("id", "list_version")
+    """The live list's real incidents as ``(id, list_version)``, in its order (``live_incidents``);
+    no drill: drills are shown apart (``live_drill_versions``)."""
+    return Incident.objects.not_ended().real().order_by("-reported_at").values_list("id", "list_version")
+
+
+def live_drill_versions():
+    """The drills not ended as ``(id, list_version)``, newest first, at most ``LIVE_DRILLS_SHOWN``."""
+    drills = Incident.objects.not_ended().drills().order_by("-reported_at", "-id")
+    return list(drills.values_list("id", "list_version")[:LIVE_DRILLS_SHOWN])
 
 
 def live_incidents(pks=None):
@@ -72,13 +83,15 @@ def ended_incidents():
     return Incident.objects.ended().select_related("reported_by").order_by("-reported_at", "-id")
 
 
-def filtered_incidents(*, state=None, scenario=None, phase=None, opened_after=None, opened_before=None):
-    """Incidents for lists outside the pages (the API), newest report first.
+def filtered_incidents(*, state=None, scenario=None, phase=None, opened_after=None, opened_before=None, drills=False):
+    """Incidents for lists outside the pages (the API), newest report first: the real ones,
+    or with ``drills`` the drills (övningar) alone.
 
     ``phase`` is ``"live"`` (what the live list shows: not closed or cancelled) or ``"ended"``
     (closed or cancelled, as in the history). "Opened" is when the incident was reported.
     """
     incidents = Incident.objects.select_related("reported_by")
+    incidents = incidents.drills() if drills else incidents.real()
     if state:
         incidents = incidents.filter(state=state)
     if scenario:

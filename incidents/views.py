@@ -82,11 +82,15 @@ def _live_context(number=None):
     Each row is kept per incident list version (``polling.rows``): a change renders one row."""
     now = timezone.now()
     page = Paginator(selectors.live_versions(), LIVE_PAGE_SIZE).get_page(number)
+    real = list(page.object_list)
+    # Running drills, apart below the real ones (one query more: their ids and versions).
+    drills_running = selectors.live_drill_versions()
     rows, next_change_at = polling.rows(
-        "live-row", list(page.object_list), "incidents/_live_rows.html", partial(_live_rows_context, now=now)
+        "live-row", real + drills_running, "incidents/_live_rows.html", partial(_live_rows_context, now=now)
     )
     context = {
-        "rows": rows,
+        "rows": rows[: len(real)],
+        "drill_rows": rows[len(real) :],
         "page": page,
         "total": page.paginator.count,
         "refresh_seconds": settings.LIVE_REFRESH_SECONDS,

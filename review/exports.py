@@ -90,10 +90,11 @@ def _scenario_title(m):
 
 def history_rows(metrics_rows):
     states = {"closed": _("Avslutad"), "cancelled": _("Makulerad")}
+    drill = _("ÖVNING")
     for m in metrics_rows:
         yield [
             m.incident_id,
-            _scenario_title(m),
+            f"{drill}: {_scenario_title(m)}" if m.is_drill else _scenario_title(m),
             states.get(m.final_state, m.final_state),
             m.incident.summary,
             m.began_at,

@@ -128,6 +128,11 @@ class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
         help_text=_("Söker i sammanfattning, anteckningar och uppföljning. #123 söker på nummer."),
     )
     sortering = forms.ChoiceField(label=_("Sortering"), required=False, choices=SORT_CHOICES, widget=FilterSelect)
+    ovningar = forms.BooleanField(
+        label=_("Visa övningar"),
+        required=False,
+        help_text=_("Visar bara övningar i stället för verkliga störningar."),
+    )
 
     def filters(self):
         data = self.cleaned_data if self.is_valid() else {}
@@ -140,6 +145,7 @@ class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
             "reserve": data.get("reservrutin", ""),
             "q": data.get("q", ""),
             "sort": data.get("sortering") or "nyast",
+            "drills": bool(data.get("ovningar")),
         }
 
 

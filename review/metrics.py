@@ -18,6 +18,7 @@ def row_for(incident, events, model=None):
         search.extend(str(v) for v in d.review.values() if v)
     return model(
         incident_id=incident.pk,
+        is_drill=incident.is_drill,
         scenario=d.scenario or incident.scenario,
         first_scenario=d.first_scenario or incident.scenario,
         reclassified=d.reclassified,

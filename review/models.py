@@ -24,6 +24,8 @@ class IncidentMetrics(models.Model):
     """
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, primary_key=True, related_name="metrics")
+    # An övning (drill): in Historik only when asked for, never in the figures.
+    is_drill = models.BooleanField(default=False)
     scenario = models.CharField(max_length=40)
     first_scenario = models.CharField(max_length=40)
     reclassified = models.BooleanField(default=False)
@@ -70,12 +72,12 @@ class IncidentMetrics(models.Model):
             # Historik's default order and period filter; the other columns let PostgreSQL
             # count a filtered list from the index alone.
             models.Index(
-                fields=["reported_at", "scenario", "final_state", "had_reserve_routine"],
+                fields=["reported_at", "scenario", "final_state", "had_reserve_routine", "is_drill"],
                 name="metrics_period_filters",
             ),
             models.Index(fields=["scenario", "reported_at"], name="metrics_scenario_period"),
             # The figures' percentiles over a period, read from the index alone on PostgreSQL
-            # (SQLite has no INCLUDE and makes a plain index on reported_at).
+            # (SQLite has no INCLUDE and makes a plain index on reported_at). Drills are never counted.
             models.Index(
                 fields=["reported_at"],
                 include=[
@@ -87,6 +89,7 @@ class IncidentMetrics(models.Model):
                     "secs_to_resolved",
                     "secs_to_closed",
                 ],
+                condition=models.Q(is_drill=False),
                 name="metrics_period_durations",
             ),
         ]

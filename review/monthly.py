@@ -95,7 +95,8 @@ def _live_grouped(ack_timeout):
     # Never evaluated itself: each use filters a copy, so it holds no rows and may be shared.
     from .models import IncidentMetrics
 
-    return _grouped(IncidentMetrics, ack_timeout)
+    # Drills (övningar) are never counted in the figures.
+    return _grouped(IncidentMetrics, ack_timeout).filter(is_drill=False)
 
 
 def month_of(moment):

@@ -19,7 +19,7 @@ from .models import FiguresMonth, IncidentMetrics
 
 def incident_for_report(incident_id):
     return (
-        Incident.objects.select_related("reported_by")
+        Incident.objects.select_related("reported_by", "drill")
         .prefetch_related(Prefetch("events", queryset=TimelineEvent.objects.order_by("at", "id")))
         .get(pk=incident_id)
     )
@@ -37,13 +37,15 @@ HISTORY_SORTS = {
 DEFAULT_SORT = "nyast"
 
 
-def history(*, scenario="", start=None, end=None, state="", reserve="", q="", sort=DEFAULT_SORT):
-    """Ended incidents for Historik and its CSV, filtered on their metrics row.
+def history(*, scenario="", start=None, end=None, state="", reserve="", q="", sort=DEFAULT_SORT, drills=False):
+    """Ended incidents for Historik and its CSV, filtered on their metrics row: the real ones,
+    or with ``drills`` the drills (övningar) alone.
 
     ``start``/``end`` bound the report time (end exclusive); ``reserve`` is "ja"/"nej";
     ``q`` searches summary, notes and review (Swedish full text on PostgreSQL).
     """
     rows = IncidentMetrics.objects.select_related("incident", "incident__reported_by").defer("search_vector")
+    rows = rows.filter(is_drill=bool(drills))
     if scenario:
         rows = rows.filter(scenario=scenario)
     if start:
@@ -131,7 +133,8 @@ def figures(start, end):
     ]
     totals = {field: sum(row[field] for row in counted.values()) for field in monthly.TOTAL_FIELDS}
 
-    closed = IncidentMetrics.objects.filter(reported_at__gte=start, reported_at__lt=end).exclude(
+    # Drills are never counted (the index below holds no drill).
+    closed = IncidentMetrics.objects.filter(reported_at__gte=start, reported_at__lt=end, is_drill=False).exclude(
         final_state=State.CANCELLED
     )
     percentiles = {}

@@ -25,7 +25,8 @@ def record_metrics(incident: Incident, **_signal: Any) -> IncidentMetrics:
     keys = {(monthly.month_of(at), scenario) for at, scenario in old}
     IncidentMetrics.objects.filter(pk=incident.pk).delete()
     row.save(force_insert=True)
-    refresh_figures_months(keys | {figures_key(row)})
+    if not row.is_drill:  # a drill is never counted in the month's figures
+        refresh_figures_months(keys | {figures_key(row)})
     return row
 
 

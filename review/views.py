@@ -24,6 +24,7 @@ from . import charts, exports, forms, reports, selectors
 HISTORY_PAGE_SIZE = 25
 HISTORY_PAGE_FIELDS = (
     "incident_id",
+    "is_drill",
     "scenario",
     "final_state",
     "reported_at",
@@ -79,6 +80,7 @@ def _history_rows(metrics):
         rows.append(
             {
                 "incident_id": m.incident_id,
+                "is_drill": m.is_drill,
                 "scenario": scenario_labels.get(incident.scenario, incident.scenario),
                 "summary": Truncator(incident.summary).chars(120),
                 "final_state": m.final_state,

@@ -144,8 +144,9 @@ class DatabaseCollector:
         interval.add_metric([], settings.TIMER_SWEEP_INTERVAL.total_seconds())
         yield interval
 
-        live = _gauge("runbook_incidents_live", "Live (not yet restored) incidents, by state.", ["state"])
-        counts = dict(Incident.objects.live().values_list("state").annotate(n=Count("id")).order_by())
+        live = _gauge("runbook_incidents_live", "Live (not yet restored) real incidents, by state.", ["state"])
+        # Drills (övningar) are no disruption: nothing alerts on them.
+        counts = dict(Incident.objects.live().real().values_list("state").annotate(n=Count("id")).order_by())
         for state in LIVE_STATES:
             live.add_metric([str(state)], counts.get(state, 0))
         yield live

@@ -146,3 +146,190 @@ def test_ended_drills_are_paginated(client_as, va, ks):
     assert "sida=2" in first
     second = client.get(START + "?sida=2").content.decode()
     assert "Övning nr 0<" in second
+
+
+# --- Pågående störningar: drills apart ----------------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def _real_list(html):
+    """The live list's real table (before the drills' own section)."""
+    end = html.find('id="ovningar-pagar"')
+    return html if end == -1 else html[:end]
+
+
+def _drill_section(html):
+    start = html.find('id="ovningar-pagar"')
+    return "" if start == -1 else html[start:]
+
+
+def test_the_live_list_shows_real_incidents_and_running_drills_apart(client_as, va, ks, sa, open_incident):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], summary="Övningen i dag")
+    # A real disruption reported while the drill runs is handled as usual.
+    real = open_incident(summary="Sesam LMN svarar inte på riktigt")
+
+    for person in (ks, sa, va):
+        html = client_as(person).get("/").content.decode()
+        real_part, drill_part = _real_list(html), _drill_section(html)
+        assert f'data-incident="{real.pk}"' in real_part and f'data-incident="{drill.pk}"' not in real_part
+        assert f'data-incident="{drill.pk}"' in drill_part and f'data-incident="{real.pk}"' not in drill_part
+        assert "Övningar pågår" in drill_part and "ÖVNING" in drill_part
+        # Only the real one is counted (and said to screen readers).
+        assert 'data-count="1"' in html
+
+    drills.break_off(va, drill.pk, "Klart")
+    html = client_as(ks).get("/").content.decode()
+    assert "Övningar pågår" not in html and f'data-incident="{real.pk}"' in html
+
+
+def test_no_drill_no_drill_section(client_as, ks, open_incident):
+    open_incident()
+    assert 'id="ovningar-pagar"' not in client_as(ks).get("/").content.decode()
+
+
+def test_a_change_to_a_drill_reaches_the_live_lists_next_poll(client_as, va, vs, ks, open_incident):
+    from incidents import services
+
+    open_incident()
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk])
+    client = client_as(ks)
+    first = client.get("/", headers=HTMX)
+    held = {"If-None-Match": first["ETag"]}
+    assert client.get("/", headers={**HTMX, **held}).status_code == 204
+
+    services.escalate(vs, drill.pk)
+
+    changed = client.get("/", headers={**HTMX, **held})
+    assert changed.status_code == 200
+    assert "Eskalerad till SA" in _drill_section(changed.content.decode())
+    assert "Eskalerad till SA" not in _real_list(changed.content.decode())
+
+
+# --- Historik, Nyckeltal and the API: drills apart, never counted ------------------------
+
+REVIEW = {"what_happened": "Övat enligt rutinen", "deviations": "", "actions": ""}
+
+
+def _closed(incident, va, vs, sa):
+    """Bring an incident (real or drill) of sesam_unreachable through the routine to closed."""
+    from incidents import services
+    from incidents.models import Task
+
+    services.escalate(vs, incident.pk)
+    services.acknowledge(sa, incident.pk)
+    services.record_prognosis(sa, incident.pk, None)
+    services.resolve(sa, incident.pk)
+    for task in Task.objects.filter(incident=incident, done_at__isnull=True):
+        services.complete_task(va, task.pk)
+    return services.close(va, incident.pk, review=REVIEW)
+
+
+@pytest.fixture
+def one_real_one_drill(va, vs, sa, ks, open_incident):
+    """A drill and a real disruption reported while it ran, both closed; a second drill broken off."""
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk, sa.pk], time_scale=30)
+    real = open_incident(summary="Verklig störning under övningen")
+    _closed(real, va, vs, sa)
+    _closed(drill, va, vs, sa)
+    other = drills.start_drill(va, scenario="telephony_fault", participants=[ks.pk])
+    drills.break_off(va, other.pk, "Avbruten")
+    return real, drill, other
+
+
+def test_historik_shows_real_incidents_by_default_and_drills_when_asked(client_as, va, one_real_one_drill):
+    real, drill, other = one_real_one_drill
+    client = client_as(va)
+    default = client.get(reverse("review:history")).content.decode()
+    assert f"#{real.pk} " in default and f"#{drill.pk} " not in default and f"#{other.pk} " not in default
+    assert "ÖVNING" not in default.split('id="main"')[1].split("</form>")[1]
+
+    shown = client.get(reverse("review:history"), {"ovningar": "on"}).content.decode()
+    listed = shown.split("</form>")[-1]
+    assert f"#{drill.pk} " in listed and f"#{other.pk} " in listed and f"#{real.pk} " not in listed
+    assert "ÖVNING" in listed
+    # The filter is kept in the URL of the CSV.
+    assert "historik.csv?ovningar=on" in shown
+
+
+def test_the_history_csv_has_drills_only_when_asked_and_marks_them(client_as, va, one_real_one_drill):
+    import csv
+    import io
+
+    real, drill, _other = one_real_one_drill
+    client = client_as(va)
+
+    def rows(params=None):
+        response = client.get(reverse("review:history_csv"), params or {})
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
+
+    assert [r[0] for r in rows()] == [str(real.pk)]
+    drill_rows = {r[0]: r for r in rows({"ovningar": "on"})}
+    assert str(real.pk) not in drill_rows
+    assert drill_rows[str(drill.pk)][1].startswith("ÖVNING: ")
+
+
+def test_nyckeltal_and_their_csv_count_only_the_real_incident(client_as, va, one_real_one_drill):
+    from review.models import FiguresMonth, IncidentMetrics
+
+    real, drill, other = one_real_one_drill
+    # The drills have their metrics rows (Historik lists them), marked as drills.
+    assert set(IncidentMetrics.objects.filter(is_drill=True).values_list("pk", flat=True)) == {drill.pk, other.pk}
+    client = client_as(va)
+    figures = client.get(reverse("review:figures")).context["figures"]
+    assert figures["totals"]["incidents"] == 1
+    assert [(r["scenario"], r["incidents"], r["cancelled"]) for r in figures["monthly"]] == [
+        ("sesam_unreachable", 1, 0)
+    ]
+    assert {d["key"]: d["n"] for d in figures["durations"]}["acknowledged"] == 1
+    assert sum(FiguresMonth.objects.values_list("incidents", flat=True)) == 1
+    assert sum(FiguresMonth.objects.values_list("cancelled", flat=True)) == 0
+
+    text = client.get(reverse("review:figures_csv")).content.decode("utf-8-sig")
+    assert "Avslutade störningar;1" in text
+    assert "Eskaleringar;1" in text
+
+    # Rebuilt from the timeline, the figures still leave the drills out.
+    from django.core.management import call_command
+
+    call_command("rebuild_incident_metrics", stdout=io_sink())
+    assert client.get(reverse("review:figures")).context["figures"]["totals"]["incidents"] == 1
+    assert IncidentMetrics.objects.filter(is_drill=True).count() == 2
+
+
+def io_sink():
+    import io
+
+    return io.StringIO()
+
+
+def test_the_report_of_a_drill_says_övning_on_screen_and_in_the_file(client_as, va, one_real_one_drill, pdf_text):
+    real, drill, _other = one_real_one_drill
+    client = client_as(va)
+    page = client.get(reverse("review:incident_report", args=[drill.pk])).content.decode()
+    assert re.search(r"<title>\s*ÖVNING", page)
+    assert "ÖVNING – inte en verklig störning" in page and "tiden går 30 gånger fortare" in page.lower()
+    timeline = page[page.index('id="timeline-h"') :]
+    assert timeline.count('class="badge badge-drill"') == drill.events.count()
+    text = pdf_text(client.get(reverse("review:incident_report", args=[drill.pk]), {"ladda-ner": "1"}).content)
+    assert "ÖVNING – inte en verklig störning" in text
+    assert "ÖVNING" not in client.get(reverse("review:incident_report", args=[real.pk])).content.decode()
+
+
+def test_the_api_marks_drills_and_lists_real_incidents_unless_asked(api_client, va, ks, open_incident):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=120)
+    real = open_incident()
+    client = api_client(va)
+
+    listed = client.get("/api/v1/incidents").json()
+    assert [i["id"] for i in listed["items"]] == [real.pk] and listed["count"] == 1
+    assert listed["items"][0]["is_drill"] is False and listed["items"][0]["time_scale"] == 1
+    only_drills = client.get("/api/v1/incidents", {"drill": "true"}).json()
+    assert [i["id"] for i in only_drills["items"]] == [drill.pk]
+    assert only_drills["items"][0]["is_drill"] is True and only_drills["items"][0]["time_scale"] == 120
+    one = client.get(f"/api/v1/incidents/{drill.pk}").json()
+    assert one["is_drill"] is True and one["time_scale"] == 120
+    assert client.get("/api/v1/incidents", {"drill": "kanske"}).status_code == 422 or (
+        client.get("/api/v1/incidents", {"drill": "kanske"}).status_code == 400
+    )
