@@ -239,7 +239,10 @@ def draft(request, version_id):
 
 
 def _step_forms(steps, data=None):
-    return [forms.StepForm(data, prefix=f"steg-{i}", initial=forms.step_initial(step)) for i, step in enumerate(steps)]
+    return [
+        forms.StepForm(data, prefix=f"steg-{i}", initial=forms.step_initial(step), step=step)
+        for i, step in enumerate(steps)
+    ]
 
 
 def _scenario_page(request, version, index, *, scenario_form=None, step_forms=None, new_step=None, status=200, **extra):
@@ -593,7 +596,11 @@ def scenario(request, version_id, scenario_key):
     count = request.POST.get("steps", "")
     count = int(count) if count.isdigit() and int(count) <= 200 else len(current.get("steps") or [])
     scenario_form = forms.ScenarioForm(request.POST)
-    step_forms = [forms.StepForm(request.POST, prefix=f"steg-{i}") for i in range(count)]
+    steps = current.get("steps") or []
+    step_forms = [
+        forms.StepForm(request.POST, prefix=f"steg-{i}", step=steps[i] if i < len(steps) else None)
+        for i in range(count)
+    ]
     action = request.POST.get("do", "save")
     new_step = forms.StepForm(request.POST if action == "add" else None, prefix="nytt", initial={"due_on": "reported"})
     parsed = [scenario_form.is_valid(), *(f.is_valid() for f in step_forms)]

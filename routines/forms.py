@@ -82,6 +82,23 @@ class StepForm(forms.Form):
     # Fields shown under "Mer om steget" (a <details>), the rest always.
     MORE = ("only_after", "delivered_channel", "delivered_actions", "ongoing")
 
+    def __init__(self, *args, step=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A delivery the page does not offer (an e-mail, from a file) is offered for this step,
+        # so saving the scenario keeps it rather than dropping it unseen.
+        delivered = (step or {}).get("delivered_by")
+        if isinstance(delivered, dict):
+            channel = self.fields["delivered_channel"]
+            if delivered.get("channel") and delivered["channel"] not in dict(channel.choices):
+                channel.choices = [
+                    *channel.choices,
+                    (delivered["channel"], words.label(words.CHANNEL_LABELS, delivered["channel"])),
+                ]
+            actions = self.fields["delivered_actions"]
+            for action in delivered.get("actions") or []:
+                if isinstance(action, str) and action not in dict(actions.choices):
+                    actions.choices = [*actions.choices, (action, action)]
+
     def delivered_by(self):
         """The step's ``delivered_by`` as typed: a channel and its actions, or None."""
         channel = self.cleaned_data["delivered_channel"]

@@ -558,3 +558,19 @@ def test_a_removal_sent_from_an_old_page_is_refused_as_stale(web):
     assert response.status_code == 409
     assert "Utkastet har ändrats av någon annan sedan du öppnade det" in response.content.decode()
     assert stored(draft).document["scenarios"][-1]["key"] == key
+
+
+def test_a_delivery_the_page_does_not_offer_is_kept_when_the_scenario_is_saved(web, make_user):
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    document = copy.deepcopy(draft.document)
+    by_mail = {"channel": "email", "actions": ["new_incident"]}
+    scenario_of(document, "telephony_fault")["steps"][0]["delivered_by"] = by_mail
+    draft = services.save_draft(make_user("verksamhetsansvarig"), draft.pk, document, revision=draft.revision)
+    url = scenario_url(draft, "telephony_fault")
+    fields = form_of(specialist.get(url), url)
+    assert fields["steg-0-delivered_channel"] == "email" and fields["steg-0-delivered_actions"] == ["new_incident"]
+    fields["steg-1-within"] = "20"
+    assert specialist.post(url, {**fields, "do": "save"}).status_code == 302
+    steps = scenario_of(stored(draft).document, "telephony_fault")["steps"]
+    assert steps[0]["delivered_by"] == by_mail and steps[1]["within"] == 1200
