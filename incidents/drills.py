@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from routines import loader
-from runbook import roles
+from runbook import drill_endpoints, roles
 from runbook.errors import ActionRefused
 from runbook.scenarios import Role
 
@@ -106,6 +106,12 @@ def start_drill(
         raise ActionRefused(_("Okänt scenario."), code="invalid")
     scale = _time_scale(time_scale)
     people = _participants(participants)
+    unsafe = drill_endpoints.problems()
+    if unsafe:
+        # Its notices would have nowhere safe to go: nothing is made.
+        raise ActionRefused(
+            _("Övningen kan inte startas: %(problems)s") % {"problems": " ".join(unsafe)}, code="conflict"
+        )
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX, required=False) or _("Övning: %(scenario)s") % {
         "scenario": version.scenario(scenario).title
     }
@@ -119,9 +125,11 @@ def start_drill(
         reported_at=now,
         is_drill=True,
         time_scale=scale,
+        # Who takes part is known before the first notices are written: only they are mailed.
+        before_report=lambda incident: Drill.objects.create(
+            incident=incident, leader=user, started_at=now
+        ).participants.set(people),
     )
-    drill = Drill.objects.create(incident=incident, leader=user, started_at=now)
-    drill.participants.set(people)
     return incident
 
 

@@ -218,9 +218,12 @@ def create_incident(
     triage: dict | None = None,
     is_drill: bool = False,
     time_scale: int = 1,
+    before_report: Callable[[Incident], object] | None = None,
 ) -> Incident:
     """Make the incident, pinned to ``version``, and start its routine: for the services
-    that have checked the person and the input (``open_incident``, ``drills.start_drill``)."""
+    that have checked the person and the input (``open_incident``, ``drills.start_drill``).
+    ``before_report`` is called with the new incident before its first timeline entry, which
+    sets off its first notices (a drill's participants are known to them)."""
     incident = Incident.objects.create(
         pinned_version_id=version.id,
         routine_version=version.label,
@@ -232,6 +235,8 @@ def create_incident(
         is_drill=is_drill,
         time_scale=time_scale,
     )
+    if before_report is not None:
+        before_report(incident)
     text = _("Övning startad: %(scenario)s") if is_drill else _("Störning anmäld: %(scenario)s")
     log_event(
         incident,

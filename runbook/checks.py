@@ -74,3 +74,24 @@ def address_lists_hold_addresses(app_configs=None, **kwargs):
                 )
             )
     return problems
+
+
+@register("drills")
+def drill_endpoints_apart(app_configs=None, **kwargs):
+    """A drill's notices go only to the drill endpoints: one unset, or the same as a real
+    endpoint, keeps every drill from starting (runbook/drill_endpoints.py). Said at start-up."""
+    from django.utils import translation
+
+    from . import drill_endpoints
+
+    with translation.override("en"):
+        found = drill_endpoints.problems()
+    return [
+        Warning(
+            f"Drills cannot start: {problem}",
+            hint="Set DRILL_VARDGIVARE_SKANE_URL, DRILL_DRIFTINFO_URL and DRILL_TELEPHONY_URL to drill "
+            "receivers, never to a real endpoint (the default is the app's own /stubs/ovning/<channel>/).",
+            id="runbook.W030",
+        )
+        for problem in found
+    ]

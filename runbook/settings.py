@@ -372,6 +372,15 @@ EMAIL_URL = _endpoint("EMAIL_URL", "email")
 # timestamp and the body); a call older than SMS_WEBHOOK_MAX_SKEW, or seen before, is refused.
 SMS_URL = _endpoint("SMS_URL", "sms")
 SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+# A drill's (övning's) notices to Vårdgivare Skåne, driftinfo and the phone queue go only to
+# these, never to the real endpoints above: by default the app's own drill receivers (on in
+# production too, whatever STUBS_ENABLED says), which keep what they get for the drill's pages.
+# A drill does not start while one is empty or the same address as a real endpoint
+# (runbook/drill_endpoints.py). Mail and SMS of a drill go through the real gateways, to the
+# drill's participants only.
+DRILL_VARDGIVARE_SKANE_URL = os.environ.get("DRILL_VARDGIVARE_SKANE_URL", f"{SITE_URL}/stubs/ovning/vardgivare_skane/")
+DRILL_DRIFTINFO_URL = os.environ.get("DRILL_DRIFTINFO_URL", f"{SITE_URL}/stubs/ovning/driftinfo/")
+DRILL_TELEPHONY_URL = os.environ.get("DRILL_TELEPHONY_URL", f"{SITE_URL}/stubs/ovning/telephony/")
 SMS_WEBHOOK_MAX_SKEW = env_seconds("SMS_WEBHOOK_MAX_SKEW_SECONDS", 300)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
