@@ -13,6 +13,9 @@ import threading
 import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.translation import gettext as _
+
+from runbook import drill_endpoints
 
 from . import stubs
 from .models import Channel
@@ -60,12 +63,22 @@ class HttpChannel:
     """POST the notification's payload as JSON to the endpoint in ``setting``."""
 
     setting = ""
+    # The channel's drill endpoint, for a drill's notices (runbook/drill_endpoints.py); a
+    # channel without one (mail, SMS) sends a drill's messages through its real gateway, to
+    # the drill's participants only (chosen when they are written).
+    drill_channel = ""
     # Each message states the whole current state of its reference (on/off, published or
     # withdrawn): a later one makes an earlier undelivered one obsolete, and it is not sent.
     # Channels whose every message says something of its own (e-mail) keep them all, in order.
     replaces_earlier = False
 
-    def url(self):
+    def url(self, notification=None):
+        """Where ``notification`` goes: a drill's notice only ever to the drill endpoint."""
+        if notification is not None and notification.drill and self.drill_channel:
+            refused = drill_endpoints.problem(self.drill_channel)
+            if refused:
+                raise PermanentError(_("Övningsmeddelandet skickas inte: %(why)s") % {"why": refused})
+            return drill_endpoints.drill_url(self.drill_channel)
         return getattr(settings, self.setting, "")
 
     def body(self, notification):
@@ -76,8 +89,8 @@ class HttpChannel:
             "recipient": notification.recipient,
         }
 
-    def send(self, notification, **_):
-        url = self.url()
+    def send(self, notification, **_kwargs):
+        url = self.url(notification)
         if not url:
             raise PermanentError(f"{self.setting} är inte inställd")
         try:
@@ -103,6 +116,7 @@ class VardgivareSkane(HttpChannel):
     replaces_earlier = True
 
     setting = "VARDGIVARE_SKANE_URL"
+    drill_channel = "vardgivare_skane"
 
 
 class Driftinfo(HttpChannel):
@@ -111,6 +125,7 @@ class Driftinfo(HttpChannel):
     replaces_earlier = True
 
     setting = "DRIFTINFO_URL"
+    drill_channel = "driftinfo"
 
 
 class Telephony(HttpChannel):
@@ -119,6 +134,7 @@ class Telephony(HttpChannel):
     replaces_earlier = True
 
     setting = "TELEPHONY_URL"
+    drill_channel = "telephony"
 
 
 class Email(HttpChannel):

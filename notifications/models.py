@@ -43,6 +43,9 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=120, unique=True)
+    # A drill's (övning's) notice, decided when it is written: it goes only to the drill
+    # endpoints, whatever the settings say later, and never to the real ones.
+    drill = models.BooleanField(default=False)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -160,3 +163,21 @@ class StubMode(models.Model):
 
     channel = models.CharField(max_length=20, choices=Channel.choices, primary_key=True)
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.OK)
+
+
+class DrillReceipt(models.Model):
+    """What the app's own drill receiver (``/stubs/ovning/<channel>/``) got: a drill's notice
+    to Vårdgivare Skåne, driftinfo or the phone queue, kept for the drill's pages. On in
+    production (drills are run there); it takes only the app's own drill notices."""
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="drill_receipt")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    payload = models.JSONField(default=dict)
+    duplicates = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        verbose_name = _("mottaget i övning")
+        verbose_name_plural = _("mottaget i övningar")

@@ -131,3 +131,39 @@ def call_text(kind, contact):
     if contact is None:
         return f"{label}: " + _("ingen kontakt är registrerad – lägg in den under Kontakter")
     return f"{label}: {contact.name}, {contact.phone or _('telefonnummer saknas')}"
+
+
+# --- a drill: only its participants ------------------------------------------------------
+
+
+def drill_participants(incident):
+    """The ids and (lower-cased) e-mail addresses of the people taking part in a drill."""
+    from incidents.models import Drill
+
+    drill = Drill.objects.filter(pk=incident.pk).first()
+    if drill is None:
+        return set(), set()
+    people = list(drill.participants.filter(is_active=True).values_list("pk", "email"))
+    return {pk for pk, _email in people}, {email.strip().lower() for _pk, email in people if email.strip()}
+
+
+def only_participants(incident, found):
+    """Of ``found`` (e-mail recipients), those who take part in the drill ``incident``: a
+    participating user, or a contact or subscriber at a participant's own address; and the rest."""
+    ids, emails = drill_participants(incident)
+    kept, left_out = [], []
+    for r in found:
+        taking_part = (r.user is not None and r.user.pk in ids) or r.email.strip().lower() in emails
+        (kept if taking_part else left_out).append(r)
+    return kept, left_out
+
+
+def only_participating_phones(incident, found):
+    """Of ``found`` (phone recipients: contacts), those whose contact has a participant's
+    e-mail address (the participant's own phone); and the rest."""
+    _ids, emails = drill_participants(incident)
+    kept, left_out = [], []
+    for r in found:
+        taking_part = r.contact is not None and r.contact.email.strip().lower() in emails
+        (kept if taking_part else left_out).append(r)
+    return kept, left_out

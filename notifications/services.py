@@ -128,12 +128,47 @@ def _key(incident, event, rule, recipient):
     return f"hjm-{incident.pk}-{event.pk}-{rule.key}-{digest}"
 
 
+# A drill's messages say so plainly, whoever reads them (Swedish: read outside the app).
+DRILL_MARK = "ÖVNING"
+DRILL_PREFIX = f"{DRILL_MARK}: "
+DRILL_EMAIL_HEAD = f"{DRILL_MARK} – detta är en övning, ingen verklig störning. Gör ingenting på riktigt."
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length
+
+
+def _marked(text):
+    return text if text.startswith(DRILL_MARK) else DRILL_PREFIX + text
+
+
+def drill_marked(channel, rendered):
+    """A drill's (subject, body, payload): the subject and every text starting "ÖVNING: ",
+    the e-mail opening by saying it is a drill, the payload carrying ``"drill": true``."""
+    subject, body, payload = rendered
+    subject = _marked(subject)[:SUBJECT_MAX]
+    if channel == Channel.EMAIL:
+        body = f"{DRILL_EMAIL_HEAD}\n\n{body}"
+    elif channel == Channel.SMS:
+        body = _marked(body)[: messages.SMS_MAX_CHARS]
+    else:
+        body = _marked(body) if body else DRILL_MARK
+    payload = {**payload, "drill": True}
+    for name in ("title", "text"):
+        if isinstance(payload.get(name), str) and payload[name]:
+            payload[name] = _marked(payload[name])
+    if channel == Channel.SMS:
+        payload["text"] = body
+    return subject, body, payload
+
+
 def _row(rule, incident, event, now, recipient, rendered, *, key_for=None, recipient_user=None):
     """One message of ``rule`` for ``event`` to ``recipient``, due now; ``rendered`` is its
     subject, body and payload. Its idempotency key is made from ``key_for`` (default: the
-    recipient), so that a retried event never writes it twice."""
+    recipient), so that a retried event never writes it twice. A drill's message is marked
+    ÖVNING here, and marked as a drill's: it goes only where a drill's may."""
+    if incident.is_drill:
+        rendered = drill_marked(rule.channel, rendered)
     subject, body, payload = rendered
     return Notification(
+        drill=incident.is_drill,
         incident=incident,
         cause_event_id=event.pk,
         rule=rule.key,
@@ -164,6 +199,11 @@ def _write(rule, incident, event):
                 why=_("ingen e-postadress"),
             )
         found = recipients.resolve(rule.recipients)
+        if incident.is_drill:
+            found, left_out = recipients.only_participants(incident, found)
+            _not_sent_in_drill(incident, rule, [r.name for r in left_out])
+            if not found:
+                return []
         for r in found:
             ack_url = ack.make_url(r.user, incident) if rule.ack_link and r.user else ""
             subject, body, payload = messages.render(
@@ -200,7 +240,7 @@ def _write(rule, incident, event):
             if len(rows) == 1
             else _("Meddelande köat till %(channel)s (%(n)d mottagare): %(subject)s")
         )
-        % {"channel": label, "subject": first.subject, "n": len(rows)},
+        % {"channel": where(rule.channel, incident.is_drill), "subject": first.subject, "n": len(rows)},
         data={
             "rule": rule.key,
             "channel": rule.channel,
@@ -213,9 +253,58 @@ def _write(rule, incident, event):
     return rows
 
 
+def where(channel, drill):
+    """The receiver a message goes to, as the timeline names it: a drill's notice to an HTTP
+    channel reaches the drill's receiver, never the real one."""
+    label = Channel(channel).label
+    if drill and channels.get(channel).drill_channel:
+        return _("övningens mottagare för %(channel)s") % {"channel": label}
+    return label
+
+
+NAMES_SHOWN = 10
+
+
+def _not_sent_in_drill(incident, rule, names):
+    """The timeline says who a drill's message was not sent to: those not taking part."""
+    if not names:
+        return
+    shown = [n for n in names if n][:NAMES_SHOWN]
+    log_event(
+        incident,
+        TimelineEvent.Kind.NOTIFICATION,
+        _("ÖVNING: %(channel)s om ”%(rule)s” skickas inte till %(n)d mottagare som inte deltar i övningen%(names)s.")
+        % {
+            "channel": Channel(rule.channel).label,
+            "rule": rule.when_label,
+            "n": len(names),
+            "names": f" ({', '.join(shown)}{', …' if len(shown) < len(names) else ''})" if shown else "",
+        },
+        data={"rule": rule.key, "channel": rule.channel, "status": "drill_not_sent", "count": len(names)},
+    )
+
+
+def _sms_text(rule, incident, event, code, link):
+    """The SMS's (subject, text, payload); a drill's leaves room for "ÖVNING: " in one SMS,
+    dropping the link before the code if both do not fit."""
+    reason = (event.data or {}).get(events.REASON, "")
+    rendered = messages.render_sms(rule, incident, code=code, link=link, reason=reason)
+    if incident.is_drill and link and not messages.sms_fits(_marked(rendered[1])):
+        rendered = messages.render_sms(rule, incident, code=code, link="", reason=reason)
+    return rendered
+
+
 def _sms_rows(rule, incident, event, now):
     """One SMS per contact number, each with its own acknowledge code (a row of SmsAck)."""
     found, skipped = recipients.resolve_phones(rule.recipients)
+    if incident.is_drill:
+        # Contacts are outside the drill; only a participant's own (a contact at their address).
+        found, left_out = recipients.only_participating_phones(incident, found)
+        _not_sent_in_drill(incident, rule, [r.label for r in left_out])
+        _ids, emails = recipients.drill_participants(incident)
+        skipped = [c for c in skipped if c.email.strip().lower() in emails]
+        if not found:
+            return []
     for contact in skipped:
         log_event(
             incident,
@@ -240,9 +329,7 @@ def _sms_rows(rule, incident, event, now):
         if rule.ack_link:
             code = _new_sms_ack(incident, r, now).code
             link = ack.sms_url(code)
-        subject, body, payload = messages.render_sms(
-            rule, incident, code=code, link=link, reason=(event.data or {}).get(events.REASON, "")
-        )
+        subject, body, payload = _sms_text(rule, incident, event, code, link)
         rows.append(_row(rule, incident, event, now, r.phone, (subject, body, payload)))
     return rows
 
@@ -493,7 +580,7 @@ def _sent(notification, code):
                 else _("E-post levererad till %(name)s: %(subject)s")
             )
             % {
-                "channel": notification.get_channel_display(),
+                "channel": where(notification.channel, notification.drill),
                 "subject": notification.subject,
                 "name": contact.name if contact else "",
             },
@@ -569,11 +656,14 @@ def _hand_to_a_person(notification, error):
         role, text = Role.VERKSAMHETSSPECIALIST, recipients.call_text(contact.kind, contact)
     elif notification.channel in (Channel.EMAIL, Channel.SMS):
         text += f" ({notification.recipient})"
+    if notification.drill and channels.get(notification.channel).drill_channel:
+        # A drill's notice: nobody is to publish it on the real receiver by hand.
+        text = _("ÖVNING, gör det inte på riktigt: %(task)s") % {"task": text}
     log_event(
         notification.incident,
         TimelineEvent.Kind.NOTIFICATION,
         _("Meddelandet kunde inte skickas till %(channel)s: %(subject)s")
-        % {"channel": notification.get_channel_display(), "subject": notification.subject},
+        % {"channel": where(notification.channel, notification.drill), "subject": notification.subject},
         note=error,
         data={"notification_id": notification.pk, "status": Status.FAILED},
     )

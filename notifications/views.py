@@ -17,13 +17,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from incidents import permissions as incident_permissions
 from incidents.models import Incident, State, Timer
 from incidents.services import ActionRefused
 from incidents.timeline import in_record_language
 from routines import loader
+from runbook import drill_endpoints
 
 from . import ack, rules, services, sms, stubs
-from .models import Channel, Notification, StubMessage, StubMode
+from .models import Channel, DrillReceipt, Notification, StubMessage, StubMode
 
 # Lazy: read in the language of whoever opens the link, not the one at import.
 LINK_REFUSALS = {
@@ -315,3 +317,71 @@ def stub_mode(request, channel):
         return JsonResponse({"error": "okänt läge"}, status=400)
     StubMode.objects.update_or_create(channel=channel, defaults={"mode": mode})
     return redirect("notifications:stub", channel)
+
+
+# --- the drill receivers (in production too: drills are run there) ------------------------
+
+DRILL_RECEIPTS_SHOWN = 200
+
+
+@csrf_exempt
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def drill_receiver(request, channel):
+    """Övningens mottagare: stands in for Vårdgivare Skåne, driftinfo or the phone queue
+    during a drill (the default DRILL_*_URL). It takes only the app's own drill notices (the
+    stubs' shared secret, an idempotency key of a drill's notice on this channel) and keeps
+    each once; the drill's incident page shows what arrived. GET ``?incident=<id>`` lists
+    one drill's as JSON, for the secret or a person who may see incidents."""
+    if channel not in drill_endpoints.DRILL_CHANNELS:
+        raise Http404
+    if request.method == "POST":
+        if not stubs.has_secret(request):
+            return JsonResponse({"error": "stubbens hemlighet saknas eller är fel"}, status=403)
+        return _drill_receive(request, channel)
+    if not (stubs.has_secret(request) or incident_permissions.has(request.user, "view_incident")):
+        return _stub_refused(request)
+    try:
+        incident_id = int(request.GET.get("incident", ""))
+    except ValueError:
+        return JsonResponse({"error": "ange ?incident=<id>"}, status=400)
+    received = DrillReceipt.objects.filter(channel=channel, incident_id=incident_id).select_related("notification")
+    return JsonResponse(
+        {
+            "channel": channel,
+            "incident": incident_id,
+            "messages": [
+                {
+                    "idempotency_key": r.notification.idempotency_key,
+                    "received_at": r.received_at.isoformat(),
+                    "duplicates": r.duplicates,
+                    "payload": r.payload,
+                }
+                for r in received[:DRILL_RECEIPTS_SHOWN]
+            ],
+        }
+    )
+
+
+def _drill_receive(request, channel):
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 120:
+        return JsonResponse({"error": "Idempotency-Key saknas"}, status=400)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "ogiltig JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return JsonResponse({"error": "ett JSON-objekt väntas"}, status=400)
+    notification = Notification.objects.filter(idempotency_key=key, channel=channel, drill=True).first()
+    if notification is None:
+        # Anything but a drill's own notice is not the drill receiver's to keep.
+        return JsonResponse({"error": "inget övningsmeddelande med den nyckeln"}, status=422)
+    with transaction.atomic():
+        receipt, created = DrillReceipt.objects.get_or_create(
+            notification=notification,
+            defaults={"incident_id": notification.incident_id, "channel": channel, "payload": payload},
+        )
+        if not created:
+            DrillReceipt.objects.filter(pk=receipt.pk).update(duplicates=F("duplicates") + 1)
+    return JsonResponse({"id": receipt.pk, "duplicate": not created}, status=201 if created else 200)

@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from ..models import Channel, Notification
+from ..models import Channel, DrillReceipt, Notification
 from ..services import may_resend, may_view_rules, resendable
 
 register = template.Library()
@@ -32,8 +32,15 @@ def incident_notifications(context, incident):
     for n in notifications:
         key = (n.channel, n.recipient)
         last_of_reference[key] = max(last_of_reference.get(key, n.pk), n.pk)
+    # A drill's notices: which of them the app's own drill receiver has kept (one query).
+    received = (
+        set(DrillReceipt.objects.filter(incident=incident).values_list("notification_id", flat=True))
+        if incident.is_drill
+        else set()
+    )
     for n in notifications:
         n.resendable = resendable(n, last_of_reference[(n.channel, n.recipient)] != n.pk)
+        n.drill_received = n.pk in received
         if n.channel == Channel.EMAIL and n.status == Notification.Status.SENT:
             sent_mail[n.subject] += 1
         else:
