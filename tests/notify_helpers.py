@@ -12,6 +12,8 @@ def point_at_stubs(settings, base_url):
     settings.DRIFTINFO_URL = f"{base_url}/stubs/driftinfo/"
     settings.TELEPHONY_URL = f"{base_url}/stubs/telephony/"
     settings.EMAIL_URL = f"{base_url}/stubs/email/"
+    for channel in ("vardgivare_skane", "driftinfo", "telephony"):
+        setattr(settings, f"DRILL_{channel.upper()}_URL", f"{base_url}/stubs/ovning/{channel}/")
     settings.NOTIFY_BACKOFF_BASE = timedelta(seconds=0)
     settings.NOTIFY_CONNECT_TIMEOUT = 2
     settings.NOTIFY_READ_TIMEOUT = 2
@@ -29,6 +31,9 @@ def worker_env(base_url, database_name, broker_url, **extra):
         "DRIFTINFO_URL": f"{base_url}/stubs/driftinfo/",
         "TELEPHONY_URL": f"{base_url}/stubs/telephony/",
         "EMAIL_URL": f"{base_url}/stubs/email/",
+        "DRILL_VARDGIVARE_SKANE_URL": f"{base_url}/stubs/ovning/vardgivare_skane/",
+        "DRILL_DRIFTINFO_URL": f"{base_url}/stubs/ovning/driftinfo/",
+        "DRILL_TELEPHONY_URL": f"{base_url}/stubs/ovning/telephony/",
         "NOTIFY_BACKOFF_BASE_SECONDS": "0.2",
         "NOTIFY_SWEEP_SECONDS": "1",
         "TIMER_SWEEP_SECONDS": "1",
