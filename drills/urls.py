@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import inject_views, scorecard_views, views
+from . import inject_views, plan_views, scorecard_views, views
 
 app_name = "drills"
 
@@ -12,4 +12,5 @@ urlpatterns: list = [
     path("<int:pk>/resultat/anteckningar/", scorecard_views.scorecard_notes, name="scorecard_notes"),
     path("jamfor/", scorecard_views.compare, name="compare"),
     path("<int:pk>/inspel/<slug:kind>/", inject_views.inject, name="inject"),
+    path("plan/", plan_views.plan, name="plan"),
 ]

@@ -167,6 +167,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
                 condition=~models.Q(state__in=ENDED_STATES),
                 name="incident_live_list_stamp",
             ),
+            # The drill plan's last drills (incidents.drill_plan), read without a scan of history.
+            models.Index(
+                fields=["pinned_version", "scenario", "began_at"],
+                condition=models.Q(is_drill=True, state="closed"),
+                name="incident_drill_done",
+            ),
         ]
         constraints = [
             times_in_bounds("incident_times_in_bounds", "began_at", "reported_at", "prognosis_at", "ended_at"),
@@ -375,6 +381,47 @@ class Drill(models.Model):
 
     def __str__(self):
         return f"Övning #{self.incident_id}"
+
+
+# How often a scenario is drilled (övningsplan), in days: at least weekly, at most every
+# three years; a scenario without a plan of its own is drilled yearly.
+DRILL_INTERVAL_MIN_DAYS = 7
+DRILL_INTERVAL_MAX_DAYS = 1095
+DRILL_INTERVAL_DEFAULT_DAYS = 365
+
+
+class DrillPlan(models.Model):
+    """Övningsplan: how often Verksamhetsansvarig wants one scenario of one routine drilled.
+
+    A scenario without a row is drilled every ``DRILL_INTERVAL_DEFAULT_DAYS`` (yearly); set
+    only through ``incidents/drill_plan.py``, which checks who and what, and the database
+    refuses an interval outside the bounds."""
+
+    routine = models.ForeignKey(
+        "routines.Routine", on_delete=models.PROTECT, related_name="drill_plans", verbose_name=_("rutin")
+    )
+    scenario = models.CharField(_("scenario"), max_length=40)
+    interval_days = models.PositiveIntegerField(_("övas var (dagar)"), default=DRILL_INTERVAL_DEFAULT_DAYS)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("ändrad"), default=timezone.now)
+
+    class Meta:
+        ordering = ["routine", "scenario"]
+        verbose_name = _("övningsplan")
+        verbose_name_plural = _("övningsplaner")
+        constraints = [
+            models.UniqueConstraint(fields=["routine", "scenario"], name="drill_plan_one_per_scenario"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    interval_days__gte=DRILL_INTERVAL_MIN_DAYS, interval_days__lte=DRILL_INTERVAL_MAX_DAYS
+                ),
+                name="drill_plan_interval_in_bounds",
+            ),
+            times_in_bounds("drill_plan_times_in_bounds", "set_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.routine_id}/{self.scenario}: {self.interval_days}"
 
 
 class Task(models.Model):

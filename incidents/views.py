@@ -17,6 +17,7 @@ from runbook.scenarios import Role
 
 from . import (
     cockpit,
+    drill_plan,
     drills,
     flows,
     forms,
@@ -72,7 +73,30 @@ def live(request):
     stamp = stamps.live_stamp()
     context, next_change_at = _live_context(number)
     context["poll"] = polling.token(key, stamp, next_change_at)
+    # The drill plan is read with the whole page only, never with a poll: it changes by the day.
+    context.update(_drill_plan_context(request.user, context["now"]))
     return render(request, "incidents/live.html", context)
+
+
+def _drill_plan_context(user, now):
+    lines = drill_plan.plan(now)
+    due = [line for line in lines if line.overdue]
+    return {
+        "drill_plan": lines,
+        "drill_plan_due": due,
+        "drill_plan_next": min(
+            (line for line in lines if not line.overdue), key=lambda line: line.next_due, default=None
+        ),
+        "drill_plan_many_routines": drill_plan.many_routines(lines),
+        "drill_plan_readable": drill_plan.may_view(user),
+        "drill_tasks": drill_plan.tasks_for(user, lines),
+        "drills_url": _drills_url(),
+    }
+
+
+def _drills_url():
+    """Where a drill is started: the Övningar pages."""
+    return reverse("drills:index")
 
 
 def _live_context(number=None):
