@@ -148,6 +148,7 @@ def pages_for_everyone(made):
         ("/rutin/", "Rutinen"),
         ("/rutin/versioner/", "Rutinens versioner"),
         ("/tillganglighet/", "Tillgänglighetsredogörelse"),
+        ("/ovningar/plan/", "Övningsplan"),
         ("/finns-inte/", "404"),
         ("/stubs/sms/", "Stubbe SMS"),
         ("/kvittera/ogiltig/", "Kvitteringslänk ogiltig"),
@@ -170,6 +171,18 @@ def sweep_interactions(sweep, role, made):
         page.get_by_role("button", name="Anmäl störning").click()
         expect(page.locator(".field-error").first).to_be_visible()
         sweep.check("Anmäl störning med fel")
+    page.goto("/")
+    page.locator(".drill-plan-details summary").click()
+    expect(page.locator(".drill-plan-list")).to_be_visible()
+    sweep.check("Pågående störningar med övningsplanen öppen")
+    if role == "verksamhetsansvarig":
+        page.goto("/ovningar/plan/")
+        card = page.locator("#plan-sesam-lmn-telephony_fault")
+        card.get_by_label("Hur ofta ska Störningar i telefonin övas?").select_option("dagar")
+        card.get_by_label("Antal dagar").fill("2")
+        card.get_by_role("button", name="Spara").click()
+        expect(page.locator(".field-error").first).to_be_visible()
+        sweep.check("Övningsplan med fel")
     page.goto("/tokens/")
     page.get_by_role("button", name="Skapa nyckel").click()
     sweep.check("API-nycklar med en ny nyckel")
