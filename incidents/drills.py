@@ -216,7 +216,10 @@ def _refusal(incident: Incident, kind: str, user: User, now: datetime) -> str | 
         return _("Inspel går bara medan övningen pågår.")
     if kind == events.Injection.SA_NO_ANSWER:
         if incident.state != State.ESCALATED or _pending_timer(incident, Timer.Kind.ACK_TIMEOUT) is None:
-            return _("”SA svarar inte” går bara när övningen är eskalerad till SA och inte kvitterad.")
+            return _(
+                "”SA svarar inte” går bara när övningen är eskalerad till SA, inte kvitterad och "
+                "enhetschefen för SA inte redan kontaktad."
+            )
     elif kind == events.Injection.PROGNOSIS_PASSES:
         if not incident.has_valid_prognosis(now):
             return _("”Prognosen passerar” går bara när övningen har en prognos som ännu inte passerat.")

@@ -3,16 +3,18 @@ not answer, the prognosis passes, the telephony goes down, a prescriber calls â€
 same services and timer engine as when it happens for real, each on the timeline; and the
 scorecard's reading of how each was answered (``drills.injections``)."""
 
-from datetime import datetime, timedelta
+import threading
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents import drills, events, services, timers
-from incidents.models import Incident, State, TimelineEvent, Timer
+from incidents.models import DutyHours, Incident, State, TimelineEvent, Timer
 from runbook.errors import ActionRefused
 from timer_support import restore_seed_data
 
@@ -235,3 +237,59 @@ def test_injections_say_when_and_how_each_was_answered(client, clock, drill, va,
     *_, telephony = drills.injections(Incident.objects.get(pk=drill.pk))
     assert telephony.kind == "telephony_down" and telephony.answer is None
     assert len(telephony.caused) >= 2  # the new scenario, its tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sa_no_answer_racing_the_sweep_falls_back_once(require_postgres, make_user):
+    """The leader presses "SA svarar inte" just as the sweep reaches the deadline: whichever
+    comes first fires it, the other finds it gone; SA's fallback comes once."""
+    restore_seed_data()
+    DutyHours.objects.all().delete()
+    DutyHours.objects.bulk_create(DutyHours(weekday=d, start=time(0), end=time(23, 59, 59)) for d in range(7))
+    leader, vs = make_user("verksamhetsansvarig"), make_user("verksamhetsspecialist")
+    drills_made = []
+    for _n in range(4):
+        drill = drills.start_drill(leader, scenario="sesam_unreachable", participants=[vs.pk], time_scale=SCALE)
+        services.escalate(vs, drill.pk)
+        drills_made.append(drill)
+    errors, refused = [], []
+    start = threading.Barrier(2)
+
+    def press():
+        try:
+            start.wait()
+            for drill in drills_made:
+                try:
+                    drills.inject(leader, drill.pk, "sa_no_answer")
+                except ActionRefused:
+                    refused.append(drill.pk)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def sweep():
+        try:
+            start.wait()
+            for _drill in drills_made:
+                timers.fire_due_timers(now=timezone.now() + timedelta(minutes=1))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press), threading.Thread(target=sweep)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for drill in drills_made:
+        assert fallbacks(drill).count() == 1
+        [deadline] = Timer.objects.filter(incident=drill, kind=Timer.Kind.ACK_TIMEOUT)
+        assert deadline.state == Timer.State.FIRED and deadline.outcome == "fallback"
+        # Injected only where the leader came first, and then it caused the fallback.
+        entries = injected(drill)
+        assert len(entries) == (0 if drill.pk in refused else 1)
+        if entries:
+            assert fallbacks(drill).get().pk in entries[0].data["caused"]
