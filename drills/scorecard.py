@@ -31,8 +31,6 @@ from runbook.errors import ActionRefused
 NOTES_MAX = Drill.NOTES_MAX
 # Side by side: a drill and at most this many drills of its scenario before it.
 COMPARE_MAX = 6
-# The data key an injection's timeline entry carries (``incidents.drills`` names it).
-INJECTION = getattr(incident_drills, "INJECTION", "injection")
 # How a task was ended by the system because the drill ended: not done by anyone.
 ENDED_BY_SYSTEM = ("ended", "moot")
 
@@ -109,16 +107,22 @@ class Moment:
     who: str
     kind: str
     fallback: bool = False
+    # The injection that set this off ("SA svarar inte"), if one did.
+    injected_by: str = ""
 
 
 @dataclass
 class Injection:
-    """Something the leader made go wrong, and the first thing a person did after it."""
+    """Something the leader made go wrong (``incidents.drills.inject``), what it set off, and
+    the first thing done in answer to it (``incidents.drills.injections`` decides what counts)."""
 
     at: datetime
     after_start: timedelta
+    label: str
     text: str
     who: str
+    note: str = ""
+    caused: tuple[str, ...] = ()
     answer: str = ""
     answered_by: str = ""
     answered_after: timedelta | None = None
@@ -293,14 +297,6 @@ def _step_result(incident, task, done_event, started_at, ended):
     )
 
 
-def _answer(events, index):
-    """The first thing a person did after the event at ``index`` (a note, an action, a task)."""
-    for later in events[index + 1 :]:
-        if later.actor_id is not None and not (later.data or {}).get(INJECTION):
-            return later
-    return None
-
-
 def build(drill: Drill) -> Scorecard:
     """The scorecard of one drill (``drill_for_scorecard`` loads what it reads)."""
     incident = drill.incident
@@ -359,41 +355,56 @@ def build(drill: Drill) -> Scorecard:
     for s in steps:
         by_role.setdefault(s.role, []).append(s)
 
-    path, injections = [], []
+    records = incident_drills.injections(incident)
+    injections = [
+        Injection(
+            at=r.at,
+            after_start=after_start(r.at),
+            label=r.label,
+            text=r.message,
+            who=r.who,
+            note=r.note,
+            caused=r.caused,
+            answer=r.answer.what if r.answer else "",
+            answered_by=r.answer.who if r.answer else "",
+            answered_after=r.answer.after_real if r.answer else None,
+        )
+        for r in records
+    ]
+    # Which entries an injection set off (the fallback after "SA svarar inte"), by its label.
+    labels = {str(k): str(v) for k, v in incident_drills.INJECTION_LABELS.items()}
+    injected_by = {}
+    for event in events:
+        if event.kind == TimelineEvent.Kind.INJECTED:
+            label = labels.get((event.data or {}).get(incident_events.INJECTION, ""), "")
+            for pk in (event.data or {}).get(incident_events.CAUSED, ()):
+                injected_by[pk] = label
+
+    path = []
     fallback = None
     reserve_by_timer = None
-    for i, event in enumerate(events):
+    for event in events:
         data = event.data or {}
-        if data.get(INJECTION):
-            answer = _answer(events, i)
-            injections.append(
-                Injection(
-                    at=event.at,
-                    after_start=after_start(event.at),
-                    text=event.message,
-                    who=event.actor_label,
-                    answer=answer.message if answer else "",
-                    answered_by=answer.actor_label if answer else "",
-                    answered_after=real(answer.at - event.at) if answer else None,
-                )
-            )
-            path.append(Moment(event.at, after_start(event.at), event.message, event.actor_label, "injection"))
-        elif event.kind in (TimelineEvent.Kind.TRANSITION, TimelineEvent.Kind.RECLASSIFIED):
-            path.append(Moment(event.at, after_start(event.at), event.message, event.actor_label, event.kind))
+        moment = Moment(
+            event.at,
+            after_start(event.at),
+            event.message,
+            event.actor_label,
+            event.kind,
+            injected_by=injected_by.get(event.pk, ""),
+        )
+        if event.kind in (TimelineEvent.Kind.INJECTED, TimelineEvent.Kind.TRANSITION, TimelineEvent.Kind.RECLASSIFIED):
+            path.append(moment)
             if data.get(incident_events.NAME) == incident_events.Transition.ACTIVATE_RESERVE_ROUTINE:
-                reserve_by_timer = reserve_by_timer if reserve_by_timer is not None else event.actor_id is None
+                if reserve_by_timer is None:
+                    reserve_by_timer = event.actor_id is None
         elif event.kind == TimelineEvent.Kind.TIMER and data.get(incident_events.TIMER) != incident_events.FAILING:
-            moment = Moment(
-                event.at,
-                after_start(event.at),
-                event.message,
-                event.actor_label,
-                "timer",
-                fallback=data.get(incident_events.TIMER) == incident_events.SA_FALLBACK,
-            )
+            moment.fallback = data.get(incident_events.TIMER) == incident_events.SA_FALLBACK
             path.append(moment)
             if moment.fallback and fallback is None:
                 fallback = moment
+    # An injection comes first in the path, before what it set off at the same moment.
+    path.sort(key=lambda m: (m.at, m.kind != TimelineEvent.Kind.INJECTED))
 
     return Scorecard(
         incident=incident,

@@ -129,6 +129,7 @@ def test_each_step_scaled_back_to_real_time_with_what_was_missed_and_the_fallbac
     assert "ÖVNING" in text
     assert "5 av 9 steg i tid" in text
     assert "Så räknas poängen" in text
+    assert "Inga inspel gjordes i den här övningen." in text
     assert "10 min efter tidsgränsen" in text
     assert "25 min av 15 min" in text
     assert "aldrig utfört" not in text  # every missed step here was ended by the app
@@ -138,6 +139,35 @@ def test_each_step_scaled_back_to_real_time_with_what_was_missed_and_the_fallbac
     assert "Reservrutinen aktiverades av tidsfristen (4 h 00 min utan prognos)" in text
     assert "18 min (rutinens gräns 15 min)" in text
     assert "Preliminärt resultat" not in text
+
+
+def test_an_injected_sa_no_answer_shows_the_fallback_path_and_how_it_was_answered(clock, va, vs, sa, ks, client_as):
+    clock(0)
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[vs.pk, sa.pk], time_scale=30)
+    clock(5)
+    services.escalate(vs, drill.pk)
+    clock(15)
+    drills.inject(va, drill.pk, "sa_no_answer")  # the 15 minutes have not passed: SA "does not answer"
+    clock(25)
+    services.complete_task(vs, _task(drill, "servicedesk_incident").pk)  # 10 s: 5 min in real time
+    clock(30)
+    services.acknowledge(sa, drill.pk)
+
+    card = _card(drill)
+    assert card.preliminary
+    [injection] = card.injections
+    assert injection.label == "SA svarar inte" and injection.after_start == timedelta(minutes=7, seconds=30)
+    assert injection.answered_after == timedelta(minutes=5)
+    assert injection.answered_by.startswith(vs.first_name)
+    assert card.fallback is not None and card.fallback.injected_by == "SA svarar inte"
+    assert card.step("servicedesk_incident").outcome == "met"
+    assert card.escalation_to_ack == timedelta(minutes=12, seconds=30)
+
+    text = re.sub(r"\s+", " ", client_as(vs).get(reverse("drills:scorecard", args=[drill.pk])).content.decode())
+    assert "Inspel: SA svarar inte" in text
+    assert "Besvarat efter 5 min av" in text
+    assert "efter inspelet ”SA svarar inte”" in text
+    assert "SA:s reservväg togs:" in text
 
 
 def test_a_running_drill_shows_a_preliminary_card(clock, va, ks, client_as):
