@@ -396,6 +396,30 @@ def new_scenario(request, version_id):
 
 
 @require_POST
+def move_scenario(request, version_id):
+    """A scenario moved up or down in the routine's order."""
+    if not services.may_edit(request.user):
+        return _forbidden(request)
+    version = _draft_or_404(version_id)
+    kind, _sep, number = request.POST.get("do", "").partition("-")
+    if kind not in ("up", "down"):
+        return redirect("routines:draft", version_id=version.pk)  # nothing asked, nothing said
+    document = copy.deepcopy(version.document)
+    _moved(document.setdefault("scenarios", []), kind, number)
+
+    def put(doc, part):
+        doc["scenarios"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Scenariernas ordning är sparad i utkastet."))
+        return redirect(reverse("routines:draft", args=[version.pk]) + "#scenarios-h")
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    return _draft_page(request, version, status=409 if refused["stale"] else 400, **refused)
+
+
+@require_POST
 def remove_scenario(request, version_id, scenario_key):
     """A scenario taken out of the draft. Incidents keep the version they were reported under,
     and with it the scenario; a notice or triage proposal still naming it is refused."""

@@ -22,6 +22,7 @@ urlpatterns = [
         editor_views.remove_scenario,
         name="remove_scenario",
     ),
+    path("rutin/versioner/utkast/<int:version_id>/scenarier/", editor_views.move_scenario, name="move_scenario"),
     path("rutin/versioner/utkast/<int:version_id>/nytt-scenario/", editor_views.new_scenario, name="new_scenario"),
     path("rutin/versioner/utkast/<int:version_id>/triage/", editor_views.triage, name="triage"),
     path("rutin/versioner/utkast/<int:version_id>/meddelanden/", editor_views.notices, name="notices"),

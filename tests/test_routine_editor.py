@@ -452,6 +452,7 @@ def test_other_roles_get_403_on_every_new_page(web, make_user, role):
     assert other.post(triage_url(draft), {"questions": "0", "proposals": "0"}).status_code == 403
     assert other.post(reverse("routines:new_scenario", args=[draft.pk]), {"title": "X"}).status_code == 403
     assert other.post(reverse("routines:remove_scenario", args=[draft.pk, "telephony_fault"]), {}).status_code == 403
+    assert other.post(reverse("routines:move_scenario", args=[draft.pk]), {"do": "up-1"}).status_code == 403
     assert other.get(reverse("routines:new_routine")).status_code == 403
     assert other.post(reverse("routines:new_routine"), {"key": "x", "name": "X", "system": "X"}).status_code == 403
     assert_unchanged(draft)
@@ -574,3 +575,21 @@ def test_a_delivery_the_page_does_not_offer_is_kept_when_the_scenario_is_saved(w
     assert specialist.post(url, {**fields, "do": "save"}).status_code == 302
     steps = scenario_of(stored(draft).document, "telephony_fault")["steps"]
     assert steps[0]["delivered_by"] == by_mail and steps[1]["within"] == 1200
+
+
+def test_scenarios_are_moved_and_the_new_order_is_said(web):
+    specialist = web("verksamhetsspecialist")
+    draft = start(specialist)
+    url = reverse("routines:move_scenario", args=[draft.pk])
+    fields = form_of(specialist.get(reverse("routines:draft", args=[draft.pk])), url)
+    assert specialist.post(url, {**fields, "do": "up-3"}).status_code == 302
+    assert [s["key"] for s in stored(draft).document["scenarios"]] == [
+        "full_it_outage",
+        "sesam_unreachable",
+        "telephony_fault",
+        "kundservice_link_loss",
+    ]
+    assert "Scenarierna har ny ordning" in draft_page(specialist, draft)
+    response = specialist.post(url, {**fields, "do": "down-0"})  # the page read before the move
+    assert response.status_code == 409
+    assert stored(draft).document["scenarios"][0]["key"] == "full_it_outage"
