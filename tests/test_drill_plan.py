@@ -72,6 +72,7 @@ def test_every_scenario_is_drilled_yearly_until_planned_otherwise_and_never_dril
 def test_verksamhetsansvarig_sets_an_interval_on_the_plan_page(client_as, va):
     client = client_as(va)
     assert client.get(PLAN).status_code == 200
+    assert f'href="{PLAN}"' in client.get(reverse("drills:index")).content.decode()
 
     response = client.post(PLAN, {"rutin": "sesam-lmn", "scenario": "telephony_fault", "intervall": "91"}, follow=True)
     assert "Övningsplanen är sparad: Störningar i telefonin övas varje kvartal." in response.content.decode()
