@@ -8,7 +8,9 @@ Who may lead one (``may_lead``), starting one (``start_drill``), breaking one of
 the API call these.
 """
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -25,7 +27,7 @@ from runbook import drill_endpoints, roles
 from runbook.errors import ActionRefused
 from runbook.scenarios import Role
 
-from . import events, flows, permissions, preconditions, services, stamps, timers
+from . import events, flows, permissions, preconditions, services, signals, stamps, timers
 from .models import DRILL_MAX_TIME_SCALE, Drill, Incident, State, TimelineEvent, Timer
 from .services import SUMMARY_MAX, _clean_text, _locked, create_incident
 from .timeline import log_event
@@ -276,21 +278,21 @@ def inject(user: User, incident_id: int, kind: str, note: str = "") -> TimelineE
     refusal = _refusal(incident, kind, user, started)
     if refusal is not None:
         raise ActionRefused(refusal, code="conflict")
-    # Everything the injection sets off is written after this event id; its own entry is
-    # written last, at the moment it was asked for, so the timeline shows it first.
-    before = incident.events.order_by("-id").values_list("id", flat=True).first() or 0
+    # What the injection sets off is what is written on this timeline while it runs (here,
+    # not by a delivery elsewhere); its own entry is written last, at the moment it was asked
+    # for, so the timeline shows it first.
     data: dict = {events.INJECTION: kind}
-    if kind == events.Injection.SA_NO_ANSWER:
-        data |= _sa_no_answer(incident)
-    elif kind == events.Injection.PROGNOSIS_PASSES:
-        data |= _prognosis_passes(incident, started)
-    elif kind == events.Injection.TELEPHONY_DOWN:
-        data |= _telephony_down(user, incident, note)
-    else:
-        data |= _caller(user, incident)
-    caused = list(incident.events.filter(id__gt=before).order_by("at", "id").values_list("id", "kind", "data"))
-    data[events.CAUSED] = [pk for pk, _kind, _data in caused]
-    data[events.CAUSED_TASKS] = [d["task_id"] for _pk, k, d in caused if k == TimelineEvent.Kind.TASK_CREATED]
+    with _written_here(incident.pk) as caused:
+        if kind == events.Injection.SA_NO_ANSWER:
+            data |= _sa_no_answer(incident)
+        elif kind == events.Injection.PROGNOSIS_PASSES:
+            data |= _prognosis_passes(incident, started)
+        elif kind == events.Injection.TELEPHONY_DOWN:
+            data |= _telephony_down(user, incident, note)
+        else:
+            data |= _caller(user, incident)
+    data[events.CAUSED] = [e.pk for e in caused]
+    data[events.CAUSED_TASKS] = [e.data["task_id"] for e in caused if e.kind == TimelineEvent.Kind.TASK_CREATED]
     message = _("Inspel: %(what)s") % {"what": INJECTION_LABELS[kind]}
     if kind == events.Injection.PROGNOSIS_PASSES:
         message = _("Inspel: prognosen %(time)s passerar nu") % {
@@ -307,6 +309,23 @@ def inject(user: User, incident_id: int, kind: str, note: str = "") -> TimelineE
         data=data,
         at=started,
     )
+
+
+@contextmanager
+def _written_here(incident_id: int) -> Iterator[list[TimelineEvent]]:
+    """The events written on this incident's timeline by this thread meanwhile, in order."""
+    written: list[TimelineEvent] = []
+    thread = threading.get_ident()
+
+    def collect(sender, event, **kwargs):
+        if event.incident_id == incident_id and threading.get_ident() == thread:
+            written.append(event)
+
+    signals.timeline_event_logged.connect(collect, weak=False)
+    try:
+        yield written
+    finally:
+        signals.timeline_event_logged.disconnect(collect)
 
 
 def _sa_no_answer(incident: Incident) -> dict:
