@@ -315,6 +315,15 @@ def _triage(triage, scenarios):
     return tuple(questions), tuple(proposals)
 
 
+def _unique_keys(items, where):
+    """Refuse the second of two items with the same ``key`` (a notice's names its rule)."""
+    seen = set()
+    for i, item in enumerate(items):
+        if item["key"] in seen:
+            raise _refused(f"{where}[{i}].key", format_lazy(gettext_lazy("{key} finns redan"), key=item["key"]))
+        seen.add(item["key"])
+
+
 def _frozen(value):
     """JSON lists become tuples (a rule's "any of"), objects read-only mappings."""
     if isinstance(value, list):
@@ -349,6 +358,7 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
                     format_lazy(gettext_lazy("inget scenario heter {keys}"), keys=", ".join(sorted(unknown))),
                 )
             _notice(notice, f"notices[{i}]")
+        _unique_keys(notices, "notices")
         label = document.get("label") or str(number)
         if not isinstance(label, str) or len(label) > LABEL_MAX:
             raise _refused("label", format_lazy(gettext_lazy("högst {n} tecken"), n=LABEL_MAX))

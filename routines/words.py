@@ -56,6 +56,7 @@ STEP_FIELD_LABELS = {
     "done_by": _("görs av"),
 }
 NOTICE_FIELD_LABELS = {
+    "key": _("nyckel"),
     "channel": _("kanal"),
     "action": _("åtgärd"),
     "recipients": _("mottagare"),

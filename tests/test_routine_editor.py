@@ -593,3 +593,31 @@ def test_scenarios_are_moved_and_the_new_order_is_said(web):
     response = specialist.post(url, {**fields, "do": "down-0"})  # the page read before the move
     assert response.status_code == 409
     assert stored(draft).document["scenarios"][0]["key"] == "full_it_outage"
+
+
+@pytest.mark.parametrize(
+    "spoil, message",
+    [
+        (
+            lambda d: d["notices"][1].update(key=d["notices"][0]["key"]),
+            "Meddelanderegel 2, nyckel: reported_alert_roles finns redan",
+        ),
+        (
+            lambda d: scenario_of(d, "telephony_fault")["steps"][1].update(key="lavin_on"),
+            f"{PHONES}, steg 2, nyckel: lavin_on finns redan",
+        ),
+        (
+            lambda d: d["triage"]["questions"][1].update(key="kundservice_reaches_sesam"),
+            "Triageguiden, fråga 2, nyckel: ",
+        ),
+    ],
+)
+def test_a_duplicated_key_is_refused_at_its_place(make_user, spoil, message):
+    specialist = make_user("verksamhetsspecialist")
+    draft = services.start_draft(specialist, Routine.objects.get(key=loader.DEFAULT_ROUTINE))
+    bad = copy.deepcopy(draft.document)
+    spoil(bad)
+    with pytest.raises(ActionRefused) as refused:
+        services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
+    assert refused.value.code == "invalid" and refused.value.message.startswith(message)
+    assert_unchanged(draft)
