@@ -293,3 +293,17 @@ def test_sa_no_answer_racing_the_sweep_falls_back_once(require_postgres, make_us
         assert len(entries) == (0 if drill.pk in refused else 1)
         if entries:
             assert fallbacks(drill).get().pk in entries[0].data["caused"]
+
+
+def test_the_panel_and_its_refusals_speak_english_to_an_english_reader(client, clock, drill, va):
+    client.force_login(va)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    content = client.get(reverse("incidents:detail", args=[drill.pk])).content.decode()
+    assert "Injections in the drill" in content and "The telephony goes down" in content
+
+    response = client.post(reverse("drills:inject", args=[drill.pk, "sa_no_answer"]), follow=True)
+    assert "applies only when the drill is escalated to SA" in response.content.decode()
+    response = client.post(reverse("drills:inject", args=[drill.pk, "caller"]), follow=True)
+    assert "The injection is made: A call from a prescriber" in response.content.decode()
+    # The timeline is written in the routine's language, whoever pressed.
+    assert injected(drill)[0].message.startswith("Inspel: ett samtal från en förskrivare")
