@@ -3,8 +3,8 @@ it is next due.
 
 Verksamhetsansvarig sets the interval of a scenario (``set_interval``); a scenario without a
 plan of its own is drilled yearly (``DRILL_INTERVAL_DEFAULT_DAYS``). ``plan`` reads, for every
-scenario of each routine's version in force, the last drill that was carried through to
-*Avslutad* (a drill broken off, or not yet closed, is not a drill done), the day the next is
+scenario of each routine's version in force, the last drill started as that scenario that was
+carried through to *Avslutad* (a drill broken off, or not yet closed, is not a drill done), the day the next is
 due (the last drill's day plus the interval; never drilled: due now) and whether it is
 overdue. An overdue drill is Verksamhetsansvarig's task (``tasks_for``), worked out from the
 plan whenever it is read, so it cannot go stale and is gone as soon as a drill is done.
@@ -34,8 +34,8 @@ from .models import (
     DRILL_INTERVAL_MAX_DAYS,
     DRILL_INTERVAL_MIN_DAYS,
     DrillPlan,
-    Incident,
     State,
+    TimelineEvent,
 )
 
 # The intervals offered by name; any other whole number of days within the bounds is kept too.
@@ -162,14 +162,17 @@ def _versions_in_force():
 
 
 def _last_drills():
-    """(routine id, scenario) -> when the latest drill that ran through to *Avslutad* began
-    (a drill broken off ends *Makulerad* and does not count)."""
+    """(routine id, scenario) -> when the latest drill of the scenario that ran through to
+    *Avslutad* began. A drill counts for the scenario it was started as (its first timeline
+    entry says which): one reclassified on the way ("telefonin går ner") still drilled that
+    scenario. A drill broken off ends *Makulerad* and does not count."""
     rows = (
-        Incident.objects.drills()
-        .filter(state=State.CLOSED)
+        TimelineEvent.objects.filter(
+            kind=TimelineEvent.Kind.REPORTED, incident__is_drill=True, incident__state=State.CLOSED
+        )
         .order_by()
-        .values_list("pinned_version__routine_id", "scenario")
-        .annotate(last=Max("began_at"))
+        .values_list("incident__pinned_version__routine_id", "data__scenario")
+        .annotate(last=Max("incident__began_at"))
     )
     return {(routine_id, scenario): last for routine_id, scenario, last in rows}
 

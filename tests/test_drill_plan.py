@@ -31,9 +31,11 @@ def _now(time_machine):
     cache.clear()
 
 
-def _drill(leader, everyone, scenario="telephony_fault", *, carried_through=True):
+def _drill(leader, everyone, scenario="telephony_fault", *, carried_through=True, reclassified_to=None):
     """A drill of ``scenario`` started now: run through to Avslutad, or left running."""
     incident = drills.start_drill(leader, scenario=scenario, participants=[everyone.pk])
+    if reclassified_to:
+        services.reclassify(everyone, incident.pk, reclassified_to)
     if carried_through:
         services.resolve(everyone, incident.pk)
         for task in incident.tasks.filter(done_at__isnull=True):
@@ -183,6 +185,12 @@ def test_a_drill_broken_off_or_still_running_is_not_a_drill_done(client_as, va, 
     page = client_as(va).get(LIVE).content.decode()
     assert "Planera och genomför övning: Störningar i telefonin (aldrig övad)" in page
     assert "En övning räknas som gjord när den har avslutats; en avbruten övning räknas inte." in page
+
+
+def test_a_drill_counts_for_the_scenario_it_was_started_as(va, everyone):
+    _drill(va, everyone, scenario="sesam_unreachable", reclassified_to="telephony_fault")
+    assert _line("sesam_unreachable").last_drill.isoformat() == "2026-11-25"
+    assert _line("telephony_fault").last_drill is None
 
 
 def _poll(client, held=None):
