@@ -279,3 +279,24 @@ def test_a_real_incident_during_a_drill_goes_to_the_real_receivers(wired, real, 
     assert {h["Idempotency-Key"] for _p, h, _b in drill_receiver.got} == drill_keys - set(
         Notification.objects.filter(drill=True, channel__in=("email", "sms")).values_list("idempotency_key", flat=True)
     )
+
+
+def test_the_database_refuses_a_drill_notice_marked_real_and_the_other_way_round(wired, people):
+    from django.db import IntegrityError, transaction
+
+    drill = drills.start_drill(people["va"], scenario="telephony_fault", participants=[people["vs"].pk])
+    real_one = incident_services.open_incident(people["ks"], scenario="telephony_fault", summary="Telefonin är nere")
+    for incident, drill_mark in ((drill, False), (real_one, True)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Notification.objects.create(
+                incident=incident,
+                rule="x",
+                channel="telephony",
+                action="on",
+                recipient="x",
+                idempotency_key=f"hand-{incident.pk}",
+                drill=drill_mark,
+            )
+        lavin = Notification.objects.filter(incident=incident, channel="telephony").first()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Notification.objects.filter(pk=lavin.pk).update(drill=drill_mark)
