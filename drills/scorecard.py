@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -72,6 +73,8 @@ class StepResult:
     due_after_start: timedelta | None = None
     done_after_start: timedelta | None = None
     repeat: int = 1
+    # Still open (a running drill) with its time limit passed.
+    overdue: bool = False
 
     @property
     def outcome_label(self):
@@ -294,6 +297,7 @@ def _step_result(incident, task, done_event, started_at, ended):
         due_after_start=real(task.due_at - started_at) if task.due_at else None,
         done_after_start=real(task.done_at - started_at) if task.done_at else None,
         repeat=repeat,
+        overdue=outcome == Outcome.OPEN and task.due_at is not None and task.due_at < timezone.now(),
     )
 
 

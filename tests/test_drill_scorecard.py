@@ -176,10 +176,11 @@ def test_a_running_drill_shows_a_preliminary_card(clock, va, ks, client_as):
     clock(20)  # the 5 minutes to report to SA (10 s here) have passed
     card = _card(drill)
     assert card.preliminary
-    assert card.step("report_to_sa").outcome == "open"
+    assert card.step("report_to_sa").outcome == "open" and card.step("report_to_sa").overdue
     assert card.score_text == "0 av 3 steg i tid"
     page = client_as(ks).get(reverse("drills:scorecard", args=[drill.pk]))
     assert "Preliminärt resultat" in page.content.decode()
+    assert "Pågår</strong> – tidsgränsen har passerat" in page.content.decode()
 
 
 def test_a_broken_off_drill_has_a_card_with_its_reason_and_what_it_never_did(clock, va, vs, ks):
