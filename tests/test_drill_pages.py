@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from incidents import drills
-from incidents.models import Drill, Incident
+from incidents.models import Drill, Incident, State
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +333,78 @@ def test_the_api_marks_drills_and_lists_real_incidents_unless_asked(api_client, 
     assert client.get("/api/v1/incidents", {"drill": "kanske"}).status_code == 422 or (
         client.get("/api/v1/incidents", {"drill": "kanske"}).status_code == 400
     )
+
+
+# --- the drill's own page: every task and entry marked, the break-off button ---------------
+
+
+def test_every_task_and_timeline_entry_of_a_drill_says_övning(client_as, va, vs, ks, open_incident):
+    from incidents import services
+
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk, vs.pk], time_scale=30)
+    services.escalate(vs, drill.pk)
+    real = open_incident()
+    client = client_as(va)
+    html = client.get(reverse("incidents:detail", args=[drill.pk])).content.decode()
+
+    tasks = html[html.index('id="uppgifter"') :]
+    tasks = tasks[: tasks.index("</section>")]
+    timeline = html[html.index('id="tidslinje"') :]
+    timeline = timeline[: timeline.index("</section>")]
+    task_items = re.findall(r"<li[ >].*?</li>", tasks, re.S)
+    assert task_items and all("badge-drill" in item for item in task_items)
+    entries = re.findall(r'<li class="event.*?</li>', timeline, re.S)
+    assert len(entries) == drill.events.count() and all("badge-drill" in e for e in entries)
+    # The texts as stored: the mark is drawn beside them.
+    assert drill.events.first().message.startswith("Övning startad")
+
+    plain = client.get(reverse("incidents:detail", args=[real.pk])).content.decode()
+    assert "ÖVNING" not in plain and "badge-drill" not in plain
+
+
+def test_the_drill_banner_is_in_the_kept_page_and_its_poll(client_as, va, ks):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=120)
+    url = reverse("incidents:detail", args=[drill.pk])
+    for person in (ks, ks, va, va):  # each second time from the kept rendering
+        html = client_as(person).get(url).content.decode()
+        assert re.search(r"<title>\s*ÖVNING", html)
+        assert "ÖVNING – inte en verklig störning" in html and "tiden går 120 gånger fortare" in html.lower()
+    part = client_as(ks).get(reverse("incidents:part", args=[drill.pk, "sida"]), headers=HTMX).content.decode()
+    assert "ÖVNING – inte en verklig störning" in part
+
+
+def test_the_break_off_button_takes_a_reason_and_ends_the_drill(client_as, va, vs, ks, sa):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk, sa.pk])
+    url = reverse("incidents:detail", args=[drill.pk])
+    action = reverse("incidents:break_off", args=[drill.pk])
+    for person in (ks, sa):
+        client = client_as(person)
+        assert f'action="{action}"' not in client.get(url).content.decode()
+        assert client.post(action, {"reason": "Jag vill sluta"}).status_code == 403
+    assert Incident.objects.get(pk=drill.pk).is_live
+
+    client = client_as(vs)  # not the leader, but Verksamhetsspecialist
+    assert f'action="{action}"' in client.get(url).content.decode()
+    refused = client.post(action, {"reason": "  "})
+    assert refused.status_code == 400 and "Ange varför övningen avbryts." in refused.content.decode()
+    assert Incident.objects.get(pk=drill.pk).is_live
+
+    done = client.post(action, {"reason": "En verklig störning kom in"})
+    assert done.status_code == 302
+    ended = Incident.objects.get(pk=drill.pk)
+    assert ended.state == State.CANCELLED
+    assert Drill.objects.get(incident=ended).broken_off_reason == "En verklig störning kom in"
+    page = client.get(done.url).content.decode()
+    assert "Övningen är avbruten." in page and "Övningen avbröts" in page and "En verklig störning kom in" in page
+    assert f'action="{action}"' not in page
+    again = client.post(action, {"reason": "Igen"})
+    assert again.status_code == 409
+
+
+def test_a_real_incident_has_no_break_off(client_as, va, open_incident):
+    real = open_incident()
+    client = client_as(va)
+    action = reverse("incidents:break_off", args=[real.pk])
+    assert action not in client.get(reverse("incidents:detail", args=[real.pk])).content.decode()
+    assert client.post(action, {"reason": "Fel"}).status_code == 409
+    assert Incident.objects.get(pk=real.pk).state == State.REPORTED
