@@ -408,3 +408,16 @@ def test_a_real_incident_has_no_break_off(client_as, va, open_incident):
     assert action not in client.get(reverse("incidents:detail", args=[real.pk])).content.decode()
     assert client.post(action, {"reason": "Fel"}).status_code == 409
     assert Incident.objects.get(pk=real.pk).state == State.REPORTED
+
+
+def test_the_drill_pages_speak_english_when_chosen(client_as, va, ks):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=30)
+    client = client_as(va)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    start = client.get(START).content.decode()
+    assert "Start a drill" in start and "4 hours in 8 minutes" in start
+    page = client.get(reverse("incidents:detail", args=[drill.pk])).content.decode()
+    assert re.search(r"<title>\s*DRILL", page)
+    assert "DRILL – not a real disruption" in page and "Time runs 30 times faster" in page
+    assert "Break off the drill" in page
+    assert "Drills running" in client.get("/").content.decode()

@@ -130,6 +130,15 @@ def disruptions(incident_in, everyone, settings):
     services.record_prognosis(everyone, made["acknowledged"].pk, timezone.now() + timedelta(hours=2), note="Omstart")
     services.add_note(everyone, made["acknowledged"].pk, "Leverantören är kontaktad.")
     made["ack_token"] = lambda user: ack.make_token(user, made["escalated"])
+    # Övningar: one running (shown apart in the live list), one broken off (in Historik's drills).
+    from incidents import drills
+
+    made["drill"] = drills.start_drill(
+        everyone, scenario="sesam_unreachable", participants=[everyone.pk], time_scale=30
+    )
+    services.escalate(everyone, made["drill"].pk)
+    ended = drills.start_drill(everyone, scenario="telephony_fault", participants=[everyone.pk])
+    made["drill_ended"] = drills.break_off(everyone, ended.pk, "Avbruten för en verklig störning")
     return made
 
 
@@ -153,6 +162,9 @@ def pages_for_everyone(made):
         ("/stubs/sms/", "Stubbe SMS"),
         ("/kvittera/ogiltig/", "Kvitteringslänk ogiltig"),
         (f"/storning/{made['closed'].pk}/rapport/", "Rapport"),
+        ("/ovningar/", "Övningar"),
+        ("/historik/?ovningar=on", "Historik, övningar"),
+        (f"/storning/{made['drill_ended'].pk}/rapport/", "Rapport för en övning"),
     ]
     for state, incident in made.items():
         if hasattr(incident, "pk"):
@@ -197,6 +209,15 @@ def sweep_interactions(sweep, role, made):
         page.goto(f"/storning/{made['escalated'].pk}/")
         page.get_by_role("button", name="Kvittera", exact=True).click()
         sweep.check("Störningssidan efter en åtgärd")
+    if role == "verksamhetsansvarig":
+        page.goto("/ovningar/")
+        page.get_by_role("button", name="Starta övning").click()
+        expect(page.locator(".field-error").first).to_be_visible()
+        sweep.check("Övningar med fel i startformuläret")
+        page.goto(f"/storning/{made['drill'].pk}/")
+        page.get_by_role("button", name="Avbryt övningen").click()
+        expect(page.locator("#avbryt-ovning .field-error")).to_be_visible()
+        sweep.check("Övningens sida utan skäl till avbrott")
 
 
 @pytest.mark.parametrize("role", ROLES)
