@@ -27,6 +27,7 @@ from incidents.preconditions import MANUAL_SCENARIO
 from incidents.services import _clean_text
 from review import reports
 from runbook.errors import ActionRefused
+from runbook.formatting import format_duration
 
 # The leader's notes are kept up to this many characters (the database refuses more).
 NOTES_MAX = Drill.NOTES_MAX
@@ -135,6 +136,8 @@ class Injection:
 class Scorecard:
     incident: Incident
     drill: Drill
+    # The scenario the drill was started as (a reclassification on the way does not move it).
+    scenario: str
     scenario_title: str
     preliminary: bool
     broken_off: bool
@@ -320,6 +323,7 @@ def build(drill: Drill) -> Scorecard:
         if event.kind == TimelineEvent.Kind.TASK_DONE and (event.data or {}).get("task_id") is not None:
             done_events.setdefault(event.data["task_id"], event)
 
+    started_as = derived.first_scenario or incident.scenario
     scenario_keys = list(
         dict.fromkeys(
             [
@@ -413,7 +417,8 @@ def build(drill: Drill) -> Scorecard:
     return Scorecard(
         incident=incident,
         drill=drill,
-        scenario_title=incident.scenario_def.title,
+        scenario=started_as,
+        scenario_title=_scenario_title(routine, started_as),
         preliminary=not ended,
         broken_off=drill.broken_off_at is not None,
         started_at=started_at,
@@ -448,9 +453,26 @@ class Comparison:
     score_row: list[str]
 
 
+def _scenario_title(routine, key):
+    definition = routine.scenarios.get(key)
+    return definition.title if definition is not None else key
+
+
+def started_as(drill: Drill) -> str:
+    """The scenario a drill was started as, as its first timeline entry says."""
+    first = next((e for e in drill.incident.events.all() if e.kind == TimelineEvent.Kind.REPORTED), None)
+    scenario = (first.data or {}).get("scenario", "") if first is not None else ""
+    return scenario or drill.incident.scenario
+
+
 def ended_drills_of(scenario: str, *, before: Incident | None = None, limit: int = COMPARE_MAX):
-    """Ended drills of a scenario, newest first (those started before ``before`` when given)."""
-    drills = _drills().filter(incident__scenario=scenario, incident__state__in=[State.CLOSED, State.CANCELLED])
+    """Ended drills started as a scenario (reclassified on the way or not), newest first;
+    those started before ``before`` when given."""
+    drills = _drills().filter(
+        incident__events__kind=TimelineEvent.Kind.REPORTED,
+        incident__events__data__scenario=scenario,
+        incident__state__in=[State.CLOSED, State.CANCELLED],
+    )
     if before is not None:
         drills = drills.filter(started_at__lt=before.reported_at)
     return list(drills.order_by("-started_at", "-pk")[:limit])
@@ -459,8 +481,6 @@ def ended_drills_of(scenario: str, *, before: Incident | None = None, limit: int
 def compare(scenario: str, drill: Drill | None = None) -> Comparison:
     """The drill (or the newest) beside the ended drills of its scenario before it, oldest
     first: every step and duration in the routine's real time."""
-    from runbook.formatting import format_duration
-
     if drill is not None:
         chosen = [drill, *ended_drills_of(scenario, before=drill.incident, limit=COMPARE_MAX)]
     else:

@@ -94,7 +94,7 @@ def compare(request):
         if not wanted.isdigit() or len(wanted) > 12:
             raise Http404
         drill = _drill_or_404(int(wanted))
-    scenario = drill.incident.scenario if drill is not None else request.GET.get("scenario", "")
+    scenario = scorecard.started_as(drill) if drill is not None else request.GET.get("scenario", "")
     known = dict(Incident._meta.get_field("scenario").flatchoices)
     if scenario not in known:
         return render(
@@ -104,6 +104,8 @@ def compare(request):
             status=400 if scenario else 200,
         )
     comparison = scorecard.compare(scenario, drill)
+    if not comparison.cards:
+        comparison.scenario_title = str(known[scenario])
     return render(
         request,
         "drills/scorecard_compare.html",

@@ -258,6 +258,12 @@ def test_drills_of_a_scenario_side_by_side_in_real_time(clock, va, vs, sa, ks, c
     other = drills.start_drill(va, scenario="telephony_fault", participants=[ks.pk])
     drills.break_off(va, other.pk, "Fel scenario")
     services.open_incident(ks, scenario="sesam_unreachable", summary="Verklig")
+    # A drill of sesam_unreachable whose phones "went down" (reclassified) still drilled it.
+    clock(0, later + timedelta(days=2))
+    phones = drills.start_drill(va, scenario="sesam_unreachable", participants=[vs.pk], time_scale=30)
+    drills.inject(va, phones.pk, "telephony_down")
+    assert Incident.objects.get(pk=phones.pk).scenario != "sesam_unreachable"
+    drills.break_off(va, phones.pk, "Slut på tid")
 
     comparison = scorecard.compare("sesam_unreachable", scorecard.drill_for_scorecard(second.pk))
     assert [c.incident.pk for c in comparison.cards] == [first.pk, second.pk]
@@ -277,8 +283,11 @@ def test_drills_of_a_scenario_side_by_side_in_real_time(clock, va, vs, sa, ks, c
     assert f"#{other.pk}" not in text
     by_scenario = client_as(va).get(reverse("drills:compare"), {"scenario": "sesam_unreachable"})
     assert by_scenario.status_code == 200 and f"#{first.pk}" in by_scenario.content.decode()
+    assert f"#{phones.pk}" in by_scenario.content.decode()
+    assert [c.incident.pk for c in scorecard.compare("sesam_unreachable").cards] == [first.pk, second.pk, phones.pk]
+    assert [c.incident.pk for c in scorecard.compare("telephony_fault").cards] == [other.pk]
     assert client_as(va).get(reverse("drills:compare"), {"scenario": "nope"}).status_code == 400
-    assert Incident.objects.drills().count() == 3
+    assert Incident.objects.drills().count() == 4
 
 
 def test_the_card_downloads_as_a_pdf_on_a4_like_the_incident_report(clock, va, vs, sa, ks, client_as, pdf_text):
