@@ -1,4 +1,9 @@
-"""The texts that go out, in Swedish and in the routine's words.
+"""The messages that go out, in the words of the incident's routine version.
+
+The words are the version's (``messages`` of its document, read once per version by
+``routines.loader``; ``routines.texts`` fills them): an incident sends what the version it was
+reported under says, for ever. This module only gathers the facts a text may name and puts
+the parts together: times in Stockholm time, links, which variant applies.
 
 Only structured facts about the incident are used (scenario, state, times, prognosis): never
 the free-text summary or notes, which could hold personal data about a patient.
@@ -9,37 +14,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from incidents import events
-from routines.loader import DEFAULT_ROUTINE
-from runbook.scenarios import FULL_IT_OUTAGE, KUNDSERVICE_LINK_LOSS, RESERVE_ROUTINE, SESAM_UNREACHABLE, TELEPHONY_FAULT
+from routines.texts import GSM_7_BASIC, SMS_MAX_CHARS, fill, sms_candidates, sms_fits
+from runbook.scenarios import RESERVE_ROUTINE
 
 from .models import Channel
+
+__all__ = ["GSM_7_BASIC", "SMS_MAX_CHARS", "render", "render_sms", "sms_fits"]
 
 # What goes out is Swedish whoever acts: the portal, driftinfo, the phone queue and the
 # e-mails are read outside the app, in the routine's language.
 OUTGOING_LANGUAGE = "sv"
-SYSTEM = "Sesam LMN"
-PRODUCT_AREAS = "inkontinenshjälpmedel, speciallivsmedel och diabeteshjälpmedel"
-RESERVE_NOTICE = "Reservrutin för akuta förskrivningar gäller – kontakta Kundservice"
-
-AFFECTED = {
-    FULL_IT_OUTAGE.key: f"Fullskaligt IT-haveri i Region Skåne; {SYSTEM} kan inte nås av förskrivare eller Kundservice.",
-    SESAM_UNREACHABLE.key: f"{SYSTEM} går inte att nå för någon användare: förskrivning av {PRODUCT_AREAS}.",
-    KUNDSERVICE_LINK_LOSS.key: f"Kundservice Hjälpmedel har förlorat kontakten med {SYSTEM} (lokal störning). "
-    f"{SYSTEM} fungerar för förskrivare.",
-    TELEPHONY_FAULT.key: "Störningar i telefonin till Kundservice Hjälpmedel.",
-}
-
-LAVIN_TEXT = {
-    KUNDSERVICE_LINK_LOSS.key: "Du har kommit till Kundservice Hjälpmedel. Just nu har vi en lokal "
-    f"störning och når inte {SYSTEM}. Vi arbetar via tjänstemobiler och kan svara långsammare "
-    "än vanligt. Mer information finns på regionala driftinfo.",
-    TELEPHONY_FAULT.key: "Du har kommit till Kundservice Hjälpmedel. Vi har just nu störningar i "
-    "telefonin och du kan behöva vänta längre än vanligt. Mer information finns på regionala driftinfo.",
-    SESAM_UNREACHABLE.key: f"Du har kommit till Kundservice Hjälpmedel. {SYSTEM} går just nu inte "
-    "att nå. Mer information och prognos finns på regionala driftinfo. Vänligen avvakta.",
-    FULL_IT_OUTAGE.key: "Du har kommit till Kundservice Hjälpmedel. Region Skåne har just nu en "
-    "omfattande IT-störning. Mer information finns på regionala driftinfo.",
-}
+# Driftinfo's request, as the regional IT function's form has it (fields, not wording).
+REQUESTED_BY = "Hjälpmedel Region Skåne, Kundservice"
+RESTORED = "Driften återställd"
+QUEUE = "Kundservice Hjälpmedel"
 
 
 def _local(dt):
@@ -71,144 +59,116 @@ def render(rule, incident, *, recipient_name="", ack_url="", reason=""):
         return _render(rule, incident, recipient_name=recipient_name, ack_url=ack_url, reason=reason)
 
 
-def _own(incident):
-    return incident.routine.routine_key in ("", DEFAULT_ROUTINE)
+def reference(incident):
+    """The incident's reference in what goes out, e.g. HJM-SESAM-12."""
+    return f"{incident.routine.messages.reference}-{incident.pk}"
 
 
-def _system_and_ref(incident):
-    """The system and the reference of the incident's own routine: Sesam LMN's texts keep
-    their reference (HJM-SESAM-12); another routine's say its system (HJM-JOURNALIA-12)."""
-    if _own(incident):
-        return SYSTEM, f"HJM-SESAM-{incident.pk}"
-    routine = incident.routine
-    return routine.system, f"HJM-{routine.routine_key.upper()}-{incident.pk}"
+class _Facts(dict):
+    """What the placeholders of ``routines.texts`` are filled with, each worked out only when
+    a text names it (an e-mail's link needs the site's address; driftinfo's request does not)."""
+
+    def __init__(self, makers, **given):
+        super().__init__(given)
+        self.makers = makers
+
+    def __missing__(self, name):
+        value = self[name] = self.makers[name]()
+        return value
+
+    def but(self, **given):
+        return _Facts(self.makers, **{**self, **given})
+
+
+def _values(incident, now, *, end=False):
+    words = incident.routine.messages
+    own = {"system": words.system}
+
+    def scenario():
+        return str(incident.scenario_def.title)
+
+    def reserve_notice():
+        return fill(words.reserve_notice, own)
+
+    return _Facts(
+        {
+            "system": lambda: words.system,
+            "reference": lambda: reference(incident),
+            "scenario": scenario,
+            "began": lambda: _local(incident.began_at),
+            "prognosis": lambda: prognosis_text(incident),
+            "next_update": lambda: "" if end else _local(next_update(incident, now)),
+            "incident_url": lambda: incident_url(incident),
+            "affected": lambda: fill(words.scenario_text(incident.scenario, "affected"), own) or scenario(),
+            "reserve_notice": reserve_notice,
+            "reserve_active": lambda: reserve_notice() if incident.state == "reserve_routine" else "",
+            "servicedesk_phone": lambda: str(settings.SERVICEDESK_PHONE),
+            "recipient": lambda: "",
+            "ack_url": lambda: "",
+            "code": lambda: "",
+        }
+    )
 
 
 def _render(rule, incident, *, recipient_name, ack_url, reason):
     now = timezone.now()
-    scenario = str(incident.scenario_def.title)
-    routine = incident.routine
-    own = _own(incident)
-    system, ref = _system_and_ref(incident)
+    words = incident.routine.messages
+    template = words.template(rule.channel, rule.action)
+    values = _values(incident, now, end=rule.channel == Channel.DRIFTINFO and rule.action == "end")
+    ref = values["reference"]
     if rule.channel == Channel.VARDGIVARE_SKANE:
-        if rule.action == "publish":
-            text = RESERVE_NOTICE
-            body = (
-                f"{system} går inte att nå. {RESERVE_NOTICE}. Förskrivare som behöver göra en "
-                f"akut förskrivning av {PRODUCT_AREAS} kontaktar Kundservice Hjälpmedel. "
-                "Mer information och prognos finns på regionala driftinfo."
-            )
-        else:
-            text = "Reservrutinen för akuta förskrivningar gäller inte längre"
-            body = f"Driften av {system} är återställd. Förskriv som vanligt i {system}."
-        payload = {"action": rule.action, "notice_id": ref, "title": text, "text": body, "at": now.isoformat()}
-        return text, body, payload
+        title, body = fill(template["subject"], values), fill(template["body"], values)
+        payload = {"action": rule.action, "notice_id": ref, "title": title, "text": body, "at": now.isoformat()}
+        return title, body, payload
 
     if rule.channel == Channel.DRIFTINFO:
-        status = "Åtgärdad" if rule.action == "end" else "Pågår"
-        reserve = incident.state == "reserve_routine"
-        lines = [
-            f"{system}: {scenario}",
-            f"Start: {_local(incident.began_at)}",
-            f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
-            f"Prognos: {prognosis_text(incident) if rule.action != 'end' else 'Driften återställd'}",
-        ]
-        if reserve:
-            lines.append(f"{RESERVE_NOTICE}.")
+        end = rule.action == "end"
         payload = {
             "action": {"publish": "publish", "update": "update", "end": "update"}[rule.action],
             "reference": ref,
-            "system": system,
-            "status": status,
+            "system": words.system,
+            "status": "Åtgärdad" if end else "Pågår",
             "started_at": incident.began_at.isoformat(),
-            "affected": AFFECTED.get(incident.scenario, scenario),
-            "prognosis": prognosis_text(incident) if rule.action != "end" else "Driften återställd",
+            "affected": values["affected"],
+            "prognosis": RESTORED if end else values["prognosis"],
             "prognosis_at": incident.prognosis_at.isoformat()
             if incident.prognosis_kind == "at" and incident.prognosis_at
             else None,
-            "reserve_routine": reserve,
-            "next_update": None if rule.action == "end" else next_update(incident, now).isoformat(),
-            "requested_by": "Hjälpmedel Region Skåne, Kundservice",
+            "reserve_routine": incident.state == "reserve_routine",
+            "next_update": None if end else next_update(incident, now).isoformat(),
+            "requested_by": REQUESTED_BY,
         }
-        if payload["next_update"]:
-            lines.append(f"Nästa uppdatering: {_local(next_update(incident, now))}")
-        verb = {
-            "publish": "Begäran om driftinfo",
-            "update": "Uppdatering av driftinfo",
-            "end": "Driftinfo: driften återställd",
-        }[rule.action]
-        return f"{verb}: {system} ({ref})", "\n".join(lines), payload
+        return fill(template["subject"], values), fill(template["body"], values), payload
 
     if rule.channel == Channel.TELEPHONY:
-        on = rule.action == "on"
-        text = LAVIN_TEXT.get(incident.scenario, LAVIN_TEXT[SESAM_UNREACHABLE.key]) if on else ""
-        payload = {"action": rule.action, "queue": "Kundservice Hjälpmedel", "reference": ref, "text": text}
-        subject = "Lavinmeddelande på telefonslingan" if on else "Lavinmeddelande tas bort från telefonslingan"
-        return subject, text, payload
+        text = ""
+        if rule.action == "on":
+            text = fill(words.scenario_text(incident.scenario, "lavin"), {"system": words.system})
+        payload = {"action": rule.action, "queue": QUEUE, "reference": ref, "text": text}
+        return fill(template["subject"], values), text, payload
 
-    # E-mail.
-    greeting = f"Hej {recipient_name}," if recipient_name else "Hej,"
-    link = incident_url(incident)
-    subjects = {
-        "new_incident": f"Driftstörning anmäld: {scenario}",
-        "escalation": f"Eskalering till systemansvarig: {system} går inte att nå",
-        "sa_fallback": f"{system} går inte att nå – systemansvarig nås inte",
-        "prognosis_passed": f"Prognosen för {system} har passerat",
-        "reserve_routine": f"Reservrutin aktiverad: {system}",
-        "resolved": f"Driften återställd: {system}",
-    }
-    texts = {
-        "new_incident": f"En driftstörning har anmälts till Kundservice: {scenario}. "
-        f"Påverkan: {AFFECTED.get(incident.scenario, scenario)}",
-        "escalation": f"Hjälpmedel anmäler att {system} inte går att nå för någon användare"
-        + (", men IT-miljön i Region Skåne i övrigt är opåverkad. " if own else ". ")
-        + "Kvittera att du tagit emot eskaleringen och ange prognos.",
-        "sa_fallback": f"{system} går inte att nå för någon användare. Systemansvarig "
-        + ("är inte i tjänst." if reason == events.OFF_DUTY else "har inte kvitterat eskaleringen.")
-        + " Enligt rutinen kontaktas enhetschef för SA samt en incident skapas hos Servicedesk "
-        f"({settings.SERVICEDESK_PHONE} eller i Ritz).",
-        "prognosis_passed": f"Prognosen för {system} har passerat och driften är inte återställd. "
-        "Prognosen räknas som saknad; ange en ny prognos.",
-        "reserve_routine": f"{RESERVE_NOTICE}. Efter 4 timmar utan prognos är reservrutin för "
-        "akuta förskrivningar aktiverad. Information publiceras på Vårdgivare Skåne.",
-        "resolved": f"Driften av {system} är återställd."
-        + (
-            f" Akuta förskrivningar som tagits under reservrutinen läggs in i {system}."
-            if incident.scenario_def.uses(RESERVE_ROUTINE)
-            else ""
-        ),
-    }
-    lines = [
-        greeting,
-        "",
-        texts[rule.action],
-        "",
-        f"Störningen började: {_local(incident.began_at)}",
-        f"Prognos: {prognosis_text(incident)}",
-        "",
-        f"Störningen i appen: {link}",
-    ]
+    # E-mail: greeting, what happened, the facts, the acknowledge link if any, the signature.
+    if rule.action == "sa_fallback":
+        text = template["off_duty" if reason == events.OFF_DUTY else "not_acknowledged"]
+    elif rule.action == "resolved" and incident.scenario_def.uses(RESERVE_ROUTINE) and "after_reserve" in template:
+        text = template["after_reserve"]
+    else:
+        text = template["body"]
+    email = words.email
+    greeting = (
+        fill(email["greeting"], values.but(recipient=recipient_name))
+        if recipient_name
+        else fill(email["greeting_without_name"], values)
+    )
+    paragraphs = [greeting, fill(text, values), fill(email["facts"], values)]
     if ack_url:
-        lines += ["", "Kvittera eskaleringen (länken gäller en gång, bara för dig):", ack_url]
-    lines += ["", f"Hjälpmedel Region Skåne – {routine.routine_name or 'Driftstörningsrutin Sesam LMN'}"]
-    body = "\n".join(lines)
-    return subjects[rule.action], body, {"action": rule.action, "reference": ref}
+        paragraphs.append(fill(email["ack"], values.but(ack_url=ack_url)))
+    paragraphs.append(fill(email["signature"], values))
+    body = "\n\n".join(paragraphs)
+    return fill(template["subject"], values), body, {"action": rule.action, "reference": ref}
 
 
 # --- SMS ---------------------------------------------------------------------------------
-SMS_MAX_CHARS = 160
-# The GSM 03.38 default alphabet: a message in these characters alone is one SMS of up to 160
-# (one character outside it and the whole message is UCS-2, at most 70 a part). Å, Ä, Ö are in it.
-GSM_7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-
-
-def sms_fits(text):
-    return len(text) <= SMS_MAX_CHARS and set(text) <= GSM_7_BASIC
-
-
 def render_sms(rule, incident, *, code="", link="", reason=""):
     """(subject, text, payload) of one SMS: the reference, what happened, how to acknowledge.
 
@@ -216,28 +176,17 @@ def render_sms(rule, incident, *, code="", link="", reason=""):
     and the code. The longest wording that fits one SMS is used; the link is dropped before
     the code if the app's address is too long for both.
     """
-    system, ref = _system_and_ref(incident)
-    if rule.action == "sa_fallback":
-        what = "SA är inte i tjänst" if reason == events.OFF_DUTY else "SA har inte kvitterat"
-        fact = f"{system} går inte att nå ({ref}), {what}."
-        short_fact = f"{system} nås inte ({ref}), {what}."
-    else:
-        fact = f"{system} går inte att nå för någon användare ({ref})."
-        short_fact = f"{system} nås inte ({ref})."
-    candidates = []
-    for head in (fact, short_fact):
-        if code and link:
-            candidates += [
-                f"{head} Kvittera: {link} eller svara {code}. /Hjälpmedel",
-                f"{head} Kvittera: {link} eller svara {code}",
-            ]
-    for head in (fact, short_fact):
-        candidates += [
-            f"{head} Svara {code} för att kvittera. /Hjälpmedel" if code else f"{head} /Hjälpmedel",
-            f"{head} Svara {code} för att kvittera." if code else head,
+    with translation.override(OUTGOING_LANGUAGE):
+        words = incident.routine.messages
+        template = words.template(rule.channel, rule.action)
+        values = _values(incident, timezone.now())
+        if rule.action == "sa_fallback":
+            whats = template["off_duty" if reason == events.OFF_DUTY else "not_acknowledged"]
+        else:
+            whats = template["what"]
+        candidates = [
+            fill(t, values.but(code=code, ack_url=link)) for t in sms_candidates(whats, words.sms, code=code, link=link)
         ]
-    text = next((t for t in candidates if sms_fits(t)), candidates[-1][:SMS_MAX_CHARS])
-    subject = {"escalation": "SMS: eskalering till systemansvarig", "sa_fallback": "SMS: systemansvarig nås inte"}.get(
-        rule.action, "SMS"
-    )
-    return subject, text, {"action": rule.action, "reference": ref, "text": text}
+        text = next((t for t in candidates if sms_fits(t)), candidates[-1][:SMS_MAX_CHARS])
+        subject = fill(template["subject"], values)
+    return subject, text, {"action": rule.action, "reference": values["reference"], "text": text}

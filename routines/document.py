@@ -7,9 +7,13 @@ texts of version 1 are the Swedish msgids of ``locale/``, so they show in Englis
 a text the owner writes or edits has no translation and shows as written.
 """
 
+import copy
+import functools
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -18,10 +22,17 @@ from django.utils.translation import gettext_lazy
 
 from runbook.scenarios import OPTIONAL_TRANSITIONS, Role, Scenario, Step
 
+from . import texts as notice_texts
 from . import words
 
-# The format this module reads; a document says which it is written in.
-FORMAT = 1
+# The format this module reads; a document says which it is written in. Format 1 had no
+# ``messages``: ``upgraded`` gives such a document the words version 1 sent (a frozen file).
+FORMAT = 2
+FORMATS = (1, 2)
+VERSION_1_MESSAGES = Path(__file__).resolve().parent / "migrations" / "version_1_messages.json"
+# The routine the app was made for (routines.loader.DEFAULT_ROUTINE): its format-1 documents
+# send exactly what version 1 sends.
+OWN_ROUTINE = "sesam-lmn"
 DURATIONS = ("reserve_routine_after", "ack_timeout")
 # When a step becomes due: a state the incident reaches, or a deadline firing.
 DUE_ON = (
@@ -104,6 +115,7 @@ class Loaded:
     triage_proposals: tuple[tuple[str, bool, str], ...]  # (question key, answer, scenario key)
     durations: MappingProxyType  # name -> timedelta
     notices: tuple[MappingProxyType, ...]  # the rules as written, read by notifications.rules
+    messages: notice_texts.Messages  # the words each notice sends (routines/texts.py)
 
     def scenario(self, key):
         return self.scenarios[key]
@@ -333,11 +345,53 @@ def _frozen(value):
     return value
 
 
-def load(document, *, id=None, routine_key="", routine_name="", system="", number=0, revision=1, draft=False):
-    """Read a document; raises DocumentError when it cannot be read. A ``draft`` (a new
-    routine's, on its way) may have no scenario yet; a routine in force needs one."""
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+@functools.cache
+def _version_1_messages():
+    return json.loads(VERSION_1_MESSAGES.read_text(encoding="utf-8"))
+
+
+def _literal(text):
+    """A text put into a template as it is (its braces are not placeholders)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def upgraded(document, *, routine_key="", routine_name="", system=""):
+    """``document`` in the current format: one of format 1 gets the words version 1 sends
+    (``version_1_messages.json``): the Sesam LMN routine's exactly, another routine's with its
+    system, its reference and its name, as notifications/messages.py wrote them for it. Any
+    other document is returned as it is."""
+    if not isinstance(document, dict) or document.get("format") != 1:
+        return document
+    own = routine_key in ("", OWN_ROUTINE)
+    messages = copy.deepcopy(_version_1_messages()["sesam-lmn" if own else "other"])
+    if not own:
+        messages["system"] = system or messages["system"]
+        messages["reference"] = f"HJM-{routine_key.upper()}"
+        messages["email"]["signature"] = messages["email"]["signature"].replace(
+            "{routine_name}", _literal(routine_name or "Driftstörningsrutin Sesam LMN")
+        )
+    keys = [s.get("key") for s in document.get("scenarios") or [] if isinstance(s, dict)]
+    frozen = messages["scenarios"]
+    messages["scenarios"] = {key: frozen[key] for key in keys if key in frozen}
+    # A scenario version 1 did not know put the phone queue's general text on the line.
+    for notice in document.get("notices") or []:
+        if isinstance(notice, dict) and (notice.get("channel"), notice.get("action")) == ("telephony", "on"):
+            for key in notice.get("scenarios") or []:
+                if key in keys and key not in frozen:
+                    messages["scenarios"][key] = {"lavin": frozen["sesam_unreachable"]["lavin"]}
+    return {**document, "format": FORMAT, "messages": messages}
+
+
+def load(
+    document, *, id=None, routine_key="", routine_name="", system="", number=0, revision=1, draft=False, strict=False
+):
+    """Read a document (of format 1 as ``upgraded`` makes it); raises DocumentError when it
+    cannot be read. A ``draft`` (a new routine's, on its way) may have no scenario yet; a
+    routine in force needs one. ``strict``: also what a draft must meet to be saved (the
+    notices' texts fit once filled, ``texts.check``)."""
+    if not isinstance(document, dict) or document.get("format") not in FORMATS:
         raise _refused("format", format_lazy(gettext_lazy("format {format} behövs"), format=FORMAT))
+    document = upgraded(document, routine_key=routine_key, routine_name=routine_name, system=system)
     try:
         if not draft and not document["scenarios"]:
             raise _refused("scenarios", gettext_lazy("rutinen behöver minst ett scenario"))
@@ -362,6 +416,15 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
         label = document.get("label") or str(number)
         if not isinstance(label, str) or len(label) > LABEL_MAX:
             raise _refused("label", format_lazy(gettext_lazy("högst {n} tecken"), n=LABEL_MAX))
+        try:
+            messages = notice_texts.check(
+                document.get("messages"),
+                scenarios={data["key"]: data["title"] for data in document["scenarios"]},
+                notices=notices,
+                lengths=strict,
+            )
+        except notice_texts.TextError as error:
+            raise _refused(error.where, error.what) from None
     except KeyError as exc:
         # A field ``load`` reads without checking it first: named, though not where.
         raise _refused(str(exc.args[0]), gettext_lazy("saknas")) from exc
@@ -380,4 +443,5 @@ def load(document, *, id=None, routine_key="", routine_name="", system="", numbe
         triage_proposals=proposals,
         durations=MappingProxyType(durations),
         notices=notices,
+        messages=messages,
     )

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from runbook.errors import ActionRefused
 
+from . import document as routine_document
 from . import services
+from . import texts as notice_texts
 from .models import Routine, RoutineVersion
 
 # The most an import reads: version 1 is about 40 kB.
@@ -27,7 +29,7 @@ HEADER = "# {name}, version {number}. Format: docs/routine-format.md\n"
 # The order fields are written in, as docs/routine-format.md lists them (the database keeps
 # a JSON object's keys in an order of its own); a field not named here follows, by name.
 ORDER = {
-    "": ("routine", "version", "format", "label", "durations", "triage", "scenarios", "notices"),
+    "": ("routine", "version", "format", "label", "durations", "triage", "scenarios", "notices", "messages"),
     "durations": ("reserve_routine_after", "ack_timeout"),
     "triage": ("questions", "proposals"),
     "triage.questions": ("key", "text"),
@@ -61,6 +63,9 @@ ORDER = {
         "why",
     ),
     "notices.only_after": ("channel", "action"),
+    "messages": ("system", "reference", "reserve_notice", "scenarios", "email", "sms", "channels"),
+    "messages.email": notice_texts.EMAIL_PARTS,
+    "messages.sms": notice_texts.SMS_ENDINGS,
 }
 
 
@@ -74,15 +79,69 @@ def _ordered(value, path=""):
     return {n: _ordered(value[n], f"{path}.{n}" if path else n) for n in names}
 
 
+def _ordered_messages(messages, scenario_keys):
+    """The words in the routine's order: scenarios as the document has them, channels and
+    actions as docs/routine-format.md lists them, each one's fields in ``texts.FIELDS`` order."""
+    if not isinstance(messages, dict):
+        return messages
+    out = dict(messages)
+    scenarios = messages.get("scenarios")
+    if isinstance(scenarios, dict):
+        keys = [k for k in scenario_keys if k in scenarios] + sorted(k for k in scenarios if k not in scenario_keys)
+        out["scenarios"] = {
+            k: _by(scenarios[k], notice_texts.SCENARIO_TEXTS) if isinstance(scenarios[k], dict) else scenarios[k]
+            for k in keys
+        }
+    channels = messages.get("channels")
+    if isinstance(channels, dict):
+        known = routine_document.NOTICE_ACTIONS
+        out["channels"] = {}
+        for channel in _by(channels, tuple(known)):
+            actions = channels[channel]
+            if not isinstance(actions, dict):
+                out["channels"][channel] = actions
+                continue
+            out["channels"][channel] = {
+                action: _by(fields, notice_texts.FIELDS.get((channel, action), ()))
+                if isinstance(fields, dict)
+                else fields
+                for action, fields in _by(actions, known.get(channel, ())).items()
+            }
+    return out
+
+
+def _by(mapping, known):
+    names = [n for n in known if n in mapping] + sorted(n for n in mapping if n not in known)
+    return {n: mapping[n] for n in names}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Texts of several lines as blocks (``|``), the way they read."""
+
+
+def _str(dumper, value):
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def export_version(version: RoutineVersion) -> str:
-    """The version as YAML text, its fields in the order docs/routine-format.md gives."""
+    """The version as YAML text, its fields in the order docs/routine-format.md gives. A
+    version of format 1 is written as the app reads it, with the words version 1 sends."""
     routine = version.routine
+    document = routine_document.upgraded(
+        version.document, routine_key=routine.key, routine_name=routine.name, system=routine.system
+    )
+    if isinstance(document.get("messages"), dict):
+        keys = [s.get("key") for s in document.get("scenarios") or [] if isinstance(s, dict)]
+        document = {**document, "messages": _ordered_messages(document["messages"], keys)}
     published_at = (
         timezone.localtime(version.published_at).isoformat(timespec="seconds") if version.published_at else None
     )
     data = _ordered(
         {
-            **version.document,
+            **document,
             "routine": {"key": routine.key, "name": routine.name, "system": routine.system},
             "version": {
                 "number": version.number,
@@ -93,7 +152,7 @@ def export_version(version: RoutineVersion) -> str:
             },
         }
     )
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
+    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
     return HEADER.format(name=routine.name, number=version.number) + text
 
 

@@ -14,6 +14,7 @@ from runbook.errors import ActionRefused
 from runbook.scenarios import Role
 
 from . import document as routine_document
+from . import texts as notice_texts
 from . import words
 from .models import Routine, RoutineVersion
 
@@ -30,11 +31,20 @@ def may_publish(user):
     return bool(roles.user_roles(user) & PUBLISHERS)
 
 
+def _explicit(document, routine: Routine | None = None, *, key="", name="", system=""):
+    """``document`` as a new version keeps it: one of format 1 gets, written out, the words
+    version 1 sends (``document.upgraded``), so every new version carries its texts."""
+    if routine is not None:
+        key, name, system = routine.key, routine.name, routine.system
+    return routine_document.upgraded(document, routine_key=key, routine_name=name, system=system)
+
+
 def _checked(document, *, draft=True):
     """Refuse a document ``document.load`` cannot read, naming the place in words (a draft may
-    still lack a scenario; a version to publish may not)."""
+    still lack a scenario; a version to publish may not; the notices' texts must fit once
+    filled)."""
     try:
-        routine_document.load(document, draft=draft)
+        routine_document.load(document, draft=draft, strict=True)
     except routine_document.DocumentError as error:
         if error.what is not None:
             where, what = error.where, error.what
@@ -62,7 +72,7 @@ def start_draft(user, routine: Routine) -> RoutineVersion:
         return RoutineVersion.objects.create(
             routine=routine,
             number=number,
-            document=newest.document if newest else {},
+            document=_explicit(newest.document, routine) if newest else {},
         )
 
 
@@ -88,7 +98,8 @@ def new_routine(user, *, key: str, name: str, system: str) -> RoutineVersion:
     its first version an empty draft to fill in."""
     if not may_publish(user):
         raise ActionRefused(_("Bara Verksamhetsansvarig får lägga till en rutin."), code="forbidden")
-    return create_routine(user, key=key, name=name, system=system, document=empty_document())
+    document = {**empty_document(), "messages": notice_texts.first_words((key or "").strip(), (system or "").strip())}
+    return create_routine(user, key=key, name=name, system=system, document=document)
 
 
 def create_routine(user, *, key: str, name: str, system: str, document) -> RoutineVersion:
@@ -111,6 +122,7 @@ def create_routine(user, *, key: str, name: str, system: str, document) -> Routi
                 ),
                 code="invalid",
             )
+    document = _explicit(document, key=key, name=name.strip(), system=system.strip())
     _checked(document)
     try:
         with transaction.atomic():
@@ -124,6 +136,8 @@ def save_draft(user, version_id: int, document, *, revision: int) -> RoutineVers
     """Replace a draft's document; ``revision`` is the one the editor read."""
     if not may_edit(user):
         raise ActionRefused(_("Du får inte ändra rutinen."), code="forbidden")
+    routine = Routine.objects.filter(versions__pk=version_id).first()
+    document = _explicit(document, routine)
     with transaction.atomic():
         version = RoutineVersion.objects.select_for_update().filter(pk=version_id).first()
         if version is None:
@@ -158,7 +172,8 @@ def publish(user, version_id: int, reason: str, *, revision: int) -> RoutineVers
             raise ActionRefused(_("Versionen är redan publicerad."))
         if version.revision != revision:
             raise ActionRefused(_("Utkastet har ändrats av någon annan sedan du öppnade det: läs in det igen."))
-        _checked(version.document, draft=False)
+        document = _explicit(version.document, version.routine)
+        _checked(document, draft=False)
         newer = RoutineVersion.objects.filter(
             routine_id=version.routine_id, status=RoutineVersion.Status.PUBLISHED, number__gt=version.number
         ).exists()
@@ -166,6 +181,7 @@ def publish(user, version_id: int, reason: str, *, revision: int) -> RoutineVers
             raise ActionRefused(_("En nyare version är redan publicerad."))
         try:
             RoutineVersion.objects.filter(pk=version.pk).update(
+                document=document,
                 status=RoutineVersion.Status.PUBLISHED,
                 published_at=timezone.now(),
                 published_by=user,

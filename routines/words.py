@@ -114,6 +114,51 @@ TRIAGE_FIELD_LABELS = {
     "answer": _("svar"),
     "scenario": _("scenario"),
 }
+# The notices' words (``messages``, routines/texts.py), as the owner reads them.
+MESSAGE_CHANNEL_LABELS = {
+    "email": _("E-post"),
+    "sms": _("SMS"),
+    "vardgivare_skane": _("Vårdgivare Skåne"),
+    "driftinfo": _("Driftinfo"),
+    "telephony": _("Telefonslingan"),
+}
+MESSAGE_ACTION_LABELS = {
+    "publish": _("publicera"),
+    "withdraw": _("ta bort"),
+    "update": _("uppdatera"),
+    "end": _("avsluta"),
+    "on": _("lägg på"),
+    "off": _("ta av"),
+    "new_incident": _("störning anmäld"),
+    "escalation": _("eskalering"),
+    "sa_fallback": _("SA nås inte"),
+    "prognosis_passed": _("prognosen har passerat"),
+    "reserve_routine": _("reservrutin aktiverad"),
+    "resolved": _("driften återställd"),
+}
+MESSAGE_FIELD_LABELS = {
+    "subject": _("rubrik"),
+    "body": _("text"),
+    "off_duty": _("text när SA inte är i tjänst"),
+    "not_acknowledged": _("text när SA inte kvitterat"),
+    "after_reserve": _("text efter reservrutin"),
+    "what": _("vad som hänt"),
+}
+MESSAGE_PART_LABELS = {
+    "system": _("systemets namn"),
+    "reference": _("referens"),
+    "reserve_notice": _("reservrutinens notis"),
+    "affected": _("påverkan"),
+    "lavin": _("lavinmeddelande"),
+    "greeting": _("hälsning"),
+    "greeting_without_name": _("hälsning utan namn"),
+    "facts": _("fakta om störningen"),
+    "ack": _("kvittering"),
+    "signature": _("avslutning"),
+    "with_link": _("slut med länk och kod"),
+    "with_code": _("slut med kod"),
+    "without_code": _("slut utan kod"),
+}
 
 
 def duration(seconds):
@@ -140,6 +185,53 @@ def label(labels, value):
     return str(found) if found is not None else str(value)
 
 
+def notice_name(channel, action):
+    """A notice's words by channel and action: Notis ”Vårdgivare Skåne: publicera”."""
+    return gettext("Notis ”%(channel)s: %(action)s”") % {
+        "channel": label(MESSAGE_CHANNEL_LABELS, channel),
+        "action": label(MESSAGE_ACTION_LABELS, action),
+    }
+
+
+def _scenario_title_by_key(document, key):
+    for scenario in (document or {}).get("scenarios") or []:
+        if isinstance(scenario, dict) and scenario.get("key") == key:
+            return text(scenario.get("title")) or key
+    return key
+
+
+def message_place(document, where):
+    """A path in ``messages`` in words: ``messages.channels.sms.escalation.what[1]`` is
+    Notis ”SMS: eskalering”, vad som hänt, rad 2."""
+    parts = []
+    for piece in where.split(".")[1:]:
+        name, _sep, index = piece.partition("[")
+        parts.append((name, int(index.rstrip("]")) if index.rstrip("]").isdigit() else None))
+    said = []
+    if parts and parts[0][0] == "channels":
+        if len(parts) >= 3:
+            said.append(notice_name(parts[1][0], parts[2][0]))
+        elif len(parts) == 2:
+            said.append(label(MESSAGE_CHANNEL_LABELS, parts[1][0]))
+        rest = parts[3:]
+    elif parts and parts[0][0] == "scenarios":
+        said.append(gettext("Meddelandetexter"))
+        if len(parts) >= 2:
+            said.append(_scenario_title_by_key(document, parts[1][0]))
+        rest = parts[2:]
+    elif parts and parts[0][0] in ("email", "sms"):
+        said.append(label(MESSAGE_CHANNEL_LABELS, parts[0][0]))
+        rest = parts[1:]
+    else:
+        said.append(gettext("Meddelandetexter"))
+        rest = parts
+    for name, i in rest:
+        said.append(label({**MESSAGE_FIELD_LABELS, **MESSAGE_PART_LABELS}, name))
+        if i is not None:
+            said.append(gettext("rad %(n)d") % {"n": i + 1})
+    return ", ".join(said)
+
+
 def scenario_title(document, index):
     try:
         return text(document["scenarios"][index]["title"]) or gettext("Scenario %(n)d") % {"n": index + 1}
@@ -153,6 +245,8 @@ _PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
 def place(document, where):
     """A field's path (``scenarios[1].steps[2].role``) in words, naming the scenario by its
     title and the step, line or notice by its number."""
+    if where == "messages" or where.startswith("messages."):
+        return message_place(document, where)
     parts = [(m.group(1), int(m.group(2)) if m.group(2) is not None else None) for m in _PART.finditer(where)]
     if not parts:
         return where

@@ -5,7 +5,15 @@ import itertools
 import pytest
 
 from incidents import services
-from notifications.messages import LAVIN_TEXT
+
+# Version 1's words for callers on the phone queue (routines/migrations/version_1_messages.json).
+LAVIN_TEXT = {
+    "kundservice_link_loss": "Du har kommit till Kundservice Hjälpmedel. Just nu har vi en lokal störning och når "
+    "inte Sesam LMN. Vi arbetar via tjänstemobiler och kan svara långsammare än vanligt. Mer information finns på "
+    "regionala driftinfo.",
+    "telephony_fault": "Du har kommit till Kundservice Hjälpmedel. Vi har just nu störningar i telefonin och du kan "
+    "behöva vänta längre än vanligt. Mer information finns på regionala driftinfo.",
+}
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import translation
 
 from notifications import rules
-from routines import loader, services
+from routines import document, loader, services
 from routines.models import Routine, RoutineVersion
 from runbook import scenarios
 from runbook.errors import ActionRefused
@@ -107,7 +107,9 @@ def test_two_people_editing_the_draft_do_not_overwrite_each_other(make_user):
     chief, specialist = make_user("verksamhetsansvarig"), make_user("verksamhetsspecialist")
     routine = Routine.objects.get(key=loader.DEFAULT_ROUTINE)
     draft = services.start_draft(specialist, routine)
-    assert draft.number == 2 and draft.document == published_v1().document
+    # A new version carries, written out, the words version 1 sends.
+    assert draft.number == 2 and draft.document == document.upgraded(published_v1().document)
+    assert draft.document["format"] == 2 and draft.document["messages"]["system"] == "Sesam LMN"
     assert services.start_draft(chief, routine).pk == draft.pk  # the same draft, not a second
 
     edited = dict(draft.document, durations={"reserve_routine_after": 3 * 3600, "ack_timeout": 900})
