@@ -33,10 +33,19 @@ def may_publish(user):
 
 def _explicit(document, routine: Routine | None = None, *, key="", name="", system=""):
     """``document`` as a new version keeps it: one of format 1 gets, written out, the words
-    version 1 sends (``document.upgraded``), so every new version carries its texts."""
+    version 1 sends (``document.upgraded``), so every new version carries its texts; a
+    scenario taken out takes its own words (``messages.scenarios``) with it."""
     if routine is not None:
         key, name, system = routine.key, routine.name, routine.system
-    return routine_document.upgraded(document, routine_key=key, routine_name=name, system=system)
+    document = routine_document.upgraded(document, routine_key=key, routine_name=name, system=system)
+    words_ = document.get("messages") if isinstance(document, dict) else None
+    own = words_.get("scenarios") if isinstance(words_, dict) else None
+    if isinstance(own, dict) and isinstance(document.get("scenarios"), list):
+        keys = {s.get("key") for s in document["scenarios"] if isinstance(s, dict)}
+        if set(own) - keys:
+            kept = {k: v for k, v in own.items() if k in keys}
+            document = {**document, "messages": {**words_, "scenarios": kept}}
+    return document
 
 
 def _checked(document, *, draft=True):
