@@ -19,6 +19,7 @@ from runbook.errors import ActionRefused
 
 from . import diff, forms, loader, services, words
 from . import document as routine_document
+from . import texts as notice_texts
 from .models import Routine, RoutineVersion
 
 # The largest ``base`` a form may post back (version 1 whole is about 20 kB).
@@ -45,7 +46,12 @@ def _published(routine):
 
 def _changes(routine, document):
     published = _published(routine)
-    return diff.changes(published.document if published else {}, document)
+    before = published.document if published else {}
+    # Version 1 is kept in format 1: compared as read, with the words it sends.
+    before = routine_document.upgraded(
+        before, routine_key=routine.key, routine_name=routine.name, system=routine.system
+    )
+    return diff.changes(before, document)
 
 
 def _scenario_index(document, key):
@@ -661,9 +667,17 @@ def _notice_forms(notices, data=None):
     ]
 
 
-def _notices_page(request, version, notice_forms=None, status=200, **extra):
+def _messages_form(version, data=None):
+    document = version.document
+    scenarios = [(s.get("key"), words.text(s.get("title"))) for s in document.get("scenarios") or []]
+    used = {(n.get("channel"), n.get("action")) for n in document.get("notices") or [] if isinstance(n, dict)}
+    return forms.MessagesForm(data, messages=document.get("messages"), scenarios=scenarios, used=used)
+
+
+def _notices_page(request, version, notice_forms=None, status=200, *, messages_form=None, **extra):
     notices = version.document.get("notices") or []
     notice_forms = notice_forms or _notice_forms(notices)
+    messages_form = messages_form or _messages_form(version)
     return render(
         request,
         "routines/notices.html",
@@ -671,20 +685,48 @@ def _notices_page(request, version, notice_forms=None, status=200, **extra):
             "version": version,
             "notice_forms": notice_forms,
             "base": json.dumps(notices),
+            "messages_form": messages_form,
+            "messages_base": json.dumps(version.document.get("messages")),
+            "placeholders": [("{" + name + "}", said) for name, said in notice_texts.PLACEHOLDERS.items()],
             **extra,
         },
         status=status,
     )
 
 
+def _save_messages(request, version):
+    """The texts form: the words each notice sends, saved through the service like any edit."""
+    form = _messages_form(version, request.POST)
+    if not form.is_valid():
+        return _notices_page(request, version, status=400, messages_form=form, texts_refused=True)
+    document = copy.deepcopy(version.document)
+    document["messages"] = form.messages(document.get("messages"))
+
+    def put(doc, part):
+        doc["messages"] = part
+
+    refused = _save(request, version, document, base=_posted_base(request), put=put)
+    if refused is None:
+        messages.success(request, _("Texterna är sparade i utkastet."))
+        return redirect(reverse("routines:notices", args=[version.pk]) + "#texter")
+    if refused.get("forbidden"):
+        return _forbidden(request)
+    if refused["stale"]:
+        return _notices_page(request, version, status=409, texts_refused=True, **refused)
+    return _notices_page(request, version, status=400, messages_form=form, texts_refused=True, **refused)
+
+
 @require_http_methods(["GET", "POST"])
 def notices(request, version_id):
-    """The draft's notice rules: which channel, what is asked, to whom, and the rule's words."""
+    """The draft's notice rules (which channel, what is asked, to whom, and the rule's words)
+    and, in a form of its own, the texts each notice sends."""
     if not services.may_edit(request.user):
         return _forbidden(request)
     version = _draft_or_404(version_id)
     if request.method == "GET":
         return _notices_page(request, version)
+    if request.POST.get("do") == "texts":
+        return _save_messages(request, version)
     current = version.document.get("notices") or []
     notice_forms = _notice_forms(current, request.POST)
     if not all([f.is_valid() for f in notice_forms]):

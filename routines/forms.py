@@ -3,13 +3,13 @@ terms and nothing more; what a routine may hold is decided by ``document.load`` 
 ``routines.services``."""
 
 from django import forms
-from django.utils.text import slugify
+from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
 from runbook.forms import LimitsSaidForm
 from runbook.scenarios import Role
 
-from . import document, words
+from . import document, texts, words
 
 MINUTES_ERRORS = {"invalid": _("Ange tiden i hela minuter.")}
 # A bound that keeps a typed number from overflowing the document (a year, in minutes).
@@ -228,6 +228,145 @@ class NoticeForm(forms.Form):
     )
     when = forms.CharField(label=_("När (text på regelsidan)"), required=False)
     why = forms.CharField(label=_("Varför (rutinens ord)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _text_field(label, *, lines_, help_text=""):
+    widget = forms.Textarea(attrs={"rows": lines_}) if lines_ > 1 else forms.TextInput()
+    # Bounded here only against abuse; what a text may be is the service's to say.
+    return forms.CharField(
+        label=label, help_text=help_text, required=False, max_length=texts.TEXT_MAX, widget=widget, strip=False
+    )
+
+
+def _typed(value):
+    """A text as typed: the browser's line ends made plain, no blank at either end."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _typed_lines(value):
+    return [line.strip() for line in _typed(value).split("\n") if line.strip()]
+
+
+MULTILINE = {"body", "facts", "ack", "off_duty", "not_acknowledged", "after_reserve"}
+
+
+class MessagesForm(forms.Form):
+    """The words each notice sends (``messages`` of the document): one field per text, named
+    by where it sits; every channel and action has its fields, used by a rule or not."""
+
+    def __init__(self, data=None, *, messages, scenarios, used=frozenset()):
+        super().__init__(data)
+        self.scenarios = scenarios  # [(key, title)], in the routine's order
+        self.used = used  # the (channel, action) pairs the rules send
+        f = self.fields
+        f["system"] = _text_field(words.MESSAGE_PART_LABELS["system"], lines_=1)
+        f["reference"] = _text_field(
+            words.MESSAGE_PART_LABELS["reference"],
+            lines_=1,
+            help_text=_("Början på störningens referens, t.ex. HJM-SESAM (blir HJM-SESAM-12)."),
+        )
+        f["reserve_notice"] = _text_field(words.MESSAGE_PART_LABELS["reserve_notice"], lines_=2)
+        for i, (_key, title) in enumerate(scenarios):
+            f[f"s{i}-affected"] = _text_field(
+                format_lazy("{title}: {what}", title=title, what=words.MESSAGE_PART_LABELS["affected"]), lines_=2
+            )
+            f[f"s{i}-lavin"] = _text_field(
+                format_lazy("{title}: {what}", title=title, what=words.MESSAGE_PART_LABELS["lavin"]), lines_=3
+            )
+        for name in texts.EMAIL_PARTS:
+            f[f"email-{name}"] = _text_field(words.MESSAGE_PART_LABELS[name], lines_=4 if name in MULTILINE else 1)
+        for name in texts.SMS_ENDINGS:
+            f[f"sms-{name}"] = _text_field(
+                words.MESSAGE_PART_LABELS[name], lines_=2, help_text=_("En per rad, längst först.")
+            )
+        f["sms-bare"] = forms.BooleanField(label=_("Prova sist utan slut (bara vad som hänt)"), required=False)
+        for (channel, action), names in texts.FIELDS.items():
+            for name in names:
+                sms_list = channel == "sms" and name in texts.SMS_LISTS
+                f[f"c-{channel}-{action}-{name}"] = _text_field(
+                    words.MESSAGE_FIELD_LABELS[name],
+                    lines_=3 if sms_list or name in MULTILINE else 1,
+                    help_text=_("En per rad, längst först: den första som ryms i ett SMS skickas.") if sms_list else "",
+                )
+        if data is None:
+            self.initial = self.initial_from(messages)
+
+    def initial_from(self, messages):
+        messages = messages if isinstance(messages, dict) else {}
+        initial = {name: messages.get(name) or "" for name in ("system", "reference", "reserve_notice")}
+        own = messages.get("scenarios") or {}
+        for i, (key, _title) in enumerate(self.scenarios):
+            for name in texts.SCENARIO_TEXTS:
+                initial[f"s{i}-{name}"] = (own.get(key) or {}).get(name) or ""
+        email = messages.get("email") or {}
+        for name in texts.EMAIL_PARTS:
+            initial[f"email-{name}"] = email.get(name) or ""
+        sms = messages.get("sms") or {}
+        for name in texts.SMS_ENDINGS:
+            initial[f"sms-{name}"] = "\n".join(e for e in sms.get(name) or [] if e)
+        initial["sms-bare"] = "" in (sms.get("without_code") or [])
+        channels = messages.get("channels") or {}
+        for (channel, action), names in texts.FIELDS.items():
+            found = (channels.get(channel) or {}).get(action) or {}
+            for name in names:
+                value = found.get(name) or ""
+                initial[f"c-{channel}-{action}-{name}"] = "\n".join(value) if isinstance(value, list) else value
+        return initial
+
+    def groups(self):
+        """The fields in the page's order, in groups: (heading, [bound fields])."""
+        yield _("Allmänt"), [self[n] for n in ("system", "reference", "reserve_notice")]
+        yield _("Per scenario"), [self[f"s{i}-{n}"] for i in range(len(self.scenarios)) for n in texts.SCENARIO_TEXTS]
+        yield _("E-postens ram"), [self[f"email-{n}"] for n in texts.EMAIL_PARTS]
+        yield _("SMS:ens slut"), [self[f"sms-{n}"] for n in texts.SMS_ENDINGS] + [self["sms-bare"]]
+
+    def notices(self):
+        """Each channel and action: (name, [bound fields], used by a rule?)."""
+        for (channel, action), names in texts.FIELDS.items():
+            yield (
+                words.notice_name(channel, action),
+                [self[f"c-{channel}-{action}-{n}"] for n in names],
+                (channel, action) in self.used,
+            )
+
+    def messages(self, before):
+        """``before`` (the document's ``messages``) with the texts as typed: an empty text stays
+        empty (and is refused, naming its place), except where a text may be left out."""
+        typed = self.cleaned_data
+        messages = dict(before) if isinstance(before, dict) else {}
+        for name in ("system", "reference", "reserve_notice"):
+            messages[name] = _typed(typed[name])
+        if not messages["reserve_notice"]:
+            del messages["reserve_notice"]
+        own = {}
+        for i, (key, _title) in enumerate(self.scenarios):
+            found = {n: _typed(typed[f"s{i}-{n}"]) for n in texts.SCENARIO_TEXTS}
+            found = {n: v for n, v in found.items() if v}
+            if found:
+                own[key] = found
+        messages["scenarios"] = own
+        messages["email"] = {n: _typed(typed[f"email-{n}"]) for n in texts.EMAIL_PARTS}
+        if not any(messages["email"].values()):
+            del messages["email"]
+        sms = {n: _typed_lines(typed[f"sms-{n}"]) for n in texts.SMS_ENDINGS}
+        if typed["sms-bare"]:
+            sms["without_code"].append("")
+        if any(sms.values()):
+            messages["sms"] = sms
+        else:
+            messages.pop("sms", None)
+        channels = {}
+        for (channel, action), names in texts.FIELDS.items():
+            found = {}
+            for n in names:
+                value = typed[f"c-{channel}-{action}-{n}"]
+                found[n] = _typed_lines(value) if channel == "sms" and n in texts.SMS_LISTS else _typed(value)
+            if (channel, action, "after_reserve") in texts.OPTIONAL and not found.get("after_reserve"):
+                found.pop("after_reserve", None)
+            if any(found.values()):
+                channels.setdefault(channel, {})[action] = found
+        messages["channels"] = channels
+        return messages
 
 
 class PublishForm(forms.Form):
