@@ -9,7 +9,7 @@ language.
 
 from django.utils.translation import gettext
 
-from . import words
+from . import document, words
 
 SHORT = 80
 
@@ -309,9 +309,56 @@ def _notices(old, new):
     return lines
 
 
+def _flat_messages(messages):
+    """Every text of ``messages`` by its path (``messages.channels.email.escalation.body``)."""
+    flat = {}
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(inner, f"{path}.{name}")
+        elif isinstance(value, list):
+            flat[path] = value
+        else:
+            flat[path] = value
+
+    walk(messages if isinstance(messages, dict) else {}, "messages")
+    return flat
+
+
+def _said(value):
+    if isinstance(value, list):
+        return " | ".join(_short(v) if v else "–" for v in value)
+    return _short(value)
+
+
+def _messages(old, new):
+    """The notices' words that changed: one line per text, named as the editor names it
+    ("Notis ”Vårdgivare Skåne: publicera”, text: ”…” → ”…”)."""
+    lines = []
+    before, after = _flat_messages(old.get("messages")), _flat_messages(new.get("messages"))
+    for path, value in after.items():
+        place = words.message_place(new, path)
+        if path not in before:
+            lines.append(gettext("%(place)s: ny text ”%(new)s”") % {"place": place, "new": _said(value)})
+        elif before[path] != value:
+            lines.append(
+                gettext("%(place)s: ”%(old)s” → ”%(new)s”")
+                % {"place": place, "old": _said(before[path]), "new": _said(value)}
+            )
+    for path, value in before.items():
+        if path not in after:
+            lines.append(
+                gettext("%(place)s: tas bort (var ”%(old)s”)")
+                % {"place": words.message_place(old, path), "old": _said(value)}
+            )
+    return lines
+
+
 def changes(old, new):
-    """The differences from ``old`` to ``new`` (two documents), one line each, in words."""
-    old, new = old or {}, new or {}
+    """The differences from ``old`` to ``new`` (two documents), one line each, in words. A
+    document of format 1 is compared as it is read, with the words version 1 sends."""
+    old, new = document.upgraded(old or {}), document.upgraded(new or {})
     lines = []
     if old.get("label") != new.get("label"):
         lines.append(
@@ -322,4 +369,5 @@ def changes(old, new):
     lines += _triage(old, new)
     lines += _scenarios(old, new)
     lines += _notices(old, new)
+    lines += _messages(old, new)
     return lines
