@@ -86,6 +86,22 @@ def test_a_second_routine_read_from_a_file_runs_an_incident_end_to_end(stubs, jo
     texts = " ".join(f"{m.payload}" for m in arrived)
     assert "Journalia" in texts and "Sesam" not in texts
     assert f"HJM-JOURNALIA-{incident.pk}" in texts
+    # Its own words, from its file (messages), as they arrived at the stub.
+    by_subject = {payload["subject"]: payload["body"] for _subject, payload in mails()}
+    escalation_mail = by_subject[f"Journalia går inte att nå (HJM-JOURNALIA-{incident.pk})"]
+    assert escalation_mail.startswith("Hej")
+    assert (
+        "Hjälpmedel anmäler att Journalia inte går att nå för någon användare. Anteckningar görs på papper "
+        "tills vidare. Kvittera att du tagit emot anmälan och ange prognos." in escalation_mail
+    )
+    assert "Kvittera att du tagit emot anmälan (länken gäller en gång, bara för dig):" in escalation_mail
+    assert escalation_mail.endswith("Hjälpmedel Region Skåne – Driftstörningsrutin Journalia")
+    reported_mail = by_subject["Störning i Journalia: Journalia går inte att nå"]
+    assert "Påverkan: Journalia går inte att nå för någon användare: journalanteckningar görs på papper." in (
+        reported_mail
+    )
+    resolved_mail = by_subject[f"Journalia fungerar igen (HJM-JOURNALIA-{incident.pk})"]
+    assert "Journalia fungerar igen. Det som dokumenterats på papper förs in i Journalia." in resolved_mail
     escalation = incident.notifications.get(rule="journalia_escalate_sa")
     assert escalation.recipient == "sa@example.org" and "/kvittera/" in escalation.body
     assert not StubMessage.objects.exclude(channel="email").exists()  # this routine has no other notices
