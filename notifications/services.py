@@ -353,8 +353,11 @@ def _new_sms_ack(incident, recipient, now):
 
 def _call_instead(incident, kind, contact, *, key, why):
     """Someone a rule should reach by e-mail cannot be: Verksamhetsspecialist is to ring them,
-    and the timeline says that no one has been told."""
+    and the timeline says that no one has been told. In a drill the task says the call is
+    rehearsed, not made: the person named is real and is not taking part."""
     text = recipients.call_text(kind, contact)
+    if incident.is_drill:
+        text = _("ÖVNING, ring inte på riktigt: %(task)s") % {"task": text}
     log_event(
         incident,
         TimelineEvent.Kind.NOTIFICATION,

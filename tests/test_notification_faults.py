@@ -44,6 +44,18 @@ def test_unit_manager_without_email_becomes_a_call_task_and_nothing_says_they_we
     _nothing_claims_a_person_was_told(incident)
 
 
+def test_in_a_drill_the_call_to_the_unit_manager_is_rehearsed_not_made(va, vs, sa_off_duty):
+    from incidents import drills
+
+    Contact.objects.create(kind=Contact.Kind.SA_MANAGER, name="Eva Enhetschef", phone="040-123 45")
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[vs.pk], time_scale=30)
+    services.escalate(vs, drill.pk)
+
+    call = drill.tasks.get(text__contains="Ring enhetschefen för SA: Eva Enhetschef")
+    assert call.text == "ÖVNING, ring inte på riktigt: Ring enhetschefen för SA: Eva Enhetschef, 040-123 45"
+    _nothing_claims_a_person_was_told(drill)
+
+
 def test_no_unit_manager_registered_is_a_call_task_that_says_so(open_incident, vs, sa_off_duty):
     incident = open_incident()
     services.escalate(vs, incident.pk)
