@@ -51,7 +51,7 @@ def texts_page(client, make_user):
 
 
 def texts_form(client, url):
-    return form_of(client.get(url), url + "#texter")
+    return form_of(client.get(url), url + "?texter")
 
 
 def test_the_owner_edits_a_notice_text_and_the_draft_page_says_so(texts_page):
