@@ -32,7 +32,9 @@ def test_a_specialist_edits_a_notice_text_on_a_phone(make_user, new_page, log_in
     sms = page.get_by_role("group", name="Notis ”SMS: eskalering”", exact=True)
     sms.get_by_label("vad som hänt").fill("")
     page.get_by_role("button", name="Spara texterna").click()
-    expect(page.locator(".error-summary")).to_contain_text("Notis ”SMS: eskalering”, vad som hänt: minst en text behövs")
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Notis ”SMS: eskalering”, vad som hänt: minst en text behövs"
+    )
     sweep.check("Texterna med fel")
 
     page.get_by_role("link", name="Utkast till version 2").first.click()
