@@ -1,6 +1,6 @@
 """A second routine needs no code and no file: Verksamhetsansvarig adds "Driftstörningsrutin
-Journalia" on the pages, Verksamhetsspecialist fills in its scenario, steps, caller script and
-triage guide there, Verksamhetsansvarig publishes it with a reason, and an incident of it runs
+Journalia" on the pages, Verksamhetsspecialist fills in its scenario, steps, caller script,
+triage guide and the words of its e-mails there, Verksamhetsansvarig publishes it with a reason, and an incident of it runs
 reported → escalated → acknowledged → resolved → closed, while Sesam LMN's routine is untouched."""
 
 import pytest
@@ -96,6 +96,25 @@ def test_a_second_routine_made_on_the_pages_runs_an_incident_end_to_end(make_use
     fields = form_of(specialist.get(draft_url), draft_url)
     assert specialist.post(draft_url, {**fields, "ack_timeout": "10"}).status_code == 302
 
+    # The words its e-mails carry, on the notices page (which keeps the rules' texts; the
+    # routine has no notice rule yet, and the page adds none).
+    notices_url = reverse("routines:notices", args=[draft.pk])
+    fields = form_of(specialist.get(notices_url), notices_url + "#texter")
+    assert fields["system"] == "Journalia" and fields["reference"] == "HJM-JOURNALIA"
+    fields.update(
+        {
+            "email-greeting": "Hej {recipient},",
+            "email-greeting_without_name": "Hej,",
+            "email-facts": "Störning i {system} sedan {began}.",
+            "email-ack": "Kvittera i appen: {incident_url}",
+            "email-signature": "Hälsningar\nHjälpmedel, rutinen för Journalia",
+        }
+    )
+    assert specialist.post(notices_url, fields).status_code == 302
+    assert RoutineVersion.objects.get(pk=draft.pk).document["messages"]["email"]["signature"] == (
+        "Hälsningar\nHjälpmedel, rutinen för Journalia"
+    )
+
     page = specialist.get(draft_url).content.decode()
     for line in (
         f"Nytt scenario ”{TITLE}”",
@@ -112,6 +131,7 @@ def test_a_second_routine_made_on_the_pages_runs_an_incident_end_to_end(make_use
     assert response.status_code == 302
     version = loader.in_force("journalia")
     assert version.number == 1 and version.routine_name == "Driftstörningsrutin Journalia"
+    assert version.messages is not None
     assert version.proposal({"kan_forskrivarna_na_journalia": False}) == "journalia_unreachable"
     assert loader.in_force().routine_key == "sesam-lmn" and loader.in_force().number == 1
 
