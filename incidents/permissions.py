@@ -52,9 +52,13 @@ def may_complete_task(user, task):
 def viewer_variant(user, incident):
     """What tells apart people who see an incident's page differently: their roles and
     permissions, whether they reported it (they may cancel their own report), and on a drill
-    whether they lead it (only the leader sees the inject panel)."""
+    whether they lead it (only the leader sees the inject panel) and whether they take part
+    (the participants are offered its scorecard)."""
     load_access(user)
     perms = "*" if user.is_superuser else ",".join(sorted(user.get_all_permissions()))
     leads = incident.is_drill and Drill.objects.filter(pk=incident.pk, leader_id=user.pk).exists()
-    key = f"{','.join(sorted(user_roles(user)))}|{perms}|{incident.reported_by_id == user.pk}|{leads}"
+    takes_part = (
+        incident.is_drill and Drill.participants.through.objects.filter(drill_id=incident.pk, user_id=user.pk).exists()
+    )
+    key = f"{','.join(sorted(user_roles(user)))}|{perms}|{incident.reported_by_id == user.pk}|{leads}|{takes_part}"
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()

@@ -235,6 +235,24 @@ def test_only_the_business_side_and_the_participants_see_a_card(clock, va, vs, k
     assert anonymous.get(url).status_code == 302  # to the sign-in page
 
 
+def test_the_drills_page_and_its_incident_page_lead_those_who_may_see_it_to_the_card(
+    clock, va, vs, ks, make_user, client_as
+):
+    clock(0)
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=30)
+    link = reverse("drills:scorecard", args=[drill.pk])
+    page = reverse("incidents:detail", args=[drill.pk])
+    other_ks = make_user("kundservice")
+    # The page is kept rendered per kind of viewer: a participant and another of the same role differ.
+    for user, offered in ((ks, True), (other_ks, False), (ks, True), (vs, True)):
+        assert (link in client_as(user).get(page).content.decode()) is offered, user
+    assert "Övningens resultat hittills (preliminärt)" in client_as(ks).get(page).content.decode()
+    assert link in client_as(va).get(reverse("drills:index")).content.decode()
+    clock(60)
+    drills.break_off(va, drill.pk, "Klart")
+    assert "Övningens resultat</a>" in client_as(ks).get(page).content.decode()
+
+
 def test_drills_of_a_scenario_side_by_side_in_real_time(clock, va, vs, sa, ks, client_as):
     first = _run_sesam_drill(clock, va, vs, sa, ks)
     # A second drill, a week later at 60x: escalated and acknowledged in time, a prognosis given.
