@@ -135,7 +135,7 @@ def test_a_compressed_drill_with_sa_not_answering_ends_in_a_scorecard(
     expect(leader.locator(".fallback")).to_contain_text("SA:s reservväg togs")
     injections = leader.locator(".score-injections")
     expect(injections).to_contain_text("SA svarar inte")
-    expect(injections).to_contain_text("Besvarad efter")
+    expect(injections).to_contain_text("Besvarat efter")
     expect(leader.locator(".score-figure")).to_contain_text("steg")
     expect(leader.get_by_text("30 gånger snabbare")).to_be_visible()
     sweep.check("Övningens resultat")
