@@ -12,7 +12,7 @@ import yaml
 from django.urls import reverse
 
 from incidents import services as incident_services
-from routines import document, loader, portable, services
+from routines import diff, document, loader, portable, services
 from routines.models import Routine, RoutineVersion
 from runbook.errors import ActionRefused
 from tests.test_routine_pages import form_of
@@ -186,3 +186,28 @@ def test_a_new_version_with_another_text_changes_only_its_own_incidents(ks, va, 
     # Never the summary a person typed: it may hold personal data.
     for incident in (old, new):
         assert not incident.notifications.filter(body__contains="svarar inte").exists()
+
+
+def test_the_difference_in_texts_is_said_in_words():
+    v1 = RoutineVersion.objects.get(routine__key="sesam-lmn", number=1)
+    assert diff.changes(v1.document, document.upgraded(v1.document)) == []  # format 1 is read with its words
+    new = copy.deepcopy(document.upgraded(v1.document))
+    channels = new["messages"]["channels"]
+    channels["vardgivare_skane"]["publish"]["body"] = "Ny text"
+    channels["sms"]["escalation"]["what"] = ["{system} nås inte ({reference})."]
+    del channels["email"]["resolved"]["after_reserve"]
+    new["messages"]["scenarios"]["telephony_fault"]["lavin"] = "Telefonerna krånglar."
+    lines = diff.changes(v1.document, new)
+    assert lines[1].startswith(
+        "Notis ”Vårdgivare Skåne: publicera”, text: ”{system} går inte att nå. {reserve_notice}."
+    )
+    assert lines[1].endswith("…” → ”Ny text”")
+    assert lines == [
+        "Meddelandetexter, Störningar i telefonin, lavinmeddelande: ”Du har kommit till Kundservice Hjälpmedel. "
+        "Vi har just nu störningar i telefoni…” → ”Telefonerna krånglar.”",
+        lines[1],
+        "Notis ”SMS: eskalering”, vad som hänt: ”{system} går inte att nå för någon användare ({reference}). | "
+        "{system} nås inte ({reference}).” → ”{system} nås inte ({reference}).”",
+        "Notis ”E-post: driften återställd”, text efter reservrutin: tas bort (var ”Driften av {system} är "
+        "återställd. Akuta förskrivningar som tagits under reserv…”)",
+    ]
