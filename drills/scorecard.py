@@ -340,6 +340,9 @@ def build(drill: Drill) -> Scorecard:
         if task.scenario == MANUAL_SCENARIO or (task.scenario, result.base_key) not in order:
             other.append(result)
         else:
+            # The step's words as the routine version says them, in the reader's language.
+            step = next(st for st in routine.scenarios[task.scenario].steps if st.key == result.base_key)
+            result.text = str(step.instruction)
             steps.append(result)
     steps.sort(key=lambda s: (order[(s.scenario, s.base_key)], s.repeat, s.created_at))
 

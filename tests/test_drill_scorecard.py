@@ -328,3 +328,17 @@ def test_the_card_downloads_as_a_pdf_on_a4_like_the_incident_report(clock, va, v
     ):
         assert squeezed(expected) in text, expected
     assert squeezed("Spara anteckningarna") not in text
+
+
+def test_the_card_reads_in_english_with_the_swedish_record_marked_as_such(clock, va, vs, ks, client):
+    clock(0)
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=30)
+    clock(5)
+    services.escalate(vs, drill.pk)
+    client.force_login(ks, backend="runbook.auth.ModelBackend")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    text = re.sub(r"\s+", " ", client.get(reverse("drills:scorecard", args=[drill.pk])).content.decode())
+    assert '<html lang="en">' in text
+    assert "1 of 4 steps on time" in text and "How the score is counted" in text
+    # The timeline is written in Swedish whatever the reader reads: said so for screen readers.
+    assert '<span lang="sv">Eskalera till systemansvarig' in text
