@@ -421,3 +421,27 @@ def test_the_drill_pages_speak_english_when_chosen(client_as, va, ks):
     assert "DRILL – not a real disruption" in page and "Time runs 30 times faster" in page
     assert "Break off the drill" in page
     assert "Drills running" in client.get("/").content.decode()
+
+
+def test_with_two_routines_in_force_the_form_asks_for_the_routine_too(client_as, va, ks):
+    from pathlib import Path
+
+    from routines import portable
+    from routines import services as routine_services
+
+    source = Path(__file__).resolve().parent / "routines" / "journalia-v1.yaml"
+    draft = portable.import_file(va, source.read_text(encoding="utf-8"))
+    routine_services.publish(va, draft.pk, "Journalia får en egen rutin", revision=draft.revision)
+    client = client_as(va)
+    html = client.get(START).content.decode()
+    assert "Driftstörningsrutin Journalia" in html and 'value="journalia:journalia_unreachable"' in html
+    assert 'value="sesam-lmn:sesam_unreachable"' in html
+
+    response = client.post(START, _start_form(scenario="journalia:journalia_unreachable", participants=[ks.pk]))
+    assert response.status_code == 302
+    drill = Incident.objects.get()
+    assert drill.is_drill and drill.scenario == "journalia_unreachable"
+    assert drill.routine.routine_key == "journalia"
+    # A scenario of one routine under the other's name is not offered, and nothing is made.
+    refused = client.post(START, _start_form(scenario="sesam-lmn:journalia_unreachable", participants=[ks.pk]))
+    assert refused.status_code == 400 and Incident.objects.count() == 1
