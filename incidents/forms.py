@@ -34,36 +34,26 @@ class PageForm(LimitsSaidForm):
         super().__init__(*args, **kwargs)
 
 
-class ReportForm(PageForm):
-    """Anmäl störning: the triage guide proposes a scenario, the agent confirms it."""
+# Names a triage question's field cannot take: the form's own fields and what the report
+# page posts beside them. A question whose key is one of them is posted as ``fraga_<key>``.
+RESERVED_NAMES = frozenset({"scenario", "summary", "began_at", "routine", "action", "bekrafta", "csrfmiddlewaretoken"})
 
-    kundservice_reaches_sesam = forms.ChoiceField(
-        label=_("Kan Kundservice nå Sesam LMN?"),
-        choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect,
-        initial="unknown",
-    )
-    prescribers_reach_sesam = forms.ChoiceField(
-        label=_("Kan förskrivarna nå Sesam LMN?"),
-        choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect,
-        initial="unknown",
-    )
-    rest_of_it_up = forms.ChoiceField(
-        label=_("Fungerar Region Skånes IT i övrigt?"),
-        choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect,
-        initial="unknown",
-    )
-    phones_work = forms.ChoiceField(
-        label=_("Fungerar telefonerna?"),
-        choices=YES_NO_UNKNOWN,
-        widget=forms.RadioSelect,
-        initial="unknown",
-    )
+
+def report_field_name(question):
+    """The name the report form posts a triage question's answer under."""
+    return f"fraga_{question}" if question in RESERVED_NAMES else question
+
+
+class ReportForm(PageForm):
+    """Anmäl störning: the triage guide proposes a scenario, the agent confirms it.
+
+    ``routine`` is the version the incident will start under (default: the app's own routine
+    in force): its triage questions are the form's first fields, in its order, and its
+    scenarios the choices."""
+
     scenario = forms.ChoiceField(
         label=_("Scenario"),
-        choices=(),  # the scenarios of the routine in force (__init__)
+        choices=(),  # the scenarios of the routine (__init__)
         widget=forms.RadioSelect,
         error_messages={"required": _("Välj det scenario som stämmer.")},
     )
@@ -94,22 +84,33 @@ class ReportForm(PageForm):
         error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, routine=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # New incidents start under the routine in force: its scenarios and triage guide.
-        self.routine = loader.in_force()
+        self.routine = routine or loader.in_force()
         self.fields["scenario"].choices = self.routine.scenario_choices
+        # question key -> the field that asks it
+        self.triage_names = {key: report_field_name(key) for key, _text in self.routine.triage_questions}
+        questions = {
+            self.triage_names[key]: forms.ChoiceField(
+                label=text, choices=YES_NO_UNKNOWN, widget=forms.RadioSelect, initial="unknown"
+            )
+            for key, text in self.routine.triage_questions
+        }
+        self.fields = {**questions, **self.fields}
+
+    @property
+    def triage_fields(self):
+        """The triage questions as bound fields, in the routine's order."""
+        return [self[name] for name in self.triage_names.values()]
 
     def proposal(self):
         """The scenario the triage answers point to, or None."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         source = data or self.data
-        return self.routine.proposal(
-            {name: _answer(source.get(name)) for name, _label in self.routine.triage_questions}
-        )
+        return self.routine.proposal({key: _answer(source.get(name)) for key, name in self.triage_names.items()})
 
     def triage_answers(self):
-        return {name: self.cleaned_data.get(name) for name, _label in self.routine.triage_questions}
+        return {key: self.cleaned_data.get(name) for key, name in self.triage_names.items()}
 
     def clean_began_at(self):
         return _bounded(times.began_at, self.cleaned_data.get("began_at"))

@@ -167,9 +167,15 @@ def open_incident(
     try:
         version = loader.in_force(routine)
     except loader.NoVersionInForce:
-        raise ActionRefused(_("Okänd rutin."), code="invalid") from None
+        raise ActionRefused(
+            _("Okänd rutin: det finns ingen publicerad rutin med den nyckeln."), code="invalid", field="routine"
+        ) from None
     if scenario not in version.scenarios:
-        raise ActionRefused(_("Okänt scenario."), code="invalid")
+        raise ActionRefused(
+            lambda: _("Okänt scenario: %(system)s har inget scenario med den nyckeln.") % {"system": version.system},
+            code="invalid",
+            field="scenario",
+        )
     summary = _clean_text(summary, _("Sammanfattning"), SUMMARY_MAX)
     note = _clean_text(note, _("Anteckning"), NOTE_MAX, required=False)
     real_now = timezone.now()

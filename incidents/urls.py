@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.live, name="live"),
     path("anmal/", views.report, name="report"),
+    path("anmal/<slug:routine_key>/", views.report, name="report_routine"),
     path("nodparm.pdf", views.emergency_pack, name="emergency_pack"),
     path("storning/<int:pk>/", views.detail, name="detail"),
     path("storning/<int:pk>/del/<slug:name>/", views.part, name="part"),

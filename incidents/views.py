@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from routines import loader
 from runbook import polling
 from runbook.scenarios import Role
 
@@ -109,8 +110,12 @@ def _live_context(number=None):
     real = list(page.object_list)
     # Running drills, apart below the real ones (one query more: their ids and versions).
     drills_running = selectors.live_drill_versions()
+    several = loader.several_routines()
     rows, next_change_at = polling.rows(
-        "live-row", real + drills_running, "incidents/_live_rows.html", partial(_live_rows_context, now=now)
+        "live-row-system" if several else "live-row",
+        real + drills_running,
+        "incidents/_live_rows.html",
+        partial(_live_rows_context, now=now, several=several),
     )
     context = {
         "rows": rows[: len(real)],
@@ -123,37 +128,77 @@ def _live_context(number=None):
     return context, next_change_at
 
 
-def _live_rows_context(pks, now):
+def _live_rows_context(pks, now, several=False):
     found = {incident.pk: incident for incident in selectors.live_incidents(pks)}
     incidents = [found[pk] for pk in pks if pk in found]
     for incident in incidents:
         incident.waiting_on = selectors.whose_move(incident)
         incident.clocks = cockpit.clocks(incident, now)
-    return {"incidents": incidents, "now": now}, [selectors.next_change_of([i], now) for i in incidents]
+    return {"incidents": incidents, "now": now, "several": several}, [
+        selectors.next_change_of([i], now) for i in incidents
+    ]
+
+
+def _report_routine(request, routine_key, systems):
+    """The routine a report is made in, and the refusal when the one named has no version in
+    force. With one routine it is that one; with more the person picks the system (None)."""
+    if routine_key is None and request.method == "POST":
+        # A form kept on a device names its routine.
+        routine_key = request.POST.get("routine") or None
+    if routine_key is None:
+        return (systems[0] if len(systems) == 1 else None), None
+    found = next((v for v in systems if v.routine_key == routine_key), None)
+    if found is None:
+        return None, _("Det finns ingen rutin för det systemet. Välj ett av systemen nedan.")
+    return found, None
 
 
 @require_http_methods(["GET", "POST"])
-def report(request):
-    """Anmäl störning, with the triage guide."""
+def report(request, routine_key=None):
+    """Anmäl störning, with the triage guide. With more than one routine (IT system) the page
+    asks which system first (``anmal/<routine>/`` is the form for one)."""
     if not permissions.has(request.user, "report_incident"):
         return _forbidden(request)
+    systems = loader.routines_in_force()
+    routine, refusal = _report_routine(request, routine_key, systems)
+    if routine is None:
+        if refusal is None and request.method == "POST":
+            refusal = _("Välj först vilket system störningen gäller.")
+        status = 200 if refusal is None else (404 if request.method == "GET" else 400)
+        return render(request, "incidents/report_system.html", {"systems": systems, "refusal": refusal}, status=status)
+    several = len(systems) > 1
+    report_url = (
+        reverse("incidents:report_routine", args=[routine.routine_key]) if several else reverse("incidents:report")
+    )
+
+    def page(form, proposal, template="incidents/report.html", status=200):
+        context = {
+            "form": form,
+            "proposal": proposal,
+            "scenarios": form.routine.scenarios,
+            "routine": form.routine,
+            "several": several,
+            "report_url": report_url,
+        }
+        return render(request, template, context, status=status)
+
     proposal = None
     if request.method == "POST":
-        form = forms.ReportForm(request.POST)
+        form = forms.ReportForm(request.POST, routine=routine)
         proposal = form.proposal()
         if request.POST.get("action") == "propose" or request.htmx:
             # Only the triage was answered: show the proposal, save nothing.
             data = request.POST.copy()
             if proposal:
                 data["scenario"] = proposal
-            form = forms.ReportForm(initial=data.dict())
-            template = "incidents/_triage_proposal.html" if request.htmx else "incidents/report.html"
-            return render(request, template, {"form": form, "proposal": proposal, "scenarios": form.routine.scenarios})
+            form = forms.ReportForm(initial=data.dict(), routine=routine)
+            return page(form, proposal, "incidents/_triage_proposal.html" if request.htmx else "incidents/report.html")
         if form.is_valid():
             try:
                 with in_record_language():
                     incident = services.open_incident(
                         request.user,
+                        routine=routine.routine_key,
                         scenario=form.cleaned_data["scenario"],
                         summary=form.cleaned_data["summary"],
                         began_at=form.cleaned_data.get("began_at"),
@@ -165,29 +210,15 @@ def report(request):
             except ActionRefused as refused:
                 form.add_error(None, refused.message)
                 if refused.code == "rate_limited":
-                    return render(
-                        request,
-                        "incidents/report.html",
-                        {
-                            "form": form,
-                            "proposal": proposal,
-                            "scenarios": form.routine.scenarios,
-                        },
-                        status=429,
-                    )
+                    return page(form, proposal, status=429)
             else:
                 messages.success(
                     request, _("Störningen är anmäld. Verksamhetsspecialist och verksamhetsansvarig ser den nu.")
                 )
                 return redirect("incidents:detail", incident.pk)
     else:
-        form = forms.ReportForm()
-    return render(
-        request,
-        "incidents/report.html",
-        {"form": form, "proposal": proposal, "scenarios": form.routine.scenarios},
-        status=400 if request.method == "POST" else 200,
-    )
+        form = forms.ReportForm(routine=routine)
+    return page(form, proposal, status=400 if request.method == "POST" else 200)
 
 
 @require_GET
@@ -200,13 +231,20 @@ def detail(request, pk):
         head = selectors.incident_head(pk)
     except Incident.DoesNotExist:
         raise Http404 from None
-    part = polling.CachedPart(_page_key(pk), str(head.version), permissions.viewer_variant(request.user, head))
+    part = polling.CachedPart(_page_key(pk), str(head.version), _variant(request.user, head))
     if part.hit:
         return render(request, "incidents/detail.html", {"incident": head, "page_part": part})
     context = _detail_context(request, selectors.with_page_data(head))
     part.until = context["next_change_at"]
     context["page_part"] = part
     return render(request, "incidents/detail.html", context)
+
+
+def _variant(user, incident):
+    """What the page part is kept per besides the incident: the kind of viewer, and whether
+    the page names the system (more than one routine)."""
+    variant = permissions.viewer_variant(user, incident)
+    return f"{variant}+system" if loader.several_routines() else variant
 
 
 def _page_key(pk):
@@ -240,7 +278,7 @@ def part(request, pk, name):
         stamp=str(head.version),
         template="incidents/_incident_page.html",
         build=build,
-        variant=permissions.viewer_variant(request.user, head),
+        variant=_variant(request.user, head),
     )
 
 
@@ -265,6 +303,8 @@ def _detail_context(request, incident, **forms_with_errors):
     context = {
         "incident": incident,
         "scenario": scenario,
+        # More than one routine: the page names the incident's system.
+        "several": loader.several_routines(),
         "roles": [Role.label(r) for r in sorted(roles, key=Role.ALL.index)],
         "is_kundservice": Role.KUNDSERVICE in roles,
         "my_tasks": mine,

@@ -86,9 +86,13 @@ def _once(client_id, make):
         return existing, False
 
 
-def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None, triage=None, confirmed=()):
+def submit_report(
+    user, *, client_id, made_at, scenario, summary, began_at=None, triage=None, confirmed=(), routine=None
+):
     """A disruption reported on the device while offline: an incident reported at that time.
 
+    ``routine``: the key of the routine (IT system) it was reported in, default the app's own;
+    the service checks that the scenario is one of its version in force.
     ``confirmed``: the warnings the person confirmed on the device (``NeedsConfirmation``).
     """
 
@@ -97,6 +101,7 @@ def submit_report(user, *, client_id, made_at, scenario, summary, began_at=None,
         at = _device_time(made_at, now)
         incident = incident_services.open_incident(
             user,
+            routine=routine,
             scenario=scenario,
             summary=summary,
             began_at=began_at or at,

@@ -24,6 +24,7 @@ from incidents import forms as incident_forms
 from incidents import permissions
 from incidents.services import ActionRefused, NeedsConfirmation
 from incidents.timeline import in_record_language
+from routines import loader
 
 from . import selectors, services
 
@@ -42,8 +43,13 @@ STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "conflict": 409, "
 
 
 def kept_pages():
-    """The pages the device keeps: the routine pack first (shown when a page needs the network)."""
-    return [reverse("offline:pack"), reverse("incidents:report")]
+    """The pages the device keeps: the routine pack first (shown when a page needs the network),
+    then Anmäl störning and, with more than one routine, its form for each system."""
+    pages = [reverse("offline:pack"), reverse("incidents:report")]
+    systems = loader.routines_in_force()
+    if len(systems) > 1:
+        pages += [reverse("incidents:report_routine", args=[v.routine_key]) for v in systems]
+    return pages
 
 
 @cache
@@ -162,13 +168,19 @@ def submit(request):
     try:
         with in_record_language():
             if kind == "incident":
-                form = incident_forms.ReportForm(fields)
+                # A report kept before the form named its routine is in the app's own.
+                try:
+                    routine = loader.in_force(fields.get("routine") or loader.DEFAULT_ROUTINE)
+                except loader.NoVersionInForce:
+                    return _error(400, "invalid", _("Okänd rutin: det finns ingen publicerad rutin med den nyckeln."))
+                form = incident_forms.ReportForm(fields, routine=routine)
                 if not form.is_valid():
                     return _form_errors(form)
                 submission, created = services.submit_report(
                     request.user,
                     client_id=client_id,
                     made_at=made_at,
+                    routine=routine.routine_key,
                     scenario=form.cleaned_data["scenario"],
                     summary=form.cleaned_data["summary"],
                     began_at=form.cleaned_data.get("began_at"),

@@ -10,6 +10,7 @@ import threading
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 
 from runbook.durations import FromRoutine
 
@@ -83,6 +84,52 @@ def in_force(routine: Routine | str | None = None) -> Loaded:
     return _published.get(version.pk) or _read(version)
 
 
+def routines_in_force() -> list[Loaded]:
+    """The version in force of every routine that has a published one, by system name
+    (one query): the systems a disruption can be reported in."""
+    newest: dict[int, RoutineVersion] = {}
+    published = RoutineVersion.objects.select_related("routine").filter(status=RoutineVersion.Status.PUBLISHED)
+    for version in published.order_by("routine_id", "-number"):
+        newest.setdefault(version.routine_id, version)
+    found = [_published.get(v.pk) or _read(v) for v in newest.values()]
+    return sorted(found, key=lambda v: (v.system.casefold(), v.routine_key))
+
+
+# Whether more than one routine has a published version, kept in the cache so that a page
+# polled every few seconds does not ask the database; ``routines.services.publish`` drops it.
+SEVERAL_KEY = "routines:several"
+SEVERAL_SECONDS = 300
+
+
+def several_routines() -> bool:
+    """More than one routine (IT system) has a version in force: pages name the system."""
+    try:
+        found = cache.get(SEVERAL_KEY)
+    except Exception:  # noqa: BLE001 - without the cache the database answers
+        found = None
+    if found is None:
+        found = (
+            RoutineVersion.objects.filter(status=RoutineVersion.Status.PUBLISHED)
+            .values("routine_id")
+            .distinct()
+            .count()
+            > 1
+        )
+        try:
+            cache.set(SEVERAL_KEY, found, SEVERAL_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
+    return bool(found)
+
+
+def routines_changed():
+    """A version was published: the next page asks the database again."""
+    try:
+        cache.delete(SEVERAL_KEY)
+    except Exception:  # noqa: BLE001 - the kept answer lapses within SEVERAL_SECONDS
+        pass
+
+
 def version_for(incident) -> Loaded:
     """The version ``incident`` was reported under (its pin); one that has none yet: in force."""
     version_id = getattr(incident, "pinned_version_id", None)
@@ -105,3 +152,4 @@ def forget():
     with _lock:
         _loaded.clear()
         _published.clear()
+    routines_changed()

@@ -14,8 +14,8 @@ from runbook.errors import ActionRefused
 from runbook.scenarios import Role
 
 from . import document as routine_document
+from . import loader, words
 from . import texts as notice_texts
-from . import words
 from .models import Routine, RoutineVersion
 
 REASON_MAX = 500
@@ -198,5 +198,7 @@ def publish(user, version_id: int, reason: str, *, revision: int) -> RoutineVers
             )
         except IntegrityError:
             raise ActionRefused(_("Versionen kunde inte publiceras.")) from None
+        # A routine's first version makes the pages name the system.
+        transaction.on_commit(loader.routines_changed)
         version.refresh_from_db()
         return version

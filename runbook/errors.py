@@ -14,9 +14,11 @@ class ActionRefused(Exception):
     else by looking the Swedish text up in the reader's catalogue.
     """
 
-    def __init__(self, message, code="conflict"):
+    def __init__(self, message, code="conflict", field=None):
         self._message = message
         self.code = code
+        # The input the refusal is about (``scenario``), when it is one: the API names it.
+        self.field = field
         super().__init__(code)
 
     @property

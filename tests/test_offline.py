@@ -51,6 +51,7 @@ def send(client, *, client_id=None, made_at=MADE_ON_DEVICE, kind="incident", fie
 # --- the installable app ------------------------------------------------------------------
 
 
+@pytest.mark.django_db  # which routines have a version in force decides the report pages kept
 def test_service_worker_is_served_from_the_apps_root_to_anyone_and_keeps_only_the_pack(client):
     response = client.get("/sw.js")
     body = response.content.decode()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from incidents.forms import report_field_name
 from routines import loader
 
 from ..views import THEME_COLOR
@@ -39,17 +40,24 @@ def offline_head(context):
 
 
 @register.simple_tag
-def offline_form(kind, incident=None):
+def offline_form(kind, incident=None, routine=None):
     """Attributes for a form that keeps working offline: ``<form {% offline_form "incident" %}>``.
 
     ``kind`` is ``incident`` (Anmäl störning, with the triage guide's rules so that the device
-    can propose a scenario) or ``caller_report`` (with the incident's id).
+    can propose a scenario; ``routine``: the version the form reports in, default the app's
+    own in force) or ``caller_report`` (with the incident's id).
     """
     attrs = format_html(' data-offline="{}"', kind)
     if kind == "incident":
         # A "no" to the question proposes the scenario, as the routine in force says.
-        rules = [[question, key] for question, answer, key in loader.in_force().triage_proposals if answer is False]
+        version = routine or loader.in_force()
+        rules = [
+            [report_field_name(question), key] for question, answer, key in version.triage_proposals if answer is False
+        ]
         attrs += format_html(' data-triage-rules="{}"', json.dumps(rules))
+        if version.routine_key != loader.DEFAULT_ROUTINE:
+            # Its draft on the device is kept apart from the other systems' forms.
+            attrs += format_html(' data-routine="{}"', version.routine_key)
     if incident is not None:
         attrs += format_html(' data-incident="{}"', incident)
     return attrs

@@ -110,7 +110,9 @@
     });
   }
   function draftKey(form) {
-    return [config.user, form.dataset.offline, form.dataset.incident || ""].join(":");
+    var key = [config.user, form.dataset.offline, form.dataset.incident || ""].join(":");
+    // Each system's report form keeps its own draft (the app's own routine's has no data-routine).
+    return form.dataset.routine ? key + ":" + form.dataset.routine : key;
   }
   function say(form, text) {
     var note = form.parentNode.querySelector(".offline-note");
