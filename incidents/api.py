@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Body, Path, Query, Router
 from ninja.responses import Status
 
+from routines import loader
 from runbook.scenarios import Role
 
 from . import offers, permissions, selectors, services
@@ -39,6 +40,19 @@ def _require_view(user):
         raise ActionRefused(_("Du har inte behörighet att se störningar."), code="forbidden")
 
 
+def _known_keys(routine, scenario):
+    """A filter names a routine and a scenario that exist (in a version in force), or is refused."""
+    if not routine and not scenario:
+        return
+    systems = [v for v in loader.routines_in_force() if not routine or v.routine_key == routine]
+    if routine and not systems:
+        raise ActionRefused(
+            _("Okänd rutin: det finns ingen publicerad rutin med den nyckeln."), code="invalid", field="routine"
+        )
+    if scenario and not any(scenario in v.scenarios for v in systems):
+        raise ActionRefused(_("Okänt scenario."), code="invalid", field="scenario")
+
+
 def _person(user):
     if user is None:
         return ""
@@ -56,8 +70,11 @@ def _prognosis(incident, now):
 
 
 def _summary(incident, now):
+    routine = incident.routine
     return {
         "id": incident.pk,
+        "routine": routine.routine_key,
+        "system": routine.system,
         "scenario": incident.scenario,
         "scenario_title": str(incident.scenario_def.title),
         "state": incident.state,
@@ -125,6 +142,7 @@ def open_incident(request: HttpRequest, data: IncidentIn):
     with in_record_language():
         incident = services.open_incident(
             request.auth,
+            routine=data.routine,
             scenario=data.scenario,
             summary=data.summary,
             began_at=data.began_at,
@@ -138,8 +156,10 @@ def open_incident(request: HttpRequest, data: IncidentIn):
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
     """Incidents, newest report first, filtered and paginated (`limit`, `offset`)."""
     _require_view(request.auth)
+    _known_keys(filters.routine, filters.scenario)
     incidents = selectors.filtered_incidents(
         state=filters.state,
+        routine=filters.routine,
         scenario=filters.scenario,
         phase=filters.phase,
         opened_after=filters.opened_after,

@@ -1,7 +1,9 @@
 """The shapes of the JSON API (``/api/v1/``): what it reads and what it answers.
 
-The OpenAPI document is made from these. Allowed values (scenarios, states, transitions) are
-taken from the routine and the state machine, never listed a second time here.
+The OpenAPI document is made from these. Allowed values (states, transitions) are taken from
+the state machine, never listed a second time here. A scenario is a key of a routine's
+version, which is data: the schema says its shape, the service checks it against the version
+the incident starts under.
 """
 
 from datetime import UTC, datetime
@@ -10,7 +12,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator, AwareDatetime
 
-from runbook import scenarios
+from routines.document import SCENARIO_KEY_MAX
 
 from . import permissions, times
 from .models import Incident, State, TimelineEvent
@@ -26,7 +28,25 @@ def _in_utc(value: datetime) -> datetime:
 ApiDateTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 """An ISO 8601 time with its UTC offset (RFC 3339), e.g. ``2025-03-30T14:00:00+02:00``."""
 
-ScenarioKey = Literal[tuple(scenarios.SCENARIOS)]
+# Keys are letters, digits, `_` and `-` (docs/routine-format.md); which exist is data.
+KEY_PATTERN = r"^[-a-zA-Z0-9_]+$"
+ROUTINE_KEY_MAX = 60  # routines.models.Routine.key
+ScenarioKey = Annotated[
+    str,
+    Field(
+        pattern=KEY_PATTERN,
+        max_length=SCENARIO_KEY_MAX,
+        description="A scenario's key in the routine's version (`GET /api/v1/scenarios?routine=KEY`).",
+    ),
+]
+RoutineKey = Annotated[
+    str,
+    Field(
+        pattern=KEY_PATTERN,
+        max_length=ROUTINE_KEY_MAX,
+        description="A routine's key, one per IT system (`sesam-lmn`, the app's own).",
+    ),
+]
 StateName = Literal[tuple(State.values)]
 TransitionName = Literal[tuple(permissions.TRANSITION_ORDER)]
 PrognosisKind = Literal[tuple(Incident.PrognosisKind.values)]
@@ -79,6 +99,8 @@ class StepOut(Schema):
 
 class ScenarioOut(Schema):
     key: ScenarioKey
+    routine: RoutineKey
+    system: str = Field(description="The IT system the routine is for, e.g. `Sesam LMN`.")
     title: str
     routine_text: str
     routine_version: str
@@ -90,6 +112,14 @@ class ScenarioOut(Schema):
 
 
 class IncidentIn(Schema):
+    routine: RoutineKey | None = Field(
+        None,
+        description=(
+            "The routine (IT system) the disruption is in; default the app's own, `sesam-lmn`. The "
+            "incident is pinned to its version in force, and `scenario` must be one of that version's "
+            "(else `invalid`, with the field named)."
+        ),
+    )
     scenario: ScenarioKey
     summary: str = Field(max_length=SUMMARY_MAX, description="What is wrong, in a sentence or two.")
     began_at: ApiDateTime | None = Field(
@@ -135,6 +165,7 @@ class PrognosisIn(Schema):
 
 class IncidentFilters(Schema):
     state: StateName | None = None
+    routine: RoutineKey | None = Field(None, description="Only incidents of this routine (IT system).")
     scenario: ScenarioKey | None = None
     phase: Phase | None = Field(
         None, description="`live`: not closed or cancelled (as the live list); `ended`: closed or cancelled."
@@ -207,8 +238,10 @@ class TransitionOut(Schema):
 
 class IncidentSummaryOut(Schema):
     id: int
+    routine: RoutineKey
+    system: str = Field(description="The IT system of the incident's routine.")
     scenario: ScenarioKey
-    scenario_title: str
+    scenario_title: str = Field(description="The scenario's title in the routine version the incident is pinned to.")
     state: StateName
     state_label: str
     summary: str

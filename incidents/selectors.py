@@ -83,7 +83,9 @@ def ended_incidents():
     return Incident.objects.ended().select_related("reported_by").order_by("-reported_at", "-id")
 
 
-def filtered_incidents(*, state=None, scenario=None, phase=None, opened_after=None, opened_before=None, drills=False):
+def filtered_incidents(
+    *, state=None, routine=None, scenario=None, phase=None, opened_after=None, opened_before=None, drills=False
+):
     """Incidents for lists outside the pages (the API), newest report first: the real ones,
     or with ``drills`` the drills (övningar) alone.
 
@@ -94,6 +96,8 @@ def filtered_incidents(*, state=None, scenario=None, phase=None, opened_after=No
     incidents = incidents.drills() if drills else incidents.real()
     if state:
         incidents = incidents.filter(state=state)
+    if routine:
+        incidents = incidents.filter(pinned_version__routine__key=routine)
     if scenario:
         incidents = incidents.filter(scenario=scenario)
     if phase == "live":

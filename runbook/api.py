@@ -22,7 +22,7 @@ from ninja.security.apikey import APIKeyCookie
 from ninja.utils import check_csrf
 
 from incidents.api import router as incidents_router
-from incidents.schemas import READ_ERRORS, ScenarioOut
+from incidents.schemas import READ_ERRORS, RoutineKey, ScenarioOut
 from routines import loader
 from runbook.errors import ActionRefused, NeedsConfirmation
 
@@ -158,6 +158,8 @@ def refused(request, exc):
     errors = None
     if isinstance(exc, NeedsConfirmation):
         errors = [{"field": f"confirm.{key}", "message": message} for key, message in exc.warnings]
+    elif exc.field:
+        errors = [{"field": exc.field, "message": exc.message}]
     return error_response(request, exc.code if exc.code in STATUS_OF_CODE else "conflict", exc.message, errors)
 
 
@@ -231,13 +233,21 @@ def http_error(request, exc):
     summary="The scenarios",
     operation_id="listScenarios",
 )
-def list_scenarios(request):
+def list_scenarios(request, routine: RoutineKey | None = None):
     """The routine's scenarios (section 3) with their steps, in the routine's words: the
-    version in force, which new incidents start under."""
-    in_force = loader.in_force()
+    version in force, which new incidents start under. `routine`: another routine's (IT
+    system's) by its key; default the app's own, `sesam-lmn`."""
+    try:
+        in_force = loader.in_force(routine)
+    except loader.NoVersionInForce:
+        raise ActionRefused(
+            _("Okänd rutin: det finns ingen publicerad rutin med den nyckeln."), code="not_found", field="routine"
+        ) from None
     return [
         {
             "key": s.key,
+            "routine": in_force.routine_key,
+            "system": in_force.system,
             "title": str(s.title),
             "routine_text": str(s.routine_text),
             "routine_version": in_force.label,
