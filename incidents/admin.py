@@ -1,6 +1,7 @@
 """Read-only views of incidents for administrators: history is changed only through services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, DutyHours, Incident, ReserveOrder, Task, TimelineEvent, Timer
 
@@ -29,10 +30,19 @@ class TaskInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "scenario", "state", "began_at", "reported_by", "ended_at"]
-    list_filter = ["state", "scenario"]
+    list_display = ["id", "system", "scenario_title", "state", "began_at", "reported_by", "ended_at"]
+    list_filter = ["state", "pinned_version__routine", "scenario"]
     search_fields = ["summary"]
     inlines = [TaskInline]
+
+    @admin.display(description=_("system"))
+    def system(self, obj):
+        return obj.system
+
+    @admin.display(description=_("scenario"), ordering="scenario")
+    def scenario_title(self, obj):
+        """The title in the version the incident is pinned to (the column keeps only the key)."""
+        return obj.scenario_title
 
 
 @admin.register(TimelineEvent)

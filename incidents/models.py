@@ -104,7 +104,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         NONE = "none", _("Ingen prognos")
         AT = "at", _("Prognos")
 
-    scenario = models.CharField(_("scenario"), max_length=40, choices=scenarios.SCENARIO_CHOICES)
+    # A key of the pinned version's scenarios (routines are data: no fixed choices here); its
+    # title is ``scenario_title``, never a display of code choices.
+    scenario = models.CharField(_("scenario"), max_length=40)
     state = FSMField(_("status"), default=State.REPORTED, choices=State.choices, protected=True)
     summary = models.CharField(_("sammanfattning"), max_length=500)
     routine_version = models.CharField(max_length=20, default=scenarios.ROUTINE_VERSION)
@@ -200,7 +202,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.get_scenario_display()}"
+        return f"#{self.pk} {self.scenario_title}"
 
     def save(self, *args, **kwargs):
         # The versions belong to stamps.touch alone: a copy read before a touch and saved
@@ -234,6 +236,17 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     @property
     def scenario_def(self):
         return self.routine.scenario(self.scenario)
+
+    @property
+    def scenario_title(self):
+        """The scenario's title in the version the incident is pinned to."""
+        found = self.routine.scenarios.get(self.scenario) if self.pinned_version_id else None
+        return found.title if found is not None else self.scenario
+
+    @property
+    def system(self):
+        """The IT system of the incident's routine ("Sesam LMN")."""
+        return self.routine.system
 
     @property
     def is_live(self):
