@@ -143,7 +143,9 @@ def figures_text(figures, months, series):
     rows.append([_("Eskaleringar"), totals["escalations"]])
     rows.append(
         [
-            _("Kvitterade inom %(m)d min") % {"m": figures["ack_target"].total_seconds() // 60},
+            _("Kvitterade inom sin rutins tid")
+            if figures["ack_target"] is None
+            else _("Kvitterade inom %(m)d min") % {"m": figures["ack_target"].total_seconds() // 60},
             totals["acknowledged_in_time"],
         ]
     )

@@ -8,8 +8,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from incidents import times
-from runbook import scenarios
 from runbook.forms import LimitsSaidForm
+
+from .selectors import scenario_series
 
 
 def _filter_date(value):
@@ -103,7 +104,7 @@ class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
     scenario = forms.ChoiceField(
         label=_("Scenario"),
         required=False,
-        choices=[("", _("Alla"))] + scenarios.SCENARIO_CHOICES,
+        choices=(),  # the scenarios of the routines in force (__init__)
         widget=FilterSelect,
     )
     fran = forms.DateField(label=_("Från och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
@@ -133,6 +134,10 @@ class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
         required=False,
         help_text=_("Visar bara övningar i stället för verkliga störningar."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].choices = [("", _("Alla")), *scenario_series()]
 
     def filters(self):
         data = self.cleaned_data if self.is_valid() else {}

@@ -19,6 +19,8 @@ def row_for(incident, events, model=None):
     return model(
         incident_id=incident.pk,
         is_drill=incident.is_drill,
+        # The target of "acknowledged in time": the pinned version's own, not a setting.
+        ack_timeout_secs=int(incident.routine.duration("ack_timeout").total_seconds()),
         scenario=d.scenario or incident.scenario,
         first_scenario=d.first_scenario or incident.scenario,
         reclassified=d.reclassified,

@@ -52,6 +52,9 @@ class IncidentMetrics(models.Model):
     secs_to_resolved = models.IntegerField(null=True)
     secs_to_closed = models.IntegerField(null=True)
     secs_escalated_to_acknowledged = models.IntegerField(null=True)
+    # The ack_timeout of the routine version the incident is pinned to, in seconds: an
+    # escalation acknowledged within it counts as acknowledged in time.
+    ack_timeout_secs = models.PositiveIntegerField()
 
     steps_on_time = models.PositiveSmallIntegerField(default=0)
     steps_late = models.PositiveSmallIntegerField(default=0)
@@ -134,8 +137,10 @@ class FiguresMonth(models.Model):
     n_resolved = models.PositiveIntegerField(default=0)
     n_closed = models.PositiveIntegerField(default=0)
 
-    # ACK_TIMEOUT in seconds when ``acknowledged_in_time`` was counted: a row counted under
-    # another setting is not used (the page counts that month from IncidentMetrics instead).
+    # What ``acknowledged_in_time`` was counted against (``monthly.ack_timeout_secs``):
+    # ``monthly.EACH_VERSION``, each incident's pinned version's own, or the seconds
+    # ACK_TIMEOUT_SECONDS set for every version. A row counted otherwise is not used (the page
+    # counts that month from IncidentMetrics instead).
     ack_timeout_secs = models.PositiveIntegerField()
     computed_at = models.DateTimeField(default=timezone.now)
 

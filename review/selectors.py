@@ -4,7 +4,8 @@ Historik and the figures read the metrics rows (one per ended incident), never t
 a page's query count does not grow with the history.
 """
 
-from django.conf import settings
+from datetime import timedelta
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
@@ -12,9 +13,26 @@ from django.db.models import Aggregate, F, FloatField, Prefetch, Q
 from django.utils import timezone
 
 from incidents.models import Incident, State, TimelineEvent
+from routines import loader
 
 from . import monthly, reports
 from .models import FiguresMonth, IncidentMetrics
+
+
+def scenario_series(seen=(), systems=None):
+    """[(key, title)]: the scenarios of every routine in force (``systems``, else read: one
+    query), by system (named before the title when there is more than one), then any other
+    key in ``seen`` (a scenario no version in force has any more) as it is. Titles in the
+    reader's language."""
+    systems = loader.routines_in_force() if systems is None else systems
+    several = len(systems) > 1
+    series: dict[str, str] = {}
+    for version in systems:
+        for scenario in version.scenarios.values():
+            series.setdefault(scenario.key, f"{version.system}: {scenario.title}" if several else str(scenario.title))
+    for key in seen:
+        series.setdefault(key, key)
+    return list(series.items())
 
 
 def incident_for_report(incident_id):
@@ -166,7 +184,8 @@ def figures(start, end):
         "monthly": monthly_rows,
         "totals": totals,
         "durations": durations,
-        "ack_target": settings.ACK_TIMEOUT,
+        # None: each incident's own (its pinned version's ack_timeout), else the setting's.
+        "ack_target": None if ack_timeout == monthly.EACH_VERSION else timedelta(seconds=ack_timeout),
         "acknowledged_share": (
             totals["acknowledged_in_time"] / totals["escalations"] if totals["escalations"] else None
         ),

@@ -37,6 +37,7 @@ HISTORY_PAGE_FIELDS = (
     "incident__scenario",
     "incident__summary",
     "incident__state",
+    "incident__pinned_version",
 )
 # Historik counts its rows this far and says "more than" beyond (see BoundedPaginator).
 HISTORY_COUNT_LIMIT = 1000
@@ -66,7 +67,6 @@ def _history_rows(metrics):
     Worked out here rather than with template filters and ``get_*_display`` per cell: the
     labels are looked up once per request instead of once per row and cell.
     """
-    scenario_labels = {k: str(v) for k, v in Incident._meta.get_field("scenario").flatchoices}
     state_labels = {k: str(v) for k, v in Incident._meta.get_field("state").flatchoices}
     yes, no, by_hand = _("Ja"), _("Nej"), _("manuellt")
     not_followed = _("Nej: %(late)s sent, %(skipped)s ej utförda")
@@ -81,7 +81,8 @@ def _history_rows(metrics):
             {
                 "incident_id": m.incident_id,
                 "is_drill": m.is_drill,
-                "scenario": scenario_labels.get(incident.scenario, incident.scenario),
+                # The title in the version the incident ran under (kept per process by its id).
+                "scenario": str(incident.scenario_title),
                 "summary": Truncator(incident.summary).chars(120),
                 "final_state": m.final_state,
                 "state": state_labels.get(incident.state, incident.state),
@@ -207,8 +208,14 @@ def _figures_context(request):
     start = forms.stockholm_day_start(start_day)
     end = forms.stockholm_day_start(end_day + timedelta(days=1))
     figures = selectors.figures(start, end)
-    # The scenarios history knows (the incident's field choices), translated once, not per bar.
-    series = [(key, str(title)) for key, title in Incident._meta.get_field("scenario").choices]
+    # The scenarios of the routines in force and any other the period holds, translated once, not per bar.
+    systems = loader.routines_in_force()
+    series = selectors.scenario_series(sorted({row["scenario"] for row in figures["monthly"]}), systems)
+    if figures["ack_target"] is None:
+        # Each incident counts against its own version's target: named when the routines in
+        # force agree on one.
+        targets = {loader.duration(version, "ack_timeout") for version in systems}
+        figures["ack_target"] = targets.pop() if len(targets) == 1 else None
     by_month = {}
     for row in figures["monthly"]:
         label = _month_label(row["month"])
@@ -247,7 +254,7 @@ def figures(request):
             for label, counts, extra in months
         ],
         "durations": durations,
-        "ack_minutes": int(figures["ack_target"].total_seconds() // 60),
+        "ack_minutes": None if figures["ack_target"] is None else int(figures["ack_target"].total_seconds() // 60),
         "ack_percent": None if figures["acknowledged_share"] is None else round(figures["acknowledged_share"] * 100),
         "monthly_chart": charts.monthly_stacked(
             [(label, counts) for label, counts, _e in months],
