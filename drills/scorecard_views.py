@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Drill, Incident
+from incidents.models import Drill
 from review import reports
 from routines import loader
 from runbook import pdf
@@ -83,6 +83,20 @@ def scorecard_notes(request, pk):
     return redirect(reverse("drills:scorecard", args=[drill.pk]) + "#anteckningar")
 
 
+def _known_scenarios(drill=None, scenario=""):
+    """{key: title}: the scenarios of every routine in force (their system named when there is
+    more than one), and the one the drill was started as, as its pinned version has it."""
+    systems = loader.routines_in_force()
+    known = {}
+    for version in systems:
+        for key, title in version.scenario_choices:
+            known.setdefault(key, f"{version.system}: {title}" if len(systems) > 1 else title)
+    if drill is not None:
+        definition = drill.incident.routine.scenarios.get(scenario)
+        known.setdefault(scenario, definition.title if definition is not None else scenario)
+    return known
+
+
 @require_GET
 def compare(request):
     """Övningar sida vid sida: one scenario's ended drills, or one drill and those before it."""
@@ -95,7 +109,7 @@ def compare(request):
             raise Http404
         drill = _drill_or_404(int(wanted))
     scenario = scorecard.started_as(drill) if drill is not None else request.GET.get("scenario", "")
-    known = dict(Incident._meta.get_field("scenario").flatchoices)
+    known = _known_scenarios(drill, scenario)
     if scenario not in known:
         return render(
             request,
