@@ -105,7 +105,8 @@ class HistoryFilterForm(PeriodMixin, LimitsSaidForm):
         label=_("Scenario"),
         required=False,
         choices=(),  # the scenarios of the routines in force (__init__)
-        widget=FilterSelect,
+        # Not FilterSelect: its rendering is kept per class, and these choices are data.
+        widget=forms.Select,
     )
     fran = forms.DateField(label=_("Från och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
     till = forms.DateField(label=_("Till och med"), required=False, widget=FilterDateInput(attrs={"type": "date"}))
