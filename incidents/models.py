@@ -73,6 +73,11 @@ def _is_drill(incident):
     return incident.is_drill
 
 
+def _not_drill(incident):
+    """A drill is not cancelled as a wrong report is: its leader breaks it off, saying why."""
+    return not incident.is_drill
+
+
 def _nothing_left_open(incident):
     open_tasks, open_orders = incident.close_blocker_facts()
     return not open_tasks and not open_orders
@@ -343,7 +348,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         """Avsluta."""
         self.ended_at = timezone.now()
 
-    @transition(field=state, source=[State.REPORTED, State.ESCALATED], target=State.CANCELLED)
+    @transition(field=state, source=[State.REPORTED, State.ESCALATED], target=State.CANCELLED, conditions=[_not_drill])
     def cancel(self):
         """Makulera."""
         self.ended_at = timezone.now()

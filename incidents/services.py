@@ -271,6 +271,8 @@ def _refusal_for_state(incident: Incident, name: str) -> Callable[[], str]:
                 _("Kan inte avslutas än: %(reasons)s")
                 % {"reasons": " ".join(str(b) for b in incident.close_blockers(facts))}
             )
+    if name == "cancel" and incident.is_drill:
+        return lambda: _("En övning makuleras inte: övningsledaren avbryter den med ”Avbryt övningen”.")
     if name == "acknowledge" and incident.state == State.ACKNOWLEDGED:
         ack = (
             incident.events.filter(

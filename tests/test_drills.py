@@ -80,3 +80,27 @@ def test_a_real_incident_cannot_be_broken_off_nor_sped_up(va, ks):
         drills.break_off(va, real.pk, "Fel")
     with pytest.raises(IntegrityError), transaction.atomic():
         Incident.objects.filter(pk=real.pk).update(time_scale=30)
+
+
+def test_a_drill_is_broken_off_not_cancelled_and_the_page_offers_only_that(va, ks, client):
+    from incidents import offers
+
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=30)
+    assert "cancel" not in offers.available_transitions(va, drill)
+    with pytest.raises(ActionRefused, match="Avbryt övningen"):
+        services.fire(va, drill.pk, "cancel", reason="Fel")
+    drill.refresh_from_db()
+    assert drill.state == State.REPORTED
+
+    client.force_login(va)
+    page = client.get(f"/storning/{drill.pk}/").content.decode()
+    assert "Avbryt övningen" in page and ">Makulera<" not in page
+
+
+def test_kundservice_is_told_not_to_read_a_drills_caller_script_to_real_callers(va, ks, client):
+    drill = drills.start_drill(va, scenario="sesam_unreachable", participants=[ks.pk], time_scale=30)
+    real = services.open_incident(ks, scenario="sesam_unreachable", summary="Sesam LMN svarar inte")
+    client.force_login(ks)
+    warning = "säg inte detta till förskrivare som ringer på riktigt"
+    assert warning in client.get(f"/storning/{drill.pk}/").content.decode()
+    assert warning not in client.get(f"/storning/{real.pk}/").content.decode()
