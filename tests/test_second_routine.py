@@ -115,3 +115,17 @@ def test_a_scenario_without_escalation_in_its_data_cannot_be_escalated(journalia
         services.open_incident(ks, routine="journalia", scenario="sesam_unreachable", summary="Fel rutin")
     with pytest.raises(ActionRefused):
         services.open_incident(ks, routine="finns-inte", scenario="journalia_slow", summary="Ingen rutin")
+
+
+def test_a_second_routines_report_and_drill_scorecard_name_its_own_system(journalia, ks, va, client):
+    from incidents import drills
+
+    incident = services.open_incident(
+        ks, routine="journalia", scenario="journalia_unreachable", summary="Journalia svarar inte"
+    )
+    drill = drills.start_drill(va, routine="journalia", scenario="journalia_unreachable", participants=[ks.pk])
+    client.force_login(va)
+    report = client.get(f"/storning/{incident.pk}/rapport/").content.decode()
+    assert "Rapport enligt rutin för driftstörning i Journalia" in report
+    card = client.get(f"/ovningar/{drill.pk}/resultat/").content.decode()
+    assert "Resultat av övning enligt rutin för driftstörning i Journalia" in card
