@@ -311,11 +311,25 @@ def check(messages, *, scenarios, notices, lengths=False):
                 read[name] = _text(texts[name], f"{where}.{name}", allowed=OWN, most=TEXT_MAX)
         read_scenarios[key] = MappingProxyType(read)
     # The e-mail's frame and the SMS's endings: needed once a notice sends on that channel.
-    email = _mapping(messages.get("email", {} if "email" not in sent_on else None), f"{base}.email")
+    # A part no notice uses may be left empty (a new routine's signature, before its rules):
+    # the frame once an e-mail notice exists, the acknowledge text once one carries the link.
+    email = _mapping(messages.get("email", {}), f"{base}.email")
+    needed = set(EMAIL_PARTS) - {"ack"} if "email" in sent_on else set()
+    if any(n["channel"] == "email" and n.get("ack_link") for n in notices):
+        needed.add("ack")
     email_parts = {}
-    for name in EMAIL_PARTS if email else ():
+    for name in EMAIL_PARTS:
         allowed = COMMON + {"greeting": ("recipient",), "ack": ("ack_url",)}.get(name, ())
-        email_parts[name] = _text(email.get(name), f"{base}.email.{name}", allowed=allowed)
+        where = f"{base}.email.{name}"
+        if name in needed and not (isinstance(email.get(name), str) and email[name].strip()):
+            why = (
+                gettext_lazy("behövs när en e-postregel skickar kvitteringslänken")
+                if name == "ack"
+                else gettext_lazy("behövs när en regel skickar e-post")
+            )
+            raise TextError(where, why)
+        if email.get(name, "") != "":
+            email_parts[name] = _text(email.get(name), where, allowed=allowed)
     sms = _mapping(messages.get("sms", {} if "sms" not in sent_on else None), f"{base}.sms")
     endings = {}
     for name in SMS_ENDINGS if sms else ():
