@@ -258,6 +258,27 @@ def _notice_name(notice):
     return f"{_short(notice.get('when'))}, {words.label(words.CHANNEL_LABELS, notice.get('channel'))}"
 
 
+def _event(notice):
+    name = document.notice_event(notice)
+    return words.label(words.NOTICE_EVENT_LABELS, name) if name else _short(notice.get("when"))
+
+
+def _only_after(notice):
+    found = notice.get("only_after")
+    if not isinstance(found, dict):
+        return gettext("alltid")
+    return gettext("bara medan %(name)s är ute") % {
+        "name": words.notice_name(found.get("channel"), found.get("action"))
+    }
+
+
+def _scenario_title(document, key):
+    for scenario in document.get("scenarios") or []:
+        if isinstance(scenario, dict) and scenario.get("key") == key:
+            return words.text(scenario.get("title")) or key
+    return key
+
+
 def _recipients(values):
     return ", ".join(words.label(words.RECIPIENT_LABELS, v) for v in values or []) or gettext("inga")
 
@@ -299,8 +320,23 @@ def _notices(old, new):
                 gettext("varför ändrad: ”%(old)s” → ”%(new)s”")
                 % {"old": _short(before.get("why")), "new": _short(notice.get("why"))}
             )
-        if sorted(before.get("scenarios") or []) != sorted(notice.get("scenarios") or []):
-            said.append(gettext("gäller andra scenarier"))
+        if (before.get("event_kind"), before.get("match")) != (notice.get("event_kind"), notice.get("match")):
+            said.append(gettext("händelse %(old)s → %(new)s") % {"old": _event(before), "new": _event(notice)})
+        old_keys, new_keys = list(before.get("scenarios") or []), list(notice.get("scenarios") or [])
+        for key in new_keys:
+            if key not in old_keys:
+                said.append(gettext("gäller nu även ”%(scenario)s”") % {"scenario": _scenario_title(new, key)})
+        for key in old_keys:
+            if key not in new_keys:
+                said.append(gettext("gäller inte längre ”%(scenario)s”") % {"scenario": _scenario_title(old, key)})
+        if before.get("only_after") != notice.get("only_after"):
+            said.append(gettext("skickas %(old)s → %(new)s") % {"old": _only_after(before), "new": _only_after(notice)})
+        for flag, on, off in (
+            ("unless_out", gettext("inte om något redan är ute"), gettext("även om något redan är ute")),
+            ("ack_link", gettext("med kvitteringslänk"), gettext("utan kvitteringslänk")),
+        ):
+            if bool(before.get(flag)) != bool(notice.get(flag)):
+                said.append(on if notice.get(flag) else off)
         for phrase in said:
             lines.append(gettext("Meddelanderegel %(notice)s: %(change)s") % {**name, "change": phrase})
     for key, (_i, notice) in old_by.items():

@@ -77,6 +77,34 @@ NOTICE_ACTIONS = {
     "telephony": ("on", "off"),
 }
 CHANNELS = tuple(NOTICE_ACTIONS)
+# The timeline events a notice may follow (``notices[].event_kind``), as incidents/events.py
+# names them; and those the editor offers, with what the event's data must hold (``match``).
+NOTICE_EVENT_KINDS = ("reported", "reclassified", "transition", "timer", "prognosis")
+NOTICE_EVENTS = {
+    "reported": ("reported", {}),
+    "reclassified": ("reclassified", {}),
+    "escalate": ("transition", {"name": "escalate"}),
+    "acknowledge": ("transition", {"name": "acknowledge"}),
+    "await_it": ("transition", {"name": "await_it"}),
+    "timer:sa_fallback": ("timer", {"timer": "sa_fallback"}),
+    "prognosis": ("prognosis", {}),
+    "timer:prognosis_passed": ("timer", {"timer": "prognosis_passed"}),
+    "activate_reserve_routine": ("transition", {"name": "activate_reserve_routine"}),
+    "resolve": ("transition", {"name": "resolve"}),
+    "cancel": ("transition", {"name": "cancel"}),
+    "resolve_or_cancel": ("transition", {"name": ["resolve", "cancel"]}),
+}
+# Who an e-mail or SMS goes to: a group (notifications/recipients.py) or a role.
+NOTICE_GROUPS = ("sa", "sa_manager", "subscribers")
+
+
+def notice_event(notice):
+    """The name ``NOTICE_EVENTS`` gives the notice's event and match, or None."""
+    found = (notice.get("event_kind"), notice.get("match"))
+    for name, (kind, match) in NOTICE_EVENTS.items():
+        if found == (kind, match):
+            return name
+    return None
 
 
 class DocumentError(ValueError):
@@ -287,9 +315,33 @@ def _notice(notice, where):
     if not isinstance(notice["action"], str) or not notice["action"].strip():
         raise _refused(f"{where}.action", gettext_lazy("en åtgärd behövs"))
     if notice["action"] not in NOTICE_ACTIONS[notice["channel"]]:
-        raise _refused(f"{where}.action", gettext_lazy("okänd åtgärd"))
+        raise _refused(
+            f"{where}.action",
+            format_lazy(
+                gettext_lazy("kanalen {channel} har inget meddelande för den åtgärden"),
+                channel=words.label(words.CHANNEL_LABELS, notice["channel"]),
+            ),
+        )
     if notice["channel"] in ("email", "sms") and not notice["recipients"]:
         raise _refused(f"{where}.recipients", gettext_lazy("e-post och SMS behöver mottagare"))
+    if not notice["scenarios"]:
+        raise _refused(f"{where}.scenarios", gettext_lazy("minst ett scenario behövs, annars skickas regeln aldrig"))
+    for i, recipient in enumerate(notice.get("recipients") or ()):
+        if recipient not in NOTICE_GROUPS and recipient not in Role.ALL:
+            raise _refused(f"{where}.recipients[{i}]", gettext_lazy("okänd mottagare"))
+    if notice.get("event_kind") not in NOTICE_EVENT_KINDS:
+        raise _refused(f"{where}.event_kind", gettext_lazy("en händelse behövs"))
+    if not isinstance(notice.get("match"), MappingProxyType):
+        raise _refused(f"{where}.match", gettext_lazy("vad händelsen ska hålla behövs (namn: värde)"))
+    only_after = notice.get("only_after")
+    if only_after is not None and (
+        not isinstance(only_after, MappingProxyType)
+        or only_after.get("action") not in NOTICE_ACTIONS.get(only_after.get("channel"), ())
+    ):
+        raise _refused(f"{where}.only_after", gettext_lazy("en kanal och en åtgärd den har behövs, eller inget"))
+    for flag in ("unless_out", "ack_link"):
+        if not isinstance(notice.get(flag, False), bool):
+            raise _refused(f"{where}.{flag}", gettext_lazy("ja eller nej behövs"))
     _text(notice.get("when"), f"{where}.when")
     _text(notice.get("why"), f"{where}.why")
 

@@ -656,15 +656,39 @@ def scenario(request, version_id, scenario_key):
     return _scenario_page(request, version, index, status=400, **page, **refused)
 
 
-def _notice_forms(notices, data=None):
+def _scenario_choices(document):
+    return [(s.get("key"), words.text(s.get("title"))) for s in document.get("scenarios") or []]
+
+
+def _notice_forms(document, data=None):
+    """One form per rule of the draft, as many as the draft holds: a post cannot say how many
+    (a post without the fields is refused, it never empties the rules)."""
+    scenarios = _scenario_choices(document)
     return [
         forms.NoticeForm(
-            data,
-            prefix=f"regel-{i}",
-            initial={key: notice.get(key) for key in ("key", "channel", "action", "recipients", "when", "why")},
+            data, prefix=f"regel-{i}", scenarios=scenarios, notice=notice, initial=forms.notice_initial(notice)
         )
-        for i, notice in enumerate(notices)
+        for i, notice in enumerate(document.get("notices") or [])
     ]
+
+
+def _new_notice_form(document, data=None):
+    return forms.NoticeForm(
+        data,
+        prefix="ny-regel",
+        scenarios=_scenario_choices(document),
+        initial={"event": "reported", "channel": "email", "scenarios": [k for k, _t in _scenario_choices(document)]},
+    )
+
+
+def _new_notice_key(notice, taken):
+    event = routine_document.notice_event(notice) or "regel"
+    base = f"{event}_{notice['channel']}_{notice['action'] or 'notis'}".replace(":", "_")
+    base = base[: routine_document.NOTICE_KEY_MAX - 4]
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}_{n}", n + 1
+    return key
 
 
 def _messages_form(version, data=None):
@@ -674,9 +698,9 @@ def _messages_form(version, data=None):
     return forms.MessagesForm(data, messages=document.get("messages"), scenarios=scenarios, used=used)
 
 
-def _notices_page(request, version, notice_forms=None, status=200, *, messages_form=None, **extra):
+def _notices_page(request, version, notice_forms=None, status=200, *, messages_form=None, new_notice=None, **extra):
     notices = version.document.get("notices") or []
-    notice_forms = notice_forms or _notice_forms(notices)
+    notice_forms = notice_forms or _notice_forms(version.document)
     messages_form = messages_form or _messages_form(version)
     return render(
         request,
@@ -684,6 +708,7 @@ def _notices_page(request, version, notice_forms=None, status=200, *, messages_f
         {
             "version": version,
             "notice_forms": notice_forms,
+            "new_notice": new_notice or _new_notice_form(version.document),
             "base": json.dumps(notices),
             "messages_form": messages_form,
             "messages_base": json.dumps(version.document.get("messages")),
@@ -728,21 +753,22 @@ def notices(request, version_id):
     if request.POST.get("do") == "texts":
         return _save_messages(request, version)
     current = version.document.get("notices") or []
-    notice_forms = _notice_forms(current, request.POST)
-    if not all([f.is_valid() for f in notice_forms]):
-        return _notices_page(request, version, notice_forms, status=400)
-    by_key = {notice.get("key"): notice for notice in current}
-    edited = []
-    for form in notice_forms:
-        notice = copy.deepcopy(by_key.get(form.cleaned_data["key"]))
-        if notice is None:
-            continue
-        notice.update({k: form.cleaned_data[k] for k in ("channel", "action", "when", "why")})
-        # Ticked boxes come back in the boxes' order: keep the rule's own order of those kept.
-        before = list(notice.get("recipients") or [])
-        ticked = form.cleaned_data["recipients"]
-        notice["recipients"] = [r for r in before if r in ticked] + [r for r in ticked if r not in before]
-        edited.append(notice)
+    action = request.POST.get("do", "save")
+    notice_forms = _notice_forms(version.document, request.POST)
+    new_notice = _new_notice_form(version.document, request.POST if action == "add" else None)
+    parsed = [f.is_valid() for f in notice_forms]
+    if action == "add":
+        parsed.append(new_notice.is_valid())
+    if not all(parsed):
+        return _notices_page(request, version, notice_forms, status=400, new_notice=new_notice)
+    # Form i edits rule i: the revision posted is the draft these forms were read from.
+    edited = [form.notice(current[i]) for i, form in enumerate(notice_forms)]
+    kind, _sep, number = action.partition("-")
+    if kind == "add":
+        notice = new_notice.notice()
+        edited.append({"key": _new_notice_key(notice, {n.get("key") for n in edited}), **notice})
+    elif kind in ("remove", "up", "down"):
+        _moved(edited, kind, number)
     document = copy.deepcopy(version.document)
     document["notices"] = edited
 
@@ -751,13 +777,17 @@ def notices(request, version_id):
 
     refused = _save(request, version, document, base=_posted_base(request), put=put)
     if refused is None:
-        messages.success(request, _("Meddelandereglerna är sparade i utkastet."))
+        said = {
+            "add": _("Regeln är tillagd i utkastet."),
+            "remove": _("Regeln är borttagen ur utkastet."),
+        }.get(kind, _("Meddelandereglerna är sparade i utkastet."))
+        messages.success(request, said)
         return redirect("routines:notices", version_id=version.pk)
     if refused.get("forbidden"):
         return _forbidden(request)
     if refused["stale"]:
         return _notices_page(request, version, status=409, **refused)
-    return _notices_page(request, version, notice_forms, status=400, **refused)
+    return _notices_page(request, version, notice_forms, status=400, new_notice=new_notice, **refused)
 
 
 @require_http_methods(["GET", "POST"])

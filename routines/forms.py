@@ -2,6 +2,8 @@
 terms and nothing more; what a routine may hold is decided by ``document.load`` through
 ``routines.services``."""
 
+import copy
+
 from django import forms
 from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
@@ -216,18 +218,108 @@ class NewRoutineForm(forms.Form):
     )
 
 
+EVENT_CHOICES = [(name, words.NOTICE_EVENT_LABELS[name]) for name in document.NOTICE_EVENTS]
+# Only what the channel has a message for (routines.document.NOTICE_ACTIONS), by channel.
+ACTION_CHOICES = [("", _("Välj åtgärd"))] + [
+    (words.CHANNEL_LABELS[c], [(a, words.MESSAGE_ACTION_LABELS[a]) for a in actions])
+    for c, actions in document.NOTICE_ACTIONS.items()
+]
+NOTICE_ONLY_AFTER_CHOICES = [("", _("Alltid"))] + [
+    (f"{c}:{a}", format_lazy(_("Bara medan {name} är ute"), name=words.notice_name_lazy(c, a)))
+    for c, actions in document.NOTICE_ACTIONS.items()
+    for a in actions
+    if c not in ("email", "sms")
+]
+
+
 class NoticeForm(forms.Form):
-    key = forms.CharField(widget=forms.HiddenInput, required=False)
+    """One notice rule: the event and scenarios that set it off, the channel and what is asked,
+    to whom, and the rule's words. What fits together is the validator's to say."""
+
+    event = forms.ChoiceField(label=_("Händelse"), choices=EVENT_CHOICES)
+    scenarios = forms.MultipleChoiceField(
+        label=_("Gäller scenarierna"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     channel = forms.ChoiceField(label=_("Kanal"), choices=CHANNEL_CHOICES)
-    action = forms.CharField(label=_("Åtgärd"), required=False)
+    action = forms.ChoiceField(
+        label=_("Åtgärd"),
+        help_text=_("Bara det kanalen har ett meddelande för."),
+        choices=ACTION_CHOICES,
+        required=False,
+    )
     recipients = forms.MultipleChoiceField(
         label=_("Mottagare (e-post och SMS)"),
         choices=RECIPIENT_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    when = forms.CharField(label=_("När (text på regelsidan)"), required=False)
-    why = forms.CharField(label=_("Varför (rutinens ord)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    when = forms.CharField(label=_("När (text på regelsidan)"), required=False, max_length=500)
+    why = forms.CharField(
+        label=_("Varför (rutinens ord)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    only_after = forms.ChoiceField(label=_("Skickas"), choices=NOTICE_ONLY_AFTER_CHOICES, required=False)
+    unless_out = forms.BooleanField(label=_("Inte om något redan är ute på kanalen"), required=False)
+    ack_link = forms.BooleanField(label=_("Med länk eller kod för att kvittera (SA)"), required=False)
+
+    MORE = ("only_after", "unless_out", "ack_link")
+
+    def __init__(self, *args, scenarios=(), notice=None, **kwargs):
+        notice = notice or {}
+        super().__init__(*args, **kwargs)
+        self.fields["scenarios"].choices = list(scenarios)
+        # An event the page does not offer (from a file) is offered for this rule, so saving
+        # the page keeps it rather than dropping it unseen.
+        if notice and document.notice_event(notice) is None:
+            self.fields["event"].choices = [
+                *self.fields["event"].choices,
+                ("own", format_lazy(_("Som regeln säger ({when})"), when=words.text(notice.get("when")))),
+            ]
+        self.own_event = (notice.get("event_kind"), copy.deepcopy(notice.get("match")))
+
+    def notice(self, before=None):
+        """The rule as typed: ``before`` (the rule as it was, or None for a new one) changed."""
+        typed = self.cleaned_data
+        notice = copy.deepcopy(before) if before else {}
+        if typed["event"] == "own":
+            notice["event_kind"], notice["match"] = self.own_event
+        else:
+            kind, match = document.NOTICE_EVENTS[typed["event"]]
+            notice["event_kind"], notice["match"] = kind, copy.deepcopy(match)
+        # Kept in the rule's own order (then the routine's), whatever order the boxes came in.
+        old = [k for k in notice.get("scenarios") or [] if k in typed["scenarios"]]
+        notice["scenarios"] = old + [
+            k for k, _t in self.fields["scenarios"].choices if k in typed["scenarios"] and k not in old
+        ]
+        notice["channel"] = typed["channel"]
+        notice["action"] = typed["action"]
+        before_recipients = list(notice.get("recipients") or [])
+        ticked = typed["recipients"]
+        notice["recipients"] = [r for r in before_recipients if r in ticked] + [
+            r for r in ticked if r not in before_recipients
+        ]
+        channel, _sep, action = typed["only_after"].partition(":")
+        notice["only_after"] = {"channel": channel, "action": action} if typed["only_after"] else None
+        notice["unless_out"] = typed["unless_out"]
+        notice["ack_link"] = typed["ack_link"]
+        notice["when"] = typed["when"].strip()
+        notice["why"] = typed["why"].strip()
+        return notice
+
+
+def notice_initial(notice):
+    only_after = notice.get("only_after") if isinstance(notice.get("only_after"), dict) else None
+    return {
+        "event": document.notice_event(notice) or "own",
+        "scenarios": list(notice.get("scenarios") or []),
+        "channel": notice.get("channel"),
+        "action": notice.get("action"),
+        "recipients": list(notice.get("recipients") or []),
+        "when": notice.get("when"),
+        "why": notice.get("why"),
+        "only_after": f"{only_after['channel']}:{only_after['action']}" if only_after else "",
+        "unless_out": bool(notice.get("unless_out")),
+        "ack_link": bool(notice.get("ack_link")),
+    }
 
 
 def _text_field(label, *, lines_, help_text=""):
@@ -345,8 +437,10 @@ class MessagesForm(forms.Form):
             if found:
                 own[key] = found
         messages["scenarios"] = own
-        messages["email"] = {n: _typed(typed[f"email-{n}"]) for n in texts.EMAIL_PARTS}
-        if not any(messages["email"].values()):
+        # A part left empty is left out: the validator asks for it once a notice uses it.
+        email = {n: _typed(typed[f"email-{n}"]) for n in texts.EMAIL_PARTS}
+        messages["email"] = {n: v for n, v in email.items() if v}
+        if not messages["email"]:
             del messages["email"]
         sms = {n: _typed_lines(typed[f"sms-{n}"]) for n in texts.SMS_ENDINGS}
         if typed["sms-bare"]:

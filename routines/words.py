@@ -4,6 +4,7 @@ values a step or a notice holds. Read by the editor's pages and ``routines.diff`
 
 import re
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +64,26 @@ NOTICE_FIELD_LABELS = {
     "when": _("när (text)"),
     "why": _("varför (text)"),
     "scenarios": _("scenarier"),
+    "event_kind": _("händelse"),
+    "match": _("händelse"),
+    "only_after": _("bara efter"),
+    "unless_out": _("inte om något redan är ute"),
+    "ack_link": _("kvitteringslänk"),
+}
+# The events a notice may follow (``routines.document.NOTICE_EVENTS``), as the rules page says them.
+NOTICE_EVENT_LABELS = {
+    "reported": _("Störning anmäld"),
+    "reclassified": _("Nytt scenario"),
+    "escalate": _("Eskalera till systemansvarig"),
+    "acknowledge": _("SA har kvitterat"),
+    "await_it": _("Hjälpmedel avvaktar IT"),
+    "timer:sa_fallback": _("SA ej i tjänst eller har inte kvitterat"),
+    "prognosis": _("Prognos angiven"),
+    "timer:prognosis_passed": _("Prognosen har passerat"),
+    "activate_reserve_routine": _("Reservrutin aktiverad (4-timmarstimern eller manuellt)"),
+    "resolve": _("Driften återställd"),
+    "cancel": _("Störningen makulerad"),
+    "resolve_or_cancel": _("Driften återställd eller makulerad"),
 }
 SCENARIO_FIELD_LABELS = {
     "key": _("nyckel"),
@@ -191,6 +212,13 @@ def notice_name(channel, action):
         "channel": label(MESSAGE_CHANNEL_LABELS, channel),
         "action": label(MESSAGE_ACTION_LABELS, action),
     }
+
+
+def notice_name_lazy(channel, action):
+    """``channel: action`` in words, translated when shown (for a form's choices)."""
+    return format_lazy(
+        "{channel}: {action}", channel=MESSAGE_CHANNEL_LABELS[channel], action=MESSAGE_ACTION_LABELS[action]
+    )
 
 
 def _scenario_title_by_key(document, key):

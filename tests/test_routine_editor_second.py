@@ -99,7 +99,7 @@ def test_a_second_routine_made_on_the_pages_runs_an_incident_end_to_end(make_use
     # The words its e-mails carry, on the notices page (which keeps the rules' texts; the
     # routine has no notice rule yet, and the page adds none).
     notices_url = reverse("routines:notices", args=[draft.pk])
-    fields = form_of(specialist.get(notices_url), notices_url + "#texter")
+    fields = form_of(specialist.get(notices_url), notices_url + "?texter")
     assert fields["system"] == "Journalia" and fields["reference"] == "HJM-JOURNALIA"
     fields.update(
         {

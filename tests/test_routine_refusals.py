@@ -189,5 +189,7 @@ def test_a_notice_asking_a_channel_for_something_it_has_no_message_for_is_refuse
     bad["notices"][0]["action"] = "publsh" if bad["notices"][0]["channel"] != "email" else "new_incidnet"
     with pytest.raises(ActionRefused) as refused:
         services.save_draft(specialist, draft.pk, bad, revision=draft.revision)
-    assert refused.value.code == "invalid" and str(refused.value.message).endswith("okänd åtgärd")
+    assert refused.value.code == "invalid" and str(refused.value.message).endswith(
+        "har inget meddelande för den åtgärden"
+    )
     assert RoutineVersion.objects.get(pk=draft.pk).revision == draft.revision
