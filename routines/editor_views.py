@@ -677,7 +677,7 @@ def _new_notice_form(document, data=None):
         data,
         prefix="ny-regel",
         scenarios=_scenario_choices(document),
-        initial={"event": "reported", "channel": "email", "scenarios": [k for k, _t in _scenario_choices(document)]},
+        initial={"event": "reported", "scenarios": [k for k, _t in _scenario_choices(document)]},
     )
 
 

@@ -219,9 +219,10 @@ class NewRoutineForm(forms.Form):
 
 
 EVENT_CHOICES = [(name, words.NOTICE_EVENT_LABELS[name]) for name in document.NOTICE_EVENTS]
-# Only what the channel has a message for (routines.document.NOTICE_ACTIONS), by channel.
-ACTION_CHOICES = [("", _("Välj åtgärd"))] + [
-    (words.CHANNEL_LABELS[c], [(a, words.MESSAGE_ACTION_LABELS[a]) for a in actions])
+# A channel and what it is asked, in one choice: only what the channel has a message for
+# (routines.document.NOTICE_ACTIONS), grouped by channel.
+SENDS_CHOICES = [("", _("Välj kanal och meddelande"))] + [
+    (words.CHANNEL_LABELS[c], [(f"{c}:{a}", words.MESSAGE_ACTION_LABELS[a]) for a in actions])
     for c, actions in document.NOTICE_ACTIONS.items()
 ]
 NOTICE_ONLY_AFTER_CHOICES = [("", _("Alltid"))] + [
@@ -240,11 +241,10 @@ class NoticeForm(forms.Form):
     scenarios = forms.MultipleChoiceField(
         label=_("Gäller scenarierna"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    channel = forms.ChoiceField(label=_("Kanal"), choices=CHANNEL_CHOICES)
-    action = forms.ChoiceField(
-        label=_("Åtgärd"),
-        help_text=_("Bara det kanalen har ett meddelande för."),
-        choices=ACTION_CHOICES,
+    sends = forms.ChoiceField(
+        label=_("Kanal och meddelande"),
+        help_text=_("Varje kanal med de meddelanden den har."),
+        choices=SENDS_CHOICES,
         required=False,
     )
     recipients = forms.MultipleChoiceField(
@@ -290,8 +290,7 @@ class NoticeForm(forms.Form):
         notice["scenarios"] = old + [
             k for k, _t in self.fields["scenarios"].choices if k in typed["scenarios"] and k not in old
         ]
-        notice["channel"] = typed["channel"]
-        notice["action"] = typed["action"]
+        notice["channel"], _sep, notice["action"] = typed["sends"].partition(":")
         before_recipients = list(notice.get("recipients") or [])
         ticked = typed["recipients"]
         notice["recipients"] = [r for r in before_recipients if r in ticked] + [
@@ -311,8 +310,7 @@ def notice_initial(notice):
     return {
         "event": document.notice_event(notice) or "own",
         "scenarios": list(notice.get("scenarios") or []),
-        "channel": notice.get("channel"),
-        "action": notice.get("action"),
+        "sends": f"{notice.get('channel')}:{notice.get('action')}",
         "recipients": list(notice.get("recipients") or []),
         "when": notice.get("when"),
         "why": notice.get("why"),

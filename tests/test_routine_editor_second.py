@@ -135,16 +135,14 @@ def test_a_second_routine_made_on_the_pages_runs_an_incident_end_to_end(stubs, m
     for rule in (
         {
             "ny-regel-event": "reported",
-            "ny-regel-channel": "email",
-            "ny-regel-action": "new_incident",
+            "ny-regel-sends": "email:new_incident",
             "ny-regel-recipients": ["verksamhetsansvarig", "verksamhetsspecialist"],
             "ny-regel-when": "Störning i Journalia anmäld",
             "ny-regel-why": "Störningar i Journalia meddelas verksamheten.",
         },
         {
             "ny-regel-event": "escalate",
-            "ny-regel-channel": "driftinfo",
-            "ny-regel-action": "publish",
+            "ny-regel-sends": "driftinfo:publish",
             "ny-regel-unless_out": "on",
             "ny-regel-when": "Eskalerad till SA",
             "ny-regel-why": "IT ombeds lägga ut driftinfo om Journalia.",

@@ -19,8 +19,7 @@ NEW_RULE = {
     "do": "add",
     "ny-regel-event": "escalate",
     "ny-regel-scenarios": ["sesam_unreachable"],
-    "ny-regel-channel": "email",
-    "ny-regel-action": "escalation",
+    "ny-regel-sends": "email:escalation",
     "ny-regel-recipients": ["sa_manager"],
     "ny-regel-when": "Eskalerad: chefen får veta",
     "ny-regel-why": "Enhetschefen för SA informeras om eskaleringen.",
@@ -68,7 +67,7 @@ def test_a_rule_is_added_with_its_event_scenarios_channel_and_recipients(chief):
     assert "Ny meddelanderegel: Eskalerad: chefen får veta, E-post" in changes_page(chief, draft)
     # The page shows it, and saving the page as shown keeps it as it is.
     fields = form_of(chief.get(url), url)
-    assert fields[f"regel-{before}-event"] == "escalate" and fields[f"regel-{before}-action"] == "escalation"
+    assert fields[f"regel-{before}-event"] == "escalate" and fields[f"regel-{before}-sends"] == "email:escalation"
     assert chief.post(url, {**fields, "do": "save"}).status_code == 302
     assert notices_of(draft) == notices
 
@@ -131,13 +130,10 @@ def test_the_event_and_the_conditions_are_edited_and_said(chief):
     ("change", "said"),
     [
         ({"ny-regel-recipients": []}, "Meddelanderegel 22, mottagare: e-post och SMS behöver mottagare"),
-        (
-            {"ny-regel-channel": "vardgivare_skane"},
-            "Meddelanderegel 22, åtgärd: kanalen Vårdgivare Skåne har inget meddelande för den åtgärden",
-        ),
         ({"ny-regel-when": " "}, "Meddelanderegel 22, när (text): en text behövs"),
         ({"ny-regel-scenarios": []}, "Meddelanderegel 22, scenarier: minst ett scenario behövs"),
-        ({"ny-regel-action": ""}, "Meddelanderegel 22, åtgärd: en åtgärd behövs"),
+        ({"ny-regel-sends": ""}, "Meddelanderegel 22, kanal: en kanal behövs"),
+        ({"ny-regel-sends": "vardgivare_skane:escalation"}, "Välj ett giltigt alternativ"),
     ],
 )
 def test_a_bad_new_rule_is_refused_at_its_place_and_changes_nothing(chief, change, said):
@@ -214,8 +210,7 @@ def test_a_new_routine_keeps_its_e_mail_signature_and_is_asked_for_the_rest_once
             "do": "add",
             "ny-regel-event": "reported",
             "ny-regel-scenarios": ["journalia_unreachable"],
-            "ny-regel-channel": "email",
-            "ny-regel-action": "new_incident",
+            "ny-regel-sends": "email:new_incident",
             "ny-regel-recipients": ["verksamhetsansvarig"],
             "ny-regel-when": "Störning anmäld",
             "ny-regel-why": "Verksamhetsansvarig får veta.",
