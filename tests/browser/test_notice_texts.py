@@ -40,3 +40,40 @@ def test_a_specialist_edits_a_notice_text_on_a_phone(make_user, new_page, log_in
     page.get_by_role("link", name="Utkast till version 2").first.click()
     expect(page.get_by_text(f"{PORTAL}, text: ”{{system}} går inte att nå.", exact=False)).to_be_visible()
     sweep.check("Utkastet med ändrad text")
+
+
+def test_a_specialist_adds_a_notice_rule_on_a_phone_and_a_bad_one_is_refused(
+    make_user,
+    new_page,
+    log_in,
+    axe_source,
+    watch,  # noqa: F811
+):
+    make_user("verksamhetsspecialist", username="vera")
+    page = new_page(viewport=WIDTHS["phone"])
+    log_in(page, "vera")
+    sweep = Sweep(page, axe_source, watch)
+    page.goto("/rutin/versioner/")
+    page.get_by_role("button", name="Ändra rutinen (öppna utkastet)").click()
+    page.get_by_role("link", name="Meddelanderegler").click()
+
+    new = page.get_by_role("group", name="Ny regel", exact=True)
+    new.get_by_label("Händelse").select_option(label="Prognosen har passerat")
+    new.get_by_label("Kanal och meddelande").select_option("email:prognosis_passed")
+    new.get_by_role("group", name="Gäller scenarierna").get_by_label("Fullskaligt IT-haveri i Region Skåne").uncheck()
+    new.get_by_label("När (text på regelsidan)").fill("Prognosen har passerat")
+    new.get_by_label("Varför (rutinens ord)").fill("Enhetschefen påminns om prognosen.")
+    page.get_by_role("button", name="Lägg till regeln").click()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "Meddelanderegel 22, mottagare: e-post och SMS behöver mottagare"
+    )
+    sweep.check("Ny regel utan mottagare")
+
+    new = page.get_by_role("group", name="Ny regel", exact=True)
+    new.get_by_label("Enhetschef för SA").check()
+    page.get_by_role("button", name="Lägg till regeln").click()
+    expect(page.locator("#bekraftelse")).to_contain_text("Regeln är tillagd i utkastet.")
+    sweep.check("Regeln tillagd")
+
+    page.get_by_role("link", name="Utkast till version 2").first.click()
+    expect(page.get_by_text("Ny meddelanderegel: Prognosen har passerat, E-post")).to_be_visible()
