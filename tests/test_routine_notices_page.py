@@ -236,3 +236,23 @@ def test_the_acknowledge_text_is_asked_for_only_while_an_e_mail_rule_carries_the
             notice["ack_link"] = False
     services.save_draft(user, draft.pk, document, revision=draft.revision)
     assert "ack" not in RoutineVersion.objects.get(pk=draft.pk).document["messages"]["email"]
+
+
+def test_a_rule_whose_event_the_page_does_not_offer_keeps_it_when_the_page_is_saved(chief, make_user):
+    draft = start(chief)
+    document = copy.deepcopy(draft.document)
+    document["notices"][0]["match"] = {"name": "close"}  # from a file: an event the list lacks
+    document["notices"][0]["event_kind"] = "transition"
+    saved = services.save_draft(make_user("verksamhetsspecialist"), draft.pk, document, revision=draft.revision)
+    url = reverse("routines:notices", args=[draft.pk])
+    fields = form_of(chief.get(url), url)
+    assert fields["regel-0-event"] == "own"
+    fields["regel-0-why"] = "Ändrad motivering."
+    assert chief.post(url, {**fields, "do": "save"}).status_code == 302
+    first = notices_of(draft)[0]
+    assert (first["event_kind"], first["match"], first["why"]) == (
+        "transition",
+        {"name": "close"},
+        "Ändrad motivering.",
+    )
+    assert notices_of(draft)[1:] == saved.document["notices"][1:]
