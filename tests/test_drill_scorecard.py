@@ -24,7 +24,7 @@ T0 = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
 @pytest.fixture
-def clock(time_machine):
+def clock(time_machine, duty_hours):
     """clock(s): the drill's clock stands at T0 + s seconds (the drill's own, compressed, time)."""
     time_machine.move_to(T0, tick=False)
 
