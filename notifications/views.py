@@ -241,19 +241,28 @@ def stub(request, channel):
     )
 
 
+def _posted_notice(request):
+    """(idempotency key, JSON payload, None) of a notice posted to a receiver, or a 400 saying
+    what is wrong with it as the third."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key or len(key) > 120:
+        return key, None, JsonResponse({"error": "Idempotency-Key saknas"}, status=400)
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return key, None, JsonResponse({"error": "ogiltig JSON"}, status=400)
+    if not isinstance(payload, dict):
+        return key, None, JsonResponse({"error": "ett JSON-objekt väntas"}, status=400)
+    return key, payload, None
+
+
 def _stub_receive(request, channel):
     mode = _mode(channel)
     if mode == StubMode.Mode.FAIL:
         return JsonResponse({"error": "tillfälligt fel (stubbe i felläge)"}, status=503)
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 120:
-        return JsonResponse({"error": "Idempotency-Key saknas"}, status=400)
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "ogiltig JSON"}, status=400)
-    if not isinstance(payload, dict):
-        return JsonResponse({"error": "ett JSON-objekt väntas"}, status=400)
+    key, payload, refused = _posted_notice(request)
+    if refused:
+        return refused
     with transaction.atomic():
         message, created = StubMessage.objects.get_or_create(
             channel=channel, idempotency_key=key, defaults={"payload": payload}
@@ -364,15 +373,9 @@ def drill_receiver(request, channel):
 
 
 def _drill_receive(request, channel):
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if not key or len(key) > 120:
-        return JsonResponse({"error": "Idempotency-Key saknas"}, status=400)
-    try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "ogiltig JSON"}, status=400)
-    if not isinstance(payload, dict):
-        return JsonResponse({"error": "ett JSON-objekt väntas"}, status=400)
+    key, payload, refused = _posted_notice(request)
+    if refused:
+        return refused
     notification = Notification.objects.filter(idempotency_key=key, channel=channel, drill=True).first()
     if notification is None:
         # Anything but a drill's own notice is not the drill receiver's to keep.
